@@ -1,0 +1,20 @@
+# PGXS build of the extension. The pure C++ parts and eventgen are built by CMake (CMakeLists.txt).
+EXTENSION = pg_ingest
+MODULE_big = pg_ingest
+DATA = $(wildcard sql/extension/pg_ingest--*.sql)
+OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
+
+PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg
+PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers
+SHLIB_LINK = -lcsv -lstdc++
+
+REGRESS = $(sort $(notdir $(basename $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=pg_ingest
+
+# Debian's PGXS would also emit LLVM bitcode with clang, which knows neither our C++17 flags
+# nor needs to inline this module into JIT code: build the shared library only.
+override with_llvm := no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

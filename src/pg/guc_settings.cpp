@@ -1,0 +1,33 @@
+#include "guc_settings.hpp"
+
+#include "shared_state.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "utils/guc.h"
+}
+
+namespace pg_ingest {
+
+bool ingest_enabled = true;
+int poll_interval_ms = 1000;
+
+void define_settings() {
+    DefineCustomBoolVariable(
+        "pg_ingest.enabled", "Whether the pg_ingest launcher starts source workers.",
+        "Off stops every worker and starts none (for maintenance); on resumes the started sources.",
+        &ingest_enabled, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "pg_ingest.poll_interval", "How often a source worker rescans its directory.",
+        "inotify reports new files at once; the rescan is the fallback for file systems "
+        "without it, and catches files that were not announced.",
+        &poll_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+        nullptr);
+    DefineCustomIntVariable(
+        "pg_ingest.max_sources", "Most sources that can run at once in the whole server.",
+        "Each running source also needs one of max_worker_processes.", &max_sources, 64, 1, 10000,
+        PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("pg_ingest");
+}
+
+}  // namespace pg_ingest

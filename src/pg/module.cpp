@@ -1,0 +1,27 @@
+// Module entry point: settings, shared memory, the launcher and the hooks.
+#include "guc_settings.hpp"
+#include "launcher.hpp"
+#include "shared_state.hpp"
+#include "utility_hook.hpp"
+#include "worker_control.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+
+void _PG_init(void) {
+    pg_ingest::define_settings();
+    // Loaded on demand by a backend: the SQL functions work, but workers need shared memory,
+    // and ingest.start says how to get it.
+    if (!process_shared_preload_libraries_in_progress) return;
+    pg_ingest::request_shared_state();
+    pg_ingest::register_worker_control();
+    pg_ingest::install_utility_hook();
+    if (!IsBinaryUpgrade) pg_ingest::register_launcher();
+}
+}

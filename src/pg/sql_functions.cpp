@@ -1,0 +1,146 @@
+// C functions behind the SQL surface (the SQL script wraps them in ingest.* functions).
+#include "file_discovery.hpp"
+#include "pg_guard.hpp"
+#include "shared_state.hpp"
+#include "time_convert.hpp"
+#include "worker_control.hpp"
+
+#include <vector>
+
+extern "C" {
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "postgres.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(ingest_check_directory);
+PG_FUNCTION_INFO_V1(ingest_directory_candidates);
+PG_FUNCTION_INFO_V1(ingest_signal_workers);
+PG_FUNCTION_INFO_V1(ingest_worker_status);
+}
+
+using namespace pg_ingest;
+
+// Checks that the server can use a directory and returns its canonical path.
+Datum ingest_check_directory(PG_FUNCTION_ARGS) {
+    char *path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    char *purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
+    bool need_write = PG_GETARG_BOOL(2);
+    struct stat st;
+
+    if (path[0] != '/')
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s must be an absolute path: \"%s\"", purpose, path)));
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FILE),
+                            errmsg("%s \"%s\" does not exist", purpose, path)));
+        ereport(ERROR, (errcode_for_file_access(),
+                        errmsg("could not access %s \"%s\": %m", purpose, path)));
+    }
+    if (!S_ISDIR(st.st_mode))
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("%s \"%s\" is not a directory", purpose, path)));
+    if (access(path, R_OK | X_OK) != 0)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("%s \"%s\" is not readable by the server", purpose, path)));
+    if (need_write && access(path, W_OK | X_OK) != 0)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("%s \"%s\" is not writable by the server", purpose, path)));
+    char *canonical = realpath(path, nullptr);
+    if (canonical == nullptr)
+        ereport(ERROR, (errcode_for_file_access(),
+                        errmsg("could not resolve %s \"%s\": %m", purpose, path)));
+    text *result = cstring_to_text(canonical);
+    free(canonical);
+    PG_RETURN_TEXT_P(result);
+}
+
+// Regular files in the directory that the pattern selects, with their identity.
+Datum ingest_directory_candidates(PG_FUNCTION_ARGS) {
+    static std::vector<ScanEntry> entries;
+    char *directory = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    char *pattern = text_to_cstring(PG_GETARG_TEXT_PP(1));
+    InitMaterializedSRF(fcinfo, 0);
+    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+
+    bool listed = cpp_guard([&] {
+        try {
+            entries = scan_directory(directory, pattern);
+            return true;
+        } catch (const std::system_error &) {
+            entries.clear();
+            return false;  // a vanished directory has nothing pending
+        }
+    });
+    if (!listed) PG_RETURN_VOID();
+    for (size_t i = 0; i < entries.size(); i++) {
+        const ScanEntry &entry = entries[i];
+        if (!entry.regular) continue;
+        Datum values[4];
+        bool nulls[4] = {false, false, false, false};
+        values[0] = CStringGetTextDatum(entry.identity.name.c_str());
+        values[1] = Int64GetDatum(static_cast<int64>(entry.identity.size));
+        values[2] = TimestampTzGetDatum(timestamptz_from_ns(entry.identity.mtime_ns));
+        values[3] = Int64GetDatum(static_cast<int64>(entry.identity.inode));
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    PG_RETURN_VOID();
+}
+
+// Queues start (run) or stop requests for the given sources, applied at commit.
+Datum ingest_signal_workers(PG_FUNCTION_ARGS) {
+    ArrayType *ids = PG_GETARG_ARRAYTYPE_P(0);
+    bool run = PG_GETARG_BOOL(1);
+    Datum *elements;
+    bool *nulls;
+    int count;
+    deconstruct_array(ids, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elements, &nulls, &count);
+    shared();
+    for (int i = 0; i < count; i++)
+        if (!nulls[i]) queue_source_signal(DatumGetInt32(elements[i]), run);
+    PG_RETURN_VOID();
+}
+
+static double rows_per_second(const WorkerSlot *slot, TimestampTz now) {
+    int64 now_second = now / USECS_PER_SEC;
+    int64 rows = 0;
+    for (int i = 0; i < kRateWindowSeconds; i++)
+        if (now_second - slot->rate_second[i] < kRateWindowSeconds) rows += slot->rate_rows[i];
+    return static_cast<double>(rows) / kRateWindowSeconds;
+}
+
+// Live state of this database's workers, from shared memory.
+Datum ingest_worker_status(PG_FUNCTION_ARGS) {
+    InitMaterializedSRF(fcinfo, 0);
+    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    SharedState *s = shared();
+    TimestampTz now = GetCurrentTimestamp();
+    LWLockAcquire(s->lock, LW_SHARED);
+    for (int i = 0; i < s->slot_count; i++) {
+        const WorkerSlot *slot = &s->slots[i];
+        if (!slot->in_use || slot->database_id != MyDatabaseId || slot->pid == 0) continue;
+        Datum values[7];
+        bool nulls[7] = {false, false, false, false, false, false, false};
+        values[0] = Int32GetDatum(slot->source_id);
+        values[1] = Int32GetDatum(slot->pid);
+        values[2] = CStringGetTextDatum(slot->state);
+        nulls[3] = slot->current_file[0] == '\0';
+        values[3] = CStringGetTextDatum(slot->current_file);
+        nulls[4] = nulls[3];
+        values[4] = Int64GetDatum(slot->current_offset);
+        values[5] = Float8GetDatum(rows_per_second(slot, now));
+        nulls[6] = slot->last_error[0] == '\0';
+        values[6] = CStringGetTextDatum(slot->last_error);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    LWLockRelease(s->lock);
+    PG_RETURN_VOID();
+}
