@@ -1,0 +1,102 @@
+#include "shared_state.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+}
+
+namespace pg_ingest {
+
+int max_sources = 64;
+
+namespace {
+
+SharedState *state = nullptr;
+shmem_request_hook_type previous_request_hook = nullptr;
+shmem_startup_hook_type previous_startup_hook = nullptr;
+
+Size shared_size() {
+    return add_size(offsetof(SharedState, slots), mul_size(max_sources, sizeof(WorkerSlot)));
+}
+
+void on_shmem_request() {
+    if (previous_request_hook) previous_request_hook();
+    RequestAddinShmemSpace(shared_size());
+    RequestNamedLWLockTranche("pg_ingest", 1);
+}
+
+void on_shmem_startup() {
+    if (previous_startup_hook) previous_startup_hook();
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    bool found = false;
+    state = static_cast<SharedState *>(ShmemInitStruct("pg_ingest", shared_size(), &found));
+    if (!found) {
+        memset(state, 0, shared_size());
+        state->lock = &(GetNamedLWLockTranche("pg_ingest"))->lock;
+        state->slot_count = max_sources;
+    }
+    LWLockRelease(AddinShmemInitLock);
+}
+
+}  // namespace
+
+void request_shared_state() {
+    previous_request_hook = shmem_request_hook;
+    shmem_request_hook = on_shmem_request;
+    previous_startup_hook = shmem_startup_hook;
+    shmem_startup_hook = on_shmem_startup;
+}
+
+void attach_shared_state() {
+    if (state == nullptr) on_shmem_startup();
+}
+
+SharedState *shared() {
+    if (state == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("pg_ingest is not loaded through shared_preload_libraries"),
+                        errhint("Add pg_ingest to shared_preload_libraries in postgresql.conf "
+                                "and restart the server.")));
+    return state;
+}
+
+WorkerSlot *find_slot(Oid database_id, int32 source_id) {
+    for (int i = 0; i < state->slot_count; i++) {
+        WorkerSlot *slot = &state->slots[i];
+        if (slot->in_use && slot->database_id == database_id && slot->source_id == source_id)
+            return slot;
+    }
+    return nullptr;
+}
+
+WorkerSlot *find_or_add_slot(Oid database_id, int32 source_id, const char *name) {
+    WorkerSlot *slot = find_slot(database_id, source_id);
+    if (slot != nullptr) return slot;
+    for (int i = 0; i < state->slot_count; i++) {
+        slot = &state->slots[i];
+        if (slot->in_use) continue;
+        memset(slot, 0, sizeof *slot);
+        slot->in_use = true;
+        slot->database_id = database_id;
+        slot->source_id = source_id;
+        strlcpy(slot->source_name, name, sizeof slot->source_name);
+        return slot;
+    }
+    return nullptr;
+}
+
+void wake_launcher() {
+    Latch *latch = shared()->launcher_latch;
+    if (latch != nullptr) SetLatch(latch);
+}
+
+void request_rescan() {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    s->rescan_requested = true;
+    LWLockRelease(s->lock);
+    wake_launcher();
+}
+
+}  // namespace pg_ingest

@@ -1,0 +1,52 @@
+#include "utility_hook.hpp"
+
+#include "worker_control.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+constexpr int kStopTimeoutMs = 5000;
+ProcessUtility_hook_type previous_utility_hook = nullptr;
+
+bool drops_this_extension(const DropStmt *stmt) {
+    if (stmt->removeType != OBJECT_EXTENSION) return false;
+    ListCell *cell;
+    foreach (cell, stmt->objects) {
+        if (strcmp(strVal(lfirst(cell)), "pg_ingest") == 0) return true;
+    }
+    return false;
+}
+
+void on_utility(PlannedStmt *pstmt, const char *query, bool read_only_tree,
+                ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
+                DestReceiver *dest, QueryCompletion *qc) {
+    Node *parsetree = pstmt->utilityStmt;
+    if (IsA(parsetree, DropdbStmt)) {
+        Oid database_id = get_database_oid(castNode(DropdbStmt, parsetree)->dbname, true);
+        if (OidIsValid(database_id)) stop_database_workers(database_id, kStopTimeoutMs);
+    } else if (IsA(parsetree, DropStmt) && drops_this_extension(castNode(DropStmt, parsetree))) {
+        stop_database_workers(MyDatabaseId, kStopTimeoutMs);
+    }
+    if (previous_utility_hook)
+        previous_utility_hook(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
+    else
+        standard_ProcessUtility(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
+}
+
+}  // namespace
+
+void install_utility_hook() {
+    previous_utility_hook = ProcessUtility_hook;
+    ProcessUtility_hook = on_utility;
+}
+
+}  // namespace pg_ingest

@@ -1,0 +1,17 @@
+// Starting and stopping source workers from SQL: requests take effect when the transaction that
+// made them commits, so a worker never starts before it can see its source.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+}
+
+namespace pg_ingest {
+
+void register_worker_control();
+void queue_source_signal(int32 source_id, bool run);
+// Stops every worker of the database now and waits for them to exit; on abort of the current
+// transaction the launcher rescans, so sources that were meant to run come back.
+void stop_database_workers(Oid database_id, int timeout_ms);
+
+}  // namespace pg_ingest
