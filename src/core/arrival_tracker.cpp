@@ -1,0 +1,118 @@
+#include "arrival_tracker.hpp"
+
+#include <algorithm>
+
+namespace pg_ingest {
+
+namespace {
+
+bool same_version(const FileIdentity &a, const FileIdentity &b) {
+    return a.size == b.size && a.mtime_ns == b.mtime_ns && a.inode == b.inode;
+}
+
+}  // namespace
+
+ArrivalTracker::ArrivalTracker(std::string directory, std::string glob, int64_t min_age_ms,
+                               int64_t quiet_ms)
+    : directory_(std::move(directory)),
+      glob_(std::move(glob)),
+      min_age_ns_(min_age_ms * 1000000),
+      quiet_ns_(quiet_ms * 1000000),
+      watcher_(directory_) {}
+
+void ArrivalTracker::remember(const FileIdentity &identity) {
+    known_[identity.name] = identity;
+    announced_.erase(identity.name);
+    waiting_.erase(identity.name);
+}
+
+bool ArrivalTracker::drain_events() {
+    if (watcher_.fd() < 0) return false;
+    DirectoryWatcher::Events events = watcher_.drain();
+    for (const std::string &name : events.modified) {
+        if (!is_candidate_name(name, glob_)) continue;
+        writing_.insert(name);
+        announced_.erase(name);
+    }
+    for (const std::string &name : events.names) {
+        if (!is_candidate_name(name, glob_)) continue;
+        writing_.erase(name);
+        announced_.insert(name);
+        waiting_.emplace(name, 0);
+    }
+    return events.overflow || events.directory_gone;
+}
+
+void ArrivalTracker::consider(const FileIdentity &identity, int64_t now_ns,
+                              std::vector<FileIdentity> &ready) {
+    auto known = known_.find(identity.name);
+    if (known != known_.end() && same_version(known->second, identity)) {
+        waiting_.erase(identity.name);
+        return;
+    }
+    if (writing_.count(identity.name)) return;  // its IN_CLOSE_WRITE will announce it
+    int64_t age = now_ns - identity.mtime_ns;
+    int64_t needed = std::max(min_age_ns_, announced_.count(identity.name) ? 0 : quiet_ns_);
+    if (age >= needed) {
+        ready.push_back(identity);
+        waiting_.erase(identity.name);
+    } else {
+        waiting_[identity.name] = identity.mtime_ns + needed;
+    }
+}
+
+std::vector<FileIdentity> ArrivalTracker::collect(bool full_scan, int64_t now_ns) {
+    std::vector<FileIdentity> ready;
+    if (full_scan) {
+        std::set<std::string> present;
+        for (ScanEntry &entry : scan_directory(directory_, glob_)) {
+            present.insert(entry.identity.name);
+            if (!entry.regular) {
+                if (skipped_reported_.insert(entry.identity.name).second)
+                    skipped_.push_back(std::move(entry));
+                continue;
+            }
+            consider(entry.identity, now_ns, ready);
+        }
+        // Forgetting vanished names keeps memory proportional to the directory, not history.
+        for (auto it = known_.begin(); it != known_.end();)
+            it = present.count(it->first) ? std::next(it) : known_.erase(it);
+        for (auto it = skipped_reported_.begin(); it != skipped_reported_.end();)
+            it = present.count(*it) ? std::next(it) : skipped_reported_.erase(it);
+        for (auto it = waiting_.begin(); it != waiting_.end();)
+            it = present.count(it->first) ? std::next(it) : waiting_.erase(it);
+        for (auto it = writing_.begin(); it != writing_.end();)
+            it = present.count(*it) ? std::next(it) : writing_.erase(it);
+    } else {
+        std::vector<std::string> names;
+        for (const auto &[name, when] : waiting_)
+            if (when <= now_ns) names.push_back(name);
+        for (const std::string &name : names) {
+            std::optional<FileIdentity> identity = stat_file(directory_, name);
+            if (identity)
+                consider(*identity, now_ns, ready);
+            else
+                waiting_.erase(name);
+        }
+    }
+    std::sort(ready.begin(), ready.end(),
+              [](const FileIdentity &a, const FileIdentity &b) { return a.name < b.name; });
+    return ready;
+}
+
+int64_t ArrivalTracker::next_check_ms(int64_t now_ns) const {
+    int64_t next = -1;
+    for (const auto &[name, when] : waiting_) {
+        int64_t ms = std::max<int64_t>(0, (when - now_ns + 999999) / 1000000);
+        if (next < 0 || ms < next) next = ms;
+    }
+    return next;
+}
+
+std::vector<ScanEntry> ArrivalTracker::take_skipped() {
+    std::vector<ScanEntry> taken;
+    taken.swap(skipped_);
+    return taken;
+}
+
+}  // namespace pg_ingest

@@ -1,0 +1,253 @@
+#include "batch_inserter.hpp"
+
+#include "csv_reader.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+struct TargetColumn {
+    char *name;
+    char *type;
+};
+
+int read_target_columns(Oid target, TargetColumn **columns) {
+    Oid types[1] = {OIDOID};
+    Datum values[1] = {ObjectIdGetDatum(target)};
+    int ret = SPI_execute_with_args(
+        "SELECT attname::text, pg_catalog.format_type(atttypid, atttypmod) "
+        "FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attnum > 0 "
+        "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+        1, types, values, nullptr, true, 0);
+    if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read the target's columns");
+    auto *result = static_cast<TargetColumn *>(palloc(sizeof(TargetColumn) * (SPI_processed + 1)));
+    for (uint64 i = 0; i < SPI_processed; i++) {
+        result[i].name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+        result[i].type = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+    }
+    *columns = result;
+    return static_cast<int>(SPI_processed);
+}
+
+char *qualified_target_name(Oid target) {
+    char *relname = get_rel_name(target);
+    if (relname == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("target table with OID %u no longer exists", target)));
+    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(target)), relname);
+}
+
+// INSERT INTO target (c, ...) SELECT u.f1::type, ... FROM ROWS FROM (unnest($1::text[]), ...) u(f1,
+// ...): one statement a batch, every value through the column type's input function.
+SPIPlanPtr prepare_insert(Oid target, TargetColumn *columns, const int *column_index, int count) {
+    StringInfoData sql;
+    initStringInfo(&sql);
+    appendStringInfo(&sql, "INSERT INTO %s (", qualified_target_name(target));
+    for (int i = 0; i < count; i++)
+        appendStringInfo(&sql, "%s%s", i ? ", " : "",
+                         quote_identifier(columns[column_index[i]].name));
+    appendStringInfoString(&sql, ") SELECT ");
+    for (int i = 0; i < count; i++)
+        appendStringInfo(&sql, "%su.f%d::%s", i ? ", " : "", i + 1, columns[column_index[i]].type);
+    appendStringInfoString(&sql, " FROM ROWS FROM (");
+    for (int i = 0; i < count; i++)
+        appendStringInfo(&sql, "%spg_catalog.unnest($%d::pg_catalog.text[])", i ? ", " : "", i + 1);
+    appendStringInfoString(&sql, ") AS u(");
+    for (int i = 0; i < count; i++) appendStringInfo(&sql, "%sf%d", i ? ", " : "", i + 1);
+    appendStringInfoChar(&sql, ')');
+
+    Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * count));
+    for (int i = 0; i < count; i++) types[i] = TEXTARRAYOID;
+    SPIPlanPtr plan = SPI_prepare(sql.data, count, types);
+    if (plan == nullptr)
+        elog(ERROR, "pg_ingest: could not prepare \"%s\": %s", sql.data,
+             SPI_result_code_string(SPI_result));
+    if (SPI_keepplan(plan) != 0) elog(ERROR, "pg_ingest: could not keep the insert plan");
+    return plan;
+}
+
+Datum field_text(const BatchInserter *inserter, const CsvField &field) {
+    if (inserter->encoding == GetDatabaseEncoding())
+        return PointerGetDatum(cstring_to_text_with_len(field.data, static_cast<int>(field.size)));
+    char *converted =
+        pg_any_to_server(field.data, static_cast<int>(field.size), inserter->encoding);
+    return PointerGetDatum(cstring_to_text(converted));
+}
+
+void execute_insert(BatchInserter *inserter, PendingRow *rows, int count) {
+    int columns = inserter->column_count;
+    Datum *params = static_cast<Datum *>(palloc(sizeof(Datum) * columns));
+    char *param_nulls = static_cast<char *>(palloc0(columns + 1));
+    Datum *elements = static_cast<Datum *>(palloc(sizeof(Datum) * count));
+    bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * count));
+    int dims[1] = {count};
+    int lbs[1] = {1};
+    for (int c = 0; c < columns; c++) {
+        int field = inserter->field_for_column[c];
+        for (int r = 0; r < count; r++) {
+            const CsvField &value = rows[r].fields[field];
+            nulls[r] = value.is_null;
+            elements[r] = value.is_null ? (Datum)0 : field_text(inserter, value);
+        }
+        params[c] = PointerGetDatum(
+            construct_md_array(elements, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+        param_nulls[c] = ' ';
+    }
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    // The subtransaction restores the user on abort.
+    SetUserIdAndSecContext(inserter->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    int ret = SPI_execute_plan(inserter->plan, params, param_nulls, false, 0);
+    SetUserIdAndSecContext(saved_user, saved_context);
+    if (ret != SPI_OK_INSERT)
+        elog(ERROR, "pg_ingest: insert failed: %s", SPI_result_code_string(ret));
+}
+
+// Runs the insert in a subtransaction; keeps it or rolls it back. Returns the error, or nullptr.
+ErrorData *try_insert(BatchInserter *inserter, PendingRow *rows, int count, bool keep) {
+    MemoryContext context = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    ErrorData *error = nullptr;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(context);
+    PG_TRY();
+    {
+        execute_insert(inserter, rows, count);
+        if (keep)
+            ReleaseCurrentSubTransaction();
+        else
+            RollbackAndReleaseCurrentSubTransaction();
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        error = CopyErrorData();
+        FlushErrorState();
+        RollbackAndReleaseCurrentSubTransaction();
+    }
+    PG_END_TRY();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+    return error;
+}
+
+void reject_row(const PendingRow *row, const ErrorData *error, RejectFn reject, void *context) {
+    reject(row, error->message, unpack_sql_state(error->sqlerrcode), context);
+}
+
+// Marks the refused rows of rows[0..count), given that inserting all of them failed with error.
+void isolate(BatchInserter *inserter, PendingRow *rows, int count, ErrorData *error, bool *refused,
+             RejectFn reject, void *context) {
+    if (count == 1) {
+        refused[0] = true;
+        reject_row(rows, error, reject, context);
+        return;
+    }
+    int half = count / 2;
+    CHECK_FOR_INTERRUPTS();
+    ErrorData *left = try_insert(inserter, rows, half, false);
+    if (left != nullptr) isolate(inserter, rows, half, left, refused, reject, context);
+    ErrorData *right = try_insert(inserter, rows + half, count - half, false);
+    if (right != nullptr)
+        isolate(inserter, rows + half, count - half, right, refused + half, reject, context);
+}
+
+}  // namespace
+
+BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char *file_name,
+                                      const char *const *header_names, int header_count,
+                                      MemoryContext context) {
+    // SPI calls leave SPI's own context current: what outlives them is allocated in `context`.
+    TargetColumn *columns;
+    int target_count = read_target_columns(source->target, &columns);
+    auto *inserter =
+        static_cast<BatchInserter *>(MemoryContextAllocZero(context, sizeof(BatchInserter)));
+    inserter->owner = source->owner;
+    inserter->encoding = source->encoding;
+    int *column_index;
+    if (header_names == nullptr) {
+        inserter->field_count = target_count;
+        inserter->column_count = target_count;
+        column_index = static_cast<int *>(palloc(sizeof(int) * (target_count + 1)));
+        inserter->field_for_column =
+            static_cast<int *>(MemoryContextAlloc(context, sizeof(int) * (target_count + 1)));
+        for (int i = 0; i < target_count; i++) column_index[i] = inserter->field_for_column[i] = i;
+    } else {
+        inserter->field_count = header_count;
+        inserter->column_count = header_count;
+        column_index = static_cast<int *>(palloc(sizeof(int) * (header_count + 1)));
+        inserter->field_for_column =
+            static_cast<int *>(MemoryContextAlloc(context, sizeof(int) * (header_count + 1)));
+        StringInfoData unknown;
+        initStringInfo(&unknown);
+        for (int f = 0; f < header_count; f++) {
+            inserter->field_for_column[f] = f;
+            column_index[f] = -1;
+            for (int c = 0; c < target_count; c++)
+                if (strcmp(header_names[f], columns[c].name) == 0) column_index[f] = c;
+            if (column_index[f] < 0)
+                appendStringInfo(&unknown, "%s%s", unknown.len ? ", " : "",
+                                 quote_identifier(header_names[f]));
+            for (int g = 0; g < f; g++)
+                if (column_index[f] >= 0 && column_index[g] == column_index[f])
+                    ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+                                    errmsg("header of file \"%s\" names column %s twice", file_name,
+                                           quote_identifier(header_names[f]))));
+        }
+        if (unknown.len > 0)
+            ereport(ERROR,
+                    (errcode(ERRCODE_UNDEFINED_COLUMN),
+                     errmsg("header of file \"%s\" names columns that table %s does not "
+                            "have: %s",
+                            file_name, qualified_target_name(source->target), unknown.data)));
+    }
+    if (inserter->column_count == 0)
+        ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+                        errmsg("file \"%s\" maps no column of table %s", file_name,
+                               qualified_target_name(source->target))));
+
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    SetUserIdAndSecContext(source->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    inserter->plan = prepare_insert(source->target, columns, column_index, inserter->column_count);
+    SetUserIdAndSecContext(saved_user, saved_context);
+    return inserter;
+}
+
+void free_batch_inserter(BatchInserter *inserter) {
+    if (inserter != nullptr && inserter->plan != nullptr) SPI_freeplan(inserter->plan);
+}
+
+int64 insert_rows(BatchInserter *inserter, PendingRow *rows, int count, RejectFn reject,
+                  void *context) {
+    if (count == 0) return 0;
+    ErrorData *error = try_insert(inserter, rows, count, true);
+    while (error != nullptr) {
+        bool *refused = static_cast<bool *>(palloc0(sizeof(bool) * count));
+        isolate(inserter, rows, count, error, refused, reject, context);
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+            if (!refused[i]) rows[kept++] = rows[i];
+        count = kept;
+        // Another session may have changed the target since the probes: isolate again.
+        error = count > 0 ? try_insert(inserter, rows, count, true) : nullptr;
+    }
+    return count;
+}
+
+}  // namespace pg_ingest

@@ -1,0 +1,122 @@
+#include "file_catalog.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+void execute(const char *sql, int nargs, Oid *types, Datum *values, int expected) {
+    int ret = SPI_execute_with_args(sql, nargs, types, values, nullptr, false, 0);
+    if (ret != expected)
+        elog(ERROR, "pg_ingest: catalog statement failed: %s", SPI_result_code_string(ret));
+}
+
+Datum column(HeapTuple tuple, int number, bool *isnull) {
+    return SPI_getbinval(tuple, SPI_tuptable->tupdesc, number, isnull);
+}
+
+}  // namespace
+
+void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
+                   int64 inode) {
+    Oid types[5] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, INT8OID};
+    Datum values[5] = {CStringGetTextDatum(source->name), CStringGetTextDatum(name),
+                       Int64GetDatum(size), TimestampTzGetDatum(mtime), Int64GetDatum(inode)};
+    execute(
+        "INSERT INTO ingest.files (source, file_name, file_size, file_mtime, file_inode) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        5, types, values, SPI_OK_INSERT);
+}
+
+bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row) {
+    Oid types[1] = {TEXTOID};
+    Datum values[1] = {CStringGetTextDatum(source->name)};
+    int ret = SPI_execute_with_args(
+        "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
+        "  byte_offset, line_number, rows_loaded, rows_rejected, discovered_at "
+        "FROM ingest.files WHERE source = $1 AND status IN ('pending', 'loading') "
+        "ORDER BY file_name, file_id LIMIT 1",
+        1, types, values, nullptr, false, 1);
+    if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
+    if (SPI_processed == 0) return false;
+    HeapTuple tuple = SPI_tuptable->vals[0];
+    bool isnull;
+    row->file_id = DatumGetInt64(column(tuple, 1, &isnull));
+    row->file_name = MemoryContextStrdup(context, TextDatumGetCString(column(tuple, 2, &isnull)));
+    row->size = DatumGetInt64(column(tuple, 3, &isnull));
+    row->mtime = DatumGetTimestampTz(column(tuple, 4, &isnull));
+    row->inode = DatumGetInt64(column(tuple, 5, &isnull));
+    row->loading = DatumGetBool(column(tuple, 6, &isnull));
+    row->byte_offset = DatumGetInt64(column(tuple, 7, &isnull));
+    row->line_number = DatumGetInt64(column(tuple, 8, &isnull));
+    row->rows_loaded = DatumGetInt64(column(tuple, 9, &isnull));
+    row->rows_rejected = DatumGetInt64(column(tuple, 10, &isnull));
+    row->discovered_at = DatumGetTimestampTz(column(tuple, 11, &isnull));
+    return true;
+}
+
+void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
+                  int64 rejected) {
+    Oid types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+    Datum values[5] = {Int64GetDatum(row->file_id), Int64GetDatum(byte_offset),
+                       Int64GetDatum(line_number), Int64GetDatum(loaded), Int64GetDatum(rejected)};
+    execute(
+        "UPDATE ingest.files SET status = 'loading', "
+        "  started_at = coalesce(started_at, pg_catalog.now()), byte_offset = $2, "
+        "  line_number = $3, rows_loaded = rows_loaded + $4, rows_rejected = rows_rejected + $5 "
+        "WHERE file_id = $1",
+        5, types, values, SPI_OK_UPDATE);
+}
+
+void finish_file(const FileRow *row) {
+    Oid types[1] = {INT8OID};
+    Datum values[1] = {Int64GetDatum(row->file_id)};
+    execute(
+        "UPDATE ingest.files SET status = 'done', "
+        "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
+        "WHERE file_id = $1",
+        1, types, values, SPI_OK_UPDATE);
+}
+
+void fail_file(int64 file_id, const char *message) {
+    Oid types[2] = {INT8OID, TEXTOID};
+    Datum values[2] = {Int64GetDatum(file_id), CStringGetTextDatum(message)};
+    execute(
+        "UPDATE ingest.files SET status = 'failed', error = $2, "
+        "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
+        "WHERE file_id = $1",
+        2, types, values, SPI_OK_UPDATE);
+}
+
+void fail_source(int32 source_id, const char *message) {
+    Oid types[2] = {INT4OID, TEXTOID};
+    Datum values[2] = {Int32GetDatum(source_id), CStringGetTextDatum(message)};
+    execute("UPDATE ingest.sources SET failed_error = $2 WHERE source_id = $1", 2, types, values,
+            SPI_OK_UPDATE);
+}
+
+void for_each_known_file(const SourceDefinition *source, KnownFileFn fn, void *context) {
+    Oid types[1] = {TEXTOID};
+    Datum values[1] = {CStringGetTextDatum(source->name)};
+    int ret = SPI_execute_with_args(
+        "SELECT DISTINCT ON (file_name) file_name, file_size, file_mtime, file_inode "
+        "FROM ingest.files WHERE source = $1 ORDER BY file_name, file_id DESC",
+        1, types, values, nullptr, true, 0);
+    if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
+    for (uint64 i = 0; i < SPI_processed; i++) {
+        HeapTuple tuple = SPI_tuptable->vals[i];
+        bool isnull;
+        char *name = TextDatumGetCString(column(tuple, 1, &isnull));
+        fn(name, DatumGetInt64(column(tuple, 2, &isnull)),
+           DatumGetTimestampTz(column(tuple, 3, &isnull)), DatumGetInt64(column(tuple, 4, &isnull)),
+           context);
+    }
+}
+
+}  // namespace pg_ingest

@@ -1,0 +1,44 @@
+// The worker's reads and writes of ingest.files and ingest.sources. Callers are inside a
+// transaction with SPI connected.
+#pragma once
+
+#include "source_definition.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "datatype/timestamp.h"
+}
+
+namespace pg_ingest {
+
+struct FileRow {
+    int64 file_id;
+    char *file_name;
+    int64 size;
+    TimestampTz mtime;
+    int64 inode;
+    bool loading;
+    int64 byte_offset;
+    int64 line_number;
+    int64 rows_loaded;
+    int64 rows_rejected;
+    TimestampTz discovered_at;
+};
+
+void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
+                   int64 inode);
+// The next pending or loading file in name order; false when there is none. The row is
+// allocated in the caller's memory context.
+bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row);
+void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
+                  int64 rejected);
+void finish_file(const FileRow *row);
+void fail_file(int64 file_id, const char *message);
+// Marks the source failed so it stays stopped until ingest.start.
+void fail_source(int32 source_id, const char *message);
+
+using KnownFileFn = void (*)(const char *name, int64 size, TimestampTz mtime, int64 inode,
+                             void *context);
+void for_each_known_file(const SourceDefinition *source, KnownFileFn fn, void *context);
+
+}  // namespace pg_ingest

@@ -1,0 +1,346 @@
+#include "file_loader.hpp"
+
+#include "batch_inserter.hpp"
+#include "csv_reader.hpp"
+#include "pg_guard.hpp"
+#include "reject_log.hpp"
+#include "time_convert.hpp"
+
+#include <memory>
+
+extern "C" {
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+// The C++ objects of the file being loaded. Static, so that an ERROR's longjmp never skips their
+// destructors; abandon_file_load() resets them.
+struct ReaderState {
+    std::unique_ptr<FdByteSource> bytes;
+    std::unique_ptr<CsvReader> reader;
+    CsvBatch batch;
+};
+
+ReaderState &reader_state() {
+    static ReaderState state;
+    return state;
+}
+
+struct LoadContext {
+    const SourceDefinition *source;
+    const FileRow *file;
+    int64 line;
+};
+
+int open_fd = -1;
+LoadContext load_context;
+MemoryContext batch_context = nullptr;
+MemoryContext file_context = nullptr;
+
+void describe_load(void *arg) {
+    auto *context = static_cast<LoadContext *>(arg);
+    errcontext("pg_ingest source \"%s\", file \"%s\", line %lld", context->source->name,
+               context->file->file_name, static_cast<long long>(context->line));
+}
+
+void check_identity(const FileRow *file, const struct stat &st, const char *when) {
+    if (static_cast<int64>(st.st_size) != file->size ||
+        timestamptz_from_ns(static_cast<int64>(st.st_mtim.tv_sec) * 1000000000 +
+                            st.st_mtim.tv_nsec) != file->mtime ||
+        static_cast<int64>(st.st_ino) != file->inode)
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("file \"%s\" changed %s (size %lld, was %lld)", file->file_name, when,
+                        static_cast<long long>(st.st_size), static_cast<long long>(file->size))));
+}
+
+// O_NONBLOCK and O_NOFOLLOW: a FIFO or a symlink swapped in after discovery neither blocks the
+// worker nor leads it elsewhere.
+int open_data_file(const char *path, const FileRow *file) {
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not open file \"%s\": %m", path)));
+    open_fd = fd;
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not stat file \"%s\": %m", path)));
+    if (!S_ISREG(st.st_mode))
+        ereport(ERROR,
+                (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a regular file", path)));
+    check_identity(file, st, "since it was discovered");
+    (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+CsvOptions reader_options(const SourceDefinition *source) {
+    CsvOptions options;
+    options.delimiter = source->delimiter;
+    options.quote = source->quote;
+    options.null_string = source->null_string;
+    options.max_field_bytes = static_cast<size_t>(source->max_field_bytes);
+    options.validate_utf8 = source->encoding == PG_UTF8;
+    return options;
+}
+
+void start_reader(const SourceDefinition *source, int fd, uint64_t offset, uint64_t line) {
+    cpp_guard([&] {
+        ReaderState &state = reader_state();
+        state.reader.reset();
+        state.bytes = std::make_unique<FdByteSource>(fd);
+        state.reader =
+            std::make_unique<CsvReader>(*state.bytes, reader_options(source), offset, line);
+    });
+}
+
+bool read_batch(int max_rows) {
+    return cpp_guard([&] {
+        ReaderState &state = reader_state();
+        return state.reader->next_batch(state.batch, static_cast<size_t>(max_rows));
+    });
+}
+
+// Reads the header from the start of the file; returns the column names, or nullptr for an
+// empty file. *end_offset and *end_line tell where the data starts.
+char **read_header(const SourceDefinition *source, const FileRow *file, int fd, int *count,
+                   uint64_t *end_offset, uint64_t *end_line) {
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        ereport(ERROR, (errcode_for_file_access(),
+                        errmsg("could not seek in \"%s\": %m", file->file_name)));
+    start_reader(source, fd, 0, 1);
+    if (!read_batch(1)) return nullptr;
+    const CsvBatch &batch = reader_state().batch;
+    while (batch.rows.empty())
+        if (!read_batch(1)) return nullptr;
+    const CsvRow &header = batch.rows[0];
+    if (!header.error.empty())
+        ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+                        errmsg("could not read the header of file \"%s\": %s", file->file_name,
+                               header.error.c_str())));
+    *count = static_cast<int>(header.field_count);
+    char **names =
+        static_cast<char **>(MemoryContextAlloc(file_context, sizeof(char *) * (*count + 1)));
+    const CsvField *fields = batch.row_fields(header);
+    for (int i = 0; i < *count; i++)
+        names[i] =
+            fields[i].is_null
+                ? MemoryContextStrdup(file_context, "")
+                : static_cast<char *>(MemoryContextAllocZero(file_context, fields[i].size + 1));
+    for (int i = 0; i < *count; i++)
+        if (!fields[i].is_null) memcpy(names[i], fields[i].data, fields[i].size);
+    *end_offset = header.end_offset;
+    *end_line = header.end_line;
+    return names;
+}
+
+void on_reject(const PendingRow *row, const char *message, const char *sqlstate, void *context) {
+    record_reject(static_cast<RejectTarget *>(context), row->line_number, row->start_offset,
+                  row->end_offset, message, sqlstate);
+}
+
+void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 rows) {
+    SharedState *s = shared();
+    int64 second = GetCurrentTimestamp() / USECS_PER_SEC;
+    int bucket = static_cast<int>(second % kRateWindowSeconds);
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    strlcpy(slot->state, "loading", sizeof slot->state);
+    strlcpy(slot->current_file, file->file_name, sizeof slot->current_file);
+    slot->current_offset = offset;
+    if (slot->rate_second[bucket] != second) {
+        slot->rate_second[bucket] = second;
+        slot->rate_rows[bucket] = 0;
+    }
+    slot->rate_rows[bucket] += rows;
+    LWLockRelease(s->lock);
+}
+
+// One micro-batch: parse errors and the target's refusals go to ingest.rejects, the rest into
+// the target, and the file's new position into ingest.files, all in one transaction.
+int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchInserter *inserter,
+                   int fd, FileLoadResult *result) {
+    const CsvBatch &batch = reader_state().batch;
+    StartTransactionCommand();
+    (void)set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_LOCAL, true, 0, false);
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    MemoryContextSwitchTo(batch_context);
+
+    RejectTarget rejects = {source, file, fd, 0};
+    auto *pending = static_cast<PendingRow *>(palloc(sizeof(PendingRow) * batch.rows.size()));
+    int good = 0;
+    for (const CsvRow &row : batch.rows) {
+        int64 line = static_cast<int64>(row.line_number);
+        int64 start = static_cast<int64>(row.start_offset);
+        int64 end = static_cast<int64>(row.end_offset);
+        if (!row.error.empty()) {
+            record_reject(&rejects, line, start, end, row.error.c_str(), "22P04");
+        } else if (row.field_count == 0) {
+            record_reject(&rejects, line, start, end, "blank line", "22P04");
+        } else if (static_cast<int>(row.field_count) != inserter->field_count) {
+            char message[128];
+            snprintf(message, sizeof message, "expected %d fields, found %u", inserter->field_count,
+                     row.field_count);
+            record_reject(&rejects, line, start, end, message, "22P04");
+        } else {
+            pending[good++] = {batch.row_fields(row), line, start, end};
+        }
+    }
+    load_context.line = static_cast<int64>(batch.rows.front().line_number);
+    int64 loaded = insert_rows(inserter, pending, good, on_reject, &rejects);
+    const CsvRow &last = batch.rows.back();
+    record_batch(file, static_cast<int64>(last.end_offset), static_cast<int64>(last.end_line) - 1,
+                 loaded, rejects.count);
+
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    MemoryContextReset(batch_context);
+    result->rows_loaded += loaded;
+    result->rows_rejected += rejects.count;
+    return loaded + rejects.count;
+}
+
+void finish(const FileRow *file) {
+    StartTransactionCommand();
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    finish_file(file);
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+}
+
+// Runs only after the commit that marked the file done was flushed.
+void apply_on_success(const SourceDefinition *source, const char *path, const FileRow *file) {
+    if (source->on_success == OnSuccess::Delete) {
+        if (unlink(path) != 0)
+            ereport(WARNING,
+                    (errcode_for_file_access(),
+                     errmsg("pg_ingest source \"%s\": could not delete loaded file \"%s\": %m",
+                            source->name, path)));
+    } else if (source->on_success == OnSuccess::Move) {
+        char *destination = psprintf("%s/%s", source->archive_directory, file->file_name);
+        if (rename(path, destination) != 0)
+            ereport(WARNING,
+                    (errcode_for_file_access(),
+                     errmsg("pg_ingest source \"%s\": could not move loaded file \"%s\" to "
+                            "\"%s\": %m",
+                            source->name, path, destination)));
+    }
+}
+
+}  // namespace
+
+void abandon_file_load() {
+    cpp_guard([] {
+        ReaderState &state = reader_state();
+        state.reader.reset();
+        state.bytes.reset();
+    });
+    if (open_fd >= 0) close(open_fd);
+    open_fd = -1;
+    if (batch_context != nullptr) MemoryContextReset(batch_context);
+    if (file_context != nullptr) MemoryContextReset(file_context);
+}
+
+int64 current_load_line() {
+    return load_context.line;
+}
+
+FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, WorkerSlot *slot) {
+    if (batch_context == nullptr) {
+        batch_context =
+            AllocSetContextCreate(TopMemoryContext, "pg_ingest batch", ALLOCSET_DEFAULT_SIZES);
+        file_context =
+            AllocSetContextCreate(TopMemoryContext, "pg_ingest file", ALLOCSET_DEFAULT_SIZES);
+    }
+    load_context = {source, file, file->line_number};
+    ErrorContextCallback callback;
+    callback.callback = describe_load;
+    callback.arg = &load_context;
+    callback.previous = error_context_stack;
+    error_context_stack = &callback;
+
+    instr_time started;
+    INSTR_TIME_SET_CURRENT(started);
+    FileLoadResult result = {0, 0};
+    char *path =
+        MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->file_name));
+    int fd = open_data_file(path, file);
+
+    uint64_t offset = static_cast<uint64_t>(file->byte_offset);
+    uint64_t line = static_cast<uint64_t>(file->line_number) + 1;
+    char **header = nullptr;
+    int header_count = 0;
+    bool empty = false;
+    if (source->header) {
+        uint64_t data_offset, data_line;
+        header = read_header(source, file, fd, &header_count, &data_offset, &data_line);
+        empty = header == nullptr;
+        if (offset == 0) {
+            offset = data_offset;
+            line = data_line;
+        }
+    }
+    BatchInserter *inserter = nullptr;
+    if (!empty) {
+        StartTransactionCommand();
+        SPI_connect();
+        PushActiveSnapshot(GetTransactionSnapshot());
+        inserter =
+            prepare_batch_inserter(source, file->file_name, header, header_count, file_context);
+        SPI_finish();
+        PopActiveSnapshot();
+        CommitTransactionCommand();
+
+        if (lseek(fd, static_cast<off_t>(offset), SEEK_SET) != static_cast<off_t>(offset))
+            ereport(ERROR,
+                    (errcode_for_file_access(), errmsg("could not seek in \"%s\": %m", path)));
+        start_reader(source, fd, offset, line);
+        for (;;) {
+            CHECK_FOR_INTERRUPTS();
+            if (!read_batch(source->batch_size)) break;
+            const CsvBatch &batch = reader_state().batch;
+            if (batch.rows.empty()) continue;
+            struct stat st;
+            if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
+            int64 rows = commit_batch(source, file, inserter, fd, &result);
+            note_progress(slot, file, static_cast<int64>(batch.rows.back().end_offset), rows);
+        }
+    }
+    finish(file);
+    free_batch_inserter(inserter);
+    abandon_file_load();
+    apply_on_success(source, path, file);
+
+    error_context_stack = callback.previous;
+    instr_time elapsed;
+    INSTR_TIME_SET_CURRENT(elapsed);
+    INSTR_TIME_SUBTRACT(elapsed, started);
+    double ms = INSTR_TIME_GET_MILLISEC(elapsed);
+    ereport(LOG,
+            (errmsg("pg_ingest source \"%s\": loaded file \"%s\": %lld rows, %lld rejected, "
+                    "%.0f ms, %.0f rows/s",
+                    source->name, file->file_name,
+                    static_cast<long long>(file->rows_loaded + result.rows_loaded),
+                    static_cast<long long>(file->rows_rejected + result.rows_rejected), ms,
+                    ms > 0 ? (result.rows_loaded + result.rows_rejected) * 1000.0 / ms : 0.0)));
+    return result;
+}
+
+}  // namespace pg_ingest

@@ -1,0 +1,23 @@
+// Loads one file from its committed position to its end, one transaction per micro-batch that
+// inserts the rows and records the new position together: a crash at any instant loses nothing
+// and loads nothing twice.
+#pragma once
+
+#include "file_catalog.hpp"
+#include "shared_state.hpp"
+#include "source_definition.hpp"
+
+namespace pg_ingest {
+
+struct FileLoadResult {
+    int64 rows_loaded;
+    int64 rows_rejected;
+};
+
+// Called outside a transaction. File-level problems raise ERROR; the caller then calls
+// abandon_file_load() and marks the file failed, naming the line from current_load_line().
+FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, WorkerSlot *slot);
+void abandon_file_load();
+int64 current_load_line();
+
+}  // namespace pg_ingest

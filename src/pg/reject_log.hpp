@@ -1,0 +1,20 @@
+// Writes refused lines to ingest.rejects, with the line's raw bytes read back from the file.
+#pragma once
+
+#include "file_catalog.hpp"
+#include "source_definition.hpp"
+
+namespace pg_ingest {
+
+struct RejectTarget {
+    const SourceDefinition *source;
+    const FileRow *file;
+    int fd;
+    int64 count;
+};
+
+// In the current transaction, SPI connected.
+void record_reject(RejectTarget *target, int64 line_number, int64 start_offset, int64 end_offset,
+                   const char *message, const char *sqlstate);
+
+}  // namespace pg_ingest

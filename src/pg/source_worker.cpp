@@ -1,0 +1,312 @@
+// A source worker: watches one source's directory and loads its files in name order, waiting on
+// its latch and on inotify together, with a periodic rescan as the fallback.
+#include "arrival_tracker.hpp"
+#include "file_catalog.hpp"
+#include "file_loader.hpp"
+#include "guc_settings.hpp"
+#include "launcher.hpp"
+#include "pg_guard.hpp"
+#include "shared_state.hpp"
+#include "source_definition.hpp"
+#include "time_convert.hpp"
+
+#include <memory>
+#include <vector>
+
+extern "C" {
+#include <time.h>
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+SourceDefinition *source = nullptr;
+WorkerSlot *slot = nullptr;
+WaitEventSet *wait_set = nullptr;
+std::unique_ptr<ArrivalTracker> tracker;
+std::vector<FileIdentity> arrivals;
+std::vector<ScanEntry> skipped;
+int64_t last_full_scan_ns = 0;
+
+int64_t now_ns() {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+void set_state(const char *state, const char *error) {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    strlcpy(slot->state, state, sizeof slot->state);
+    if (strcmp(state, "loading") != 0) slot->current_file[0] = '\0';
+    if (error != nullptr) strlcpy(slot->last_error, error, sizeof slot->last_error);
+    LWLockRelease(s->lock);
+}
+
+void release_slot(int, Datum) {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    note_worker_exit(slot);
+    LWLockRelease(s->lock);
+    wake_launcher();
+}
+
+// Takes the slot the launcher prepared, before connecting, so a worker for a source that was
+// stopped (or a database being dropped) in the meantime leaves without touching the database.
+void claim_slot(int index, Oid database_id, int32 source_id) {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    WorkerSlot *candidate = &s->slots[index];
+    bool mine = candidate->in_use && candidate->database_id == database_id &&
+                candidate->source_id == source_id && candidate->wanted && candidate->pid == 0;
+    if (mine) {
+        candidate->pid = MyProcPid;
+        candidate->launching = false;
+        candidate->attached_at = GetCurrentTimestamp();
+        candidate->last_error[0] = '\0';
+        strlcpy(candidate->state, "starting", sizeof candidate->state);
+    } else if (candidate->in_use && candidate->database_id == database_id &&
+               candidate->source_id == source_id) {
+        candidate->launching = false;
+    }
+    LWLockRelease(s->lock);
+    if (!mine) proc_exit(0);
+    slot = candidate;
+    before_shmem_exit(release_slot, 0);
+}
+
+void begin_transaction() {
+    StartTransactionCommand();
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+void end_transaction() {
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+}
+
+// Leaves for good (the launcher does not restart it) with the source marked failed.
+void fail_source_and_exit(const char *message) {
+    ereport(LOG, (errmsg("pg_ingest source \"%s\" stopped: %s", source->name, message)));
+    begin_transaction();
+    fail_source(source->source_id, message);
+    end_transaction();
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    slot->wanted = false;
+    LWLockRelease(s->lock);
+    proc_exit(0);
+}
+
+void remember_known(const char *name, int64 size, TimestampTz mtime, int64 inode, void *) {
+    int64_t mtime_ns =
+        (mtime + static_cast<int64>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY) *
+        1000;
+    cpp_guard([&] {
+        tracker->remember(FileIdentity{name, static_cast<uint64_t>(size), mtime_ns,
+                                       static_cast<uint64_t>(inode)});
+    });
+}
+
+void start_watching() {
+    cpp_guard([] {
+        tracker = std::make_unique<ArrivalTracker>(source->directory, source->pattern,
+                                                   source->min_age_ms, poll_interval_ms);
+    });
+    begin_transaction();
+    for_each_known_file(source, remember_known, nullptr);
+    end_transaction();
+
+    wait_set = CreateWaitEventSet(TopMemoryContext, 3);
+    AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+    AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+    int fd = cpp_guard([] { return tracker->watch_fd(); });
+    if (fd >= 0)
+        AddWaitEventToSet(wait_set, WL_SOCKET_READABLE, fd, nullptr, nullptr);
+    else
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": inotify is not available for \"%s\"; "
+                             "rescanning every %d ms",
+                             source->name, source->directory, poll_interval_ms)));
+}
+
+// Puts newly arrived files into ingest.files as pending.
+void register_arrivals() {
+    int64_t now = now_ns();
+    bool full_scan = now - last_full_scan_ns >= static_cast<int64_t>(poll_interval_ms) * 1000000;
+    cpp_guard([&] {
+        if (tracker->drain_events()) full_scan = true;
+        arrivals = tracker->collect(full_scan, now);
+        skipped = tracker->take_skipped();
+    });
+    if (full_scan) last_full_scan_ns = now;
+    for (size_t i = 0; i < skipped.size(); i++)
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": skipping \"%s\": %s", source->name,
+                             skipped[i].identity.name.c_str(), skipped[i].note.c_str())));
+    if (arrivals.empty()) return;
+    begin_transaction();
+    for (size_t i = 0; i < arrivals.size(); i++) {
+        const FileIdentity &file = arrivals[i];
+        register_file(source, file.name.c_str(), static_cast<int64>(file.size),
+                      timestamptz_from_ns(file.mtime_ns), static_cast<int64>(file.inode));
+    }
+    end_transaction();
+    cpp_guard([] {
+        for (const FileIdentity &file : arrivals) tracker->remember(file);
+    });
+}
+
+// Loads one file; a file-level failure marks the file failed and the worker goes on.
+void load_one(FileRow *file) {
+    MemoryContext context = CurrentMemoryContext;
+    ErrorData *error = nullptr;
+    PG_TRY();
+    { (void)load_file(source, file, slot); }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        error = CopyErrorData();
+        FlushErrorState();
+    }
+    PG_END_TRY();
+    if (error == nullptr) return;
+
+    AbortCurrentTransaction();
+    abandon_file_load();
+    if (error->sqlerrcode == ERRCODE_QUERY_CANCELED) {
+        // Not the file's fault: it stays loading and resumes from its committed offset.
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": loading \"%s\" was canceled", source->name,
+                             file->file_name)));
+        return;
+    }
+    int64 line = current_load_line();
+    char *message = line > 0
+                        ? psprintf("line %lld: %s", static_cast<long long>(line), error->message)
+                        : pstrdup(error->message);
+    ereport(LOG, (errmsg("pg_ingest source \"%s\": file \"%s\" failed: %s", source->name,
+                         file->file_name, message)));
+    set_state("idle", message);
+    begin_transaction();
+    fail_file(file->file_id, message);
+    end_transaction();
+}
+
+// One round of work; returns how long to wait for events before the next (0 = go on at once).
+long run_once(MemoryContext round_context) {
+    register_arrivals();
+    FileRow file;
+    begin_transaction();
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target))) {
+        end_transaction();
+        fail_source_and_exit("target table no longer exists");
+    }
+    bool found = next_open_file(source, round_context, &file);
+    end_transaction();
+    if (found) {
+        load_one(&file);
+        return 0;
+    }
+    set_state("idle", nullptr);
+    int64_t now = now_ns();
+    int64_t until_scan =
+        (last_full_scan_ns + static_cast<int64_t>(poll_interval_ms) * 1000000 - now) / 1000000;
+    int64_t until_ready = cpp_guard([&] { return tracker->next_check_ms(now); });
+    int64_t wait = Max(until_scan, 1);
+    if (until_ready >= 0) wait = Min(wait, Max(until_ready, 1));
+    return static_cast<long>(wait);
+}
+
+void wait_for_events(long timeout_ms) {
+    WaitEvent event;
+    int count = WaitEventSetWait(wait_set, timeout_ms, &event, 1, PG_WAIT_EXTENSION);
+    if (count > 0 && (event.events & WL_LATCH_SET)) ResetLatch(MyLatch);
+}
+
+}  // namespace
+
+}  // namespace pg_ingest
+
+using namespace pg_ingest;
+
+extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
+    Oid database_id;
+    int32 source_id;
+    memcpy(&database_id, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+    memcpy(&source_id, MyBgworkerEntry->bgw_extra + sizeof(Oid), sizeof(int32));
+
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    claim_slot(DatumGetInt32(arg), database_id, source_id);
+    BackgroundWorkerInitializeConnectionByOid(database_id, InvalidOid, 0);
+    // Every statement names its schemas: nothing in a user schema can capture them.
+    SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
+
+    begin_transaction();
+    source = read_source_definition(source_id);
+    end_transaction();
+    if (source == nullptr || !source->runnable) {
+        SharedState *s = shared();
+        LWLockAcquire(s->lock, LW_EXCLUSIVE);
+        slot->wanted = false;
+        LWLockRelease(s->lock);
+        proc_exit(0);
+    }
+    pgstat_report_appname(psprintf("pg_ingest: %s", source->name));
+    {
+        SharedState *s = shared();
+        LWLockAcquire(s->lock, LW_EXCLUSIVE);
+        strlcpy(slot->source_name, source->name, sizeof slot->source_name);
+        LWLockRelease(s->lock);
+    }
+    start_watching();
+    ereport(LOG,
+            (errmsg("pg_ingest source \"%s\" started on \"%s\"", source->name, source->directory)));
+
+    MemoryContext round_context =
+        AllocSetContextCreate(TopMemoryContext, "pg_ingest round", ALLOCSET_DEFAULT_SIZES);
+    for (;;) {
+        volatile long wait_ms = 0;
+        CHECK_FOR_INTERRUPTS();
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+        }
+        MemoryContextReset(round_context);
+        MemoryContextSwitchTo(round_context);
+        PG_TRY();
+        { wait_ms = run_once(round_context); }
+        PG_CATCH();
+        {
+            // Something outside any one file went wrong (the catalog, the directory): report it,
+            // keep the state, and try again shortly.
+            MemoryContextSwitchTo(round_context);
+            ErrorData *error = CopyErrorData();
+            FlushErrorState();
+            AbortCurrentTransaction();
+            ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, error->message)));
+            set_state("retrying", error->message);
+            wait_ms = 1000;
+        }
+        PG_END_TRY();
+        if (wait_ms > 0) wait_for_events(wait_ms);
+    }
+}
