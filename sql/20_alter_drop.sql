@@ -1,0 +1,17 @@
+-- ingest.alter_source and ingest.drop_source.
+\set SHOW_CONTEXT never
+SELECT ingest.alter_source('s1', batch_size => 250, options => '{"delimiter": "|", "min_age_ms": 10}');
+SELECT batch_size, options->>'delimiter' AS delimiter, options->>'min_age_ms' AS min_age_ms,
+       options->>'quote' AS quote FROM ingest.sources WHERE name = 's1';
+SELECT ingest.alter_source('s1', pattern => 'events_*.csv', directory => '/tmp/pg_ingest_regress/archive');
+SELECT directory, pattern FROM ingest.sources WHERE name = 's1';
+SELECT ingest.alter_source('s2', options => '{"on_success": "keep"}');
+SELECT options->>'on_success' AS on_success, options->'archive_directory' AS archive
+FROM ingest.sources WHERE name = 's2';
+SELECT ingest.alter_source('s1', batch_size => -5);
+SELECT ingest.alter_source('s1', options => '{"bogus": 1}');
+SELECT ingest.alter_source('s1', directory => 'relative');
+SELECT ingest.alter_source('nope', batch_size => 5);
+SELECT ingest.drop_source('ok_max');
+SELECT ingest.drop_source('ok_max');
+SELECT name FROM ingest.sources ORDER BY name;

@@ -1,0 +1,8 @@
+-- The extension can be dropped with its sources and created again.
+\set SHOW_CONTEXT never
+DROP EXTENSION pg_ingest;
+SELECT count(*) FROM pg_namespace WHERE nspname = 'ingest';
+CREATE EXTENSION pg_ingest;
+SELECT count(*) FROM ingest.sources;
+SELECT ingest.create_source('again', '/tmp/pg_ingest_regress/in', 'events');
+SELECT name FROM ingest.sources;
