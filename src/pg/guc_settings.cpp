@@ -4,6 +4,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 }
 
@@ -23,10 +24,12 @@ void define_settings() {
         "without it, and catches files that were not announced.",
         &poll_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
         nullptr);
-    DefineCustomIntVariable(
-        "pg_ingest.max_sources", "Most sources that can run at once in the whole server.",
-        "Each running source also needs one of max_worker_processes.", &max_sources, 64, 1, 10000,
-        PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    // A postmaster setting can only be defined while the server starts.
+    if (process_shared_preload_libraries_in_progress)
+        DefineCustomIntVariable(
+            "pg_ingest.max_sources", "Most sources that can run at once in the whole server.",
+            "Each running source also needs one of max_worker_processes.", &max_sources, 64, 1,
+            10000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pg_ingest");
 }
 

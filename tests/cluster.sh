@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL 15 clusters for tests and demos: unix socket only, in a directory of
+# their own, run as the postgres OS user (the server refuses root), pg_ingest preloaded.
+#   cluster.sh init DIR [extra postgresql.conf lines...]
+#   cluster.sh start DIR | stop DIR [fast|immediate] | destroy DIR
+#   cluster.sh env DIR     prints PGHOST/PGPORT/PGUSER exports
+set -euo pipefail
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+cmd=$1 dir=$2
+shift 2
+as_postgres() { runuser -u postgres -- "$@"; }
+
+case $cmd in
+init)
+    mkdir -p "$dir"
+    chown postgres: "$dir"
+    chmod 755 "$dir"
+    as_postgres "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 \
+        --locale=C.UTF-8 >"$dir/initdb.log"
+    {
+        echo "shared_preload_libraries = 'pg_ingest'"
+        echo "listen_addresses = ''"
+        echo "unix_socket_directories = '$dir'"
+        echo "port = 5432"
+        echo "max_worker_processes = 32"
+        echo "fsync = off"
+        echo "log_line_prefix = '%m [%p] %b '"
+        for line in "$@"; do echo "$line"; done
+    } >>"$dir/data/postgresql.conf"
+    ;;
+start)
+    as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+    ;;
+stop)
+    as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -m "${1:-fast}" -w -t 60 stop >/dev/null
+    ;;
+destroy)
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+    ;;
+env)
+    echo "export PGHOST='$dir' PGPORT=5432 PGUSER=postgres PGDATABASE=postgres"
+    ;;
+*)
+    echo "usage: $0 init|start|stop|destroy|env DIR" >&2
+    exit 2
+    ;;
+esac

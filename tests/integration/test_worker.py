@@ -1,0 +1,186 @@
+"""The background worker: streaming ingestion, exactly once, through stops, restarts and crashes."""
+import os
+import random
+import signal
+import statistics
+import threading
+import time
+
+import pytest
+
+from conftest import eventgen, eventgen_ddl, postgres_dir, wait_idle, write_csv_atomically
+
+SIMPLE_TABLE = "CREATE TABLE {name} (id bigint PRIMARY KEY, payload text NOT NULL)"
+
+
+def simple_lines(first_id, count):
+    return [f"{i},payload {i}" for i in range(first_id, first_id + count)]
+
+
+def make_simple_source(cluster, name, directory, **kwargs):
+    cluster.query(SIMPLE_TABLE.format(name=name))
+    args = ", ".join(f"{k} => %s" for k in kwargs)
+    cluster.query(f"SELECT ingest.create_source(%s, %s, %s{', ' + args if args else ''})",
+                  (name, str(directory), name, *kwargs.values()))
+
+
+def test_end_to_end_generator_files(cluster, data_dir):
+    cluster.query(eventgen_ddl())
+    cluster.query("SELECT ingest.create_source('events', %s, 'user_events')", (str(data_dir),))
+    assert cluster.scalar("SELECT ingest.start('events')") is True
+    eventgen(data_dir, "--files", 5, "--events", 30000)
+    wait_idle(cluster, "events")
+    assert cluster.query("SELECT count(*), count(DISTINCT event_id) FROM user_events") == [(150000, 150000)]
+    files = cluster.query("SELECT status, rows_loaded, rows_rejected FROM ingest.files "
+                          "WHERE source = 'events' ORDER BY file_name")
+    assert files == [("done", 30000, 0)] * 5
+    status = cluster.query("SELECT files_done, files_pending, files_failed, rows_loaded "
+                           "FROM ingest.status WHERE source = 'events'")
+    assert status == [(5, 0, 0, 150000)]
+    assert 'pg_ingest source "events": loaded file' in cluster.log()
+    cluster.query("SELECT ingest.stop('events')")
+
+
+def test_latency_of_a_renamed_file(cluster, data_dir):
+    make_simple_source(cluster, "latency", data_dir)
+    cluster.query("SELECT ingest.start('latency')")
+    cluster.worker_pid("latency")
+    conn = cluster.connect()
+    cur = conn.cursor()
+    latencies = []
+    for attempt in range(20):
+        name = f"batch_{attempt:03d}.csv"
+        tmp = data_dir / f".{name}.tmp"
+        tmp.write_text("id,payload\n" + "\n".join(simple_lines(attempt * 1000, 1000)) + "\n")
+        started = time.monotonic()
+        os.rename(tmp, data_dir / name)
+        while True:
+            cur.execute("SELECT status FROM ingest.files WHERE source = 'latency' AND file_name = %s",
+                        (name,))
+            row = cur.fetchone()
+            if row and row[0] == "done":
+                break
+            assert time.monotonic() - started < 10, f"{name} not loaded within 10 s"
+            time.sleep(0.002)
+        latencies.append((time.monotonic() - started) * 1000)
+    conn.close()
+    p50 = statistics.median(latencies)
+    print(f"\nfile-to-commit latency of 1,000-row files: p50 {p50:.1f} ms, max {max(latencies):.1f} ms")
+    assert p50 < 200
+    assert cluster.scalar("SELECT count(*) FROM latency") == 20000
+    cluster.query("SELECT ingest.stop('latency')")
+
+
+def test_kill_9_and_immediate_shutdown_lose_and_duplicate_nothing(cluster, data_dir):
+    make_simple_source(cluster, "crashy", data_dir, batch_size=500)
+    cluster.query("SELECT ingest.start('crashy')")
+    files, rows_per_file = 60, 5000
+    done_writing = threading.Event()
+
+    def produce():
+        for n in range(files):
+            write_csv_atomically(data_dir, f"part_{n:04d}.csv", "id,payload",
+                                 simple_lines(n * rows_per_file, rows_per_file))
+            time.sleep(0.05)
+        done_writing.set()
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    kills = 0
+    rng = random.Random(42)
+    while kills < 10:
+        pid = cluster.worker_pid("crashy", timeout=60)
+        time.sleep(rng.uniform(0.05, 0.4))
+        try:
+            os.kill(pid, signal.SIGKILL)
+            kills += 1
+        except ProcessLookupError:
+            pass
+    cluster.stop("immediate")
+    cluster.start()
+    producer.join()
+    wait_idle(cluster, "crashy", "300s")
+    total = files * rows_per_file
+    assert cluster.query("SELECT count(*), count(DISTINCT id) FROM crashy") == [(total, total)]
+    assert cluster.query("SELECT count(*), sum(rows_loaded) FROM ingest.files "
+                         "WHERE source = 'crashy' AND status = 'done'") == [(files, total)]
+    cluster.query("SELECT ingest.stop('crashy')")
+
+
+def test_stop_mid_file_then_start_and_restart_keep_state(cluster, data_dir):
+    make_simple_source(cluster, "pausable", data_dir, batch_size=100)
+    cluster.query("SELECT ingest.start('pausable')")
+    cluster.worker_pid("pausable")
+    write_csv_atomically(data_dir, "a_big.csv", "id,payload", simple_lines(0, 200000))
+    deadline = time.time() + 30
+    while cluster.scalar("SELECT count(*) FROM pausable") == 0:
+        assert time.time() < deadline
+        time.sleep(0.01)
+    assert cluster.scalar("SELECT ingest.stop('pausable')") is True
+    time.sleep(0.5)
+    partial = cluster.scalar("SELECT count(*) FROM pausable")
+    assert 0 < partial < 200000
+    assert cluster.scalar("SELECT state FROM ingest.status WHERE source = 'pausable'") == "stopped"
+    for n in range(3):
+        write_csv_atomically(data_dir, f"b_more_{n}.csv", "id,payload",
+                             simple_lines(1000000 + n * 1000, 1000))
+    time.sleep(0.5)
+    assert cluster.scalar("SELECT count(*) FROM pausable") == partial
+    # A stopped source stays stopped across a restart.
+    cluster.stop()
+    cluster.start()
+    time.sleep(1)
+    assert cluster.scalar("SELECT count(*) FROM pausable") == partial
+    assert cluster.scalar("SELECT ingest.start('pausable')") is True
+    wait_idle(cluster, "pausable")
+    assert cluster.query("SELECT count(*), count(DISTINCT id) FROM pausable") == [(203000, 203000)]
+    # A started source resumes after a restart.
+    cluster.stop()
+    cluster.start()
+    cluster.worker_pid("pausable")
+    write_csv_atomically(data_dir, "c_after_restart.csv", "id,payload", simple_lines(2000000, 10))
+    wait_idle(cluster, "pausable")
+    assert cluster.scalar("SELECT count(*) FROM pausable") == 203010
+    cluster.query("SELECT ingest.stop('pausable')")
+
+
+def test_partially_written_files_are_not_read(cluster, data_dir):
+    make_simple_source(cluster, "partial", data_dir)
+    cluster.query("SELECT ingest.start('partial')")
+    cluster.worker_pid("partial")
+    # Still open for writing, never closed yet.
+    open_file = open(data_dir / "open.csv", "w")
+    open_file.write("id,payload\n1,one\n2,tw")
+    open_file.flush()
+    # Written under a temp name, not renamed yet.
+    (data_dir / ".hidden.csv").write_text("id,payload\n10,ten\n")
+    (data_dir / "staging.csv.tmp").write_text("id,payload\n11,eleven\n")
+    time.sleep(2.5)  # longer than a rescan
+    assert cluster.scalar("SELECT count(*) FROM partial") == 0
+    assert cluster.scalar("SELECT count(*) FROM ingest.files WHERE source = 'partial'") == 0
+    open_file.write("o\n3,three\n")
+    open_file.close()
+    wait_idle(cluster, "partial")
+    assert cluster.query("SELECT id, payload FROM partial ORDER BY id") == [
+        (1, "one"), (2, "two"), (3, "three")]
+    cluster.query("SELECT ingest.stop('partial')")
+
+
+@pytest.mark.parametrize("statement", ["DROP DATABASE doomed", "DROP EXTENSION pg_ingest CASCADE"])
+def test_drop_with_a_running_source_completes_quickly(cluster, statement):
+    directory = postgres_dir("pg_ingest_drop_")
+    cluster.query("DROP DATABASE IF EXISTS doomed")
+    cluster.query("CREATE DATABASE doomed")
+    cluster.query("CREATE EXTENSION pg_ingest", dbname="doomed")
+    cluster.query(SIMPLE_TABLE.format(name="t"), dbname="doomed")
+    cluster.query("SELECT ingest.create_source('doomed', %s, 't')", (str(directory),), "doomed")
+    cluster.query("SELECT ingest.start('doomed')", dbname="doomed")
+    cluster.worker_pid("doomed", dbname="doomed")
+    started = time.monotonic()
+    cluster.query(statement, dbname="postgres" if "DATABASE" in statement else "doomed")
+    elapsed = time.monotonic() - started
+    assert elapsed < 5, f"{statement} took {elapsed:.1f} s"
+    if "EXTENSION" in statement:
+        assert cluster.scalar("SELECT count(*) FROM pg_stat_activity "
+                              "WHERE application_name = 'pg_ingest: doomed'") == 0
+        cluster.query("DROP DATABASE doomed")
