@@ -282,9 +282,11 @@ TEST(EventgenPartsTest, GeneratorWritesRequestedEventsAndStopsOnRequest) {
 }
 
 TEST(EventgenPartsTest, DdlQuotesNamesThatNeedIt) {
-    EXPECT_EQ(create_table_ddl("user_events").substr(0, 26), "CREATE TABLE user_events (");
-    EXPECT_EQ(create_table_ddl("Events").substr(0, 24), "CREATE TABLE \"Events\" (");
-    EXPECT_EQ(create_table_ddl("s.t").substr(0, 18), "CREATE TABLE s.t (");
+    const auto first_line = [](const std::string &ddl) { return ddl.substr(0, ddl.find('\n')); };
+    EXPECT_EQ(first_line(create_table_ddl("user_events")), "CREATE TABLE user_events (");
+    EXPECT_EQ(first_line(create_table_ddl("Events")), "CREATE TABLE \"Events\" (");
+    EXPECT_EQ(first_line(create_table_ddl("s.t")), "CREATE TABLE s.t (");
+    EXPECT_EQ(first_line(create_table_ddl("my \"table\"")), "CREATE TABLE \"my \"\"table\"\"\" (");
 }
 
 }  // namespace

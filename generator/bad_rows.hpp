@@ -1,0 +1,62 @@
+// Malformed rows on demand, of the kinds real feeds contain, so that tests can check that the
+// ingester rejects exactly these lines and loads every other one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "event_csv.hpp"
+#include "random_engine.hpp"
+#include "uuid.hpp"
+
+namespace eventgen {
+
+enum class BadRowKind : uint8_t {
+    kWrongColumnCount,   // 8 or 10 fields
+    kNonNumericId,       // user_id or product_id is not an integer
+    kBadTimestamp,       // event_time is not a valid timestamptz (e.g. month 13, hour 25)
+    kBadPrice,           // price is not a number (e.g. "abc", "$19.99")
+    kDuplicateEventId,   // a good row but for its event_id, which an earlier good row has
+    kInvalidUtf8,        // a text field contains a byte sequence that is not UTF-8
+    kUnterminatedQuote,  // the file's last line opens a quoted field that never closes
+};
+constexpr size_t kBadRowKindCount = 7;
+
+// Names used in the manifest, indexed by BadRowKind.
+extern const std::string_view kBadRowKindNames[kBadRowKindCount];
+
+class BadRowInjector {
+  public:
+    // Each row goes bad with probability `fraction`; its kind is then uniform among those
+    // possible, except that a bad last row of a file is always an unterminated quote.
+    BadRowInjector(RandomEngine rng, double fraction);
+
+    // Forgets the ids of the previous file: duplicates repeat ids within one file.
+    void start_file();
+
+    // Maybe spoils `row` in place (its views may then point into this object until the next
+    // call) and returns the kind; nullopt leaves it good.
+    std::optional<BadRowKind> maybe_spoil(RowFields &row, bool last_row_of_file);
+
+    // The id of a row that was written good, so that a later row can duplicate it.
+    void remember_good_id(const Uuid &id);
+
+  private:
+    BadRowKind pick_kind(bool last_row_of_file);
+    void spoil(BadRowKind kind, RowFields &row);
+
+    static constexpr size_t kRememberedIds = 64;
+
+    RandomEngine rng_;
+    double fraction_;
+    Uuid good_ids_[kRememberedIds];
+    size_t good_id_count_ = 0;
+    size_t next_good_id_ = 0;
+    std::string scratch_;  // text of the one altered field
+    char id_text_[kUuidTextLength];
+};
+
+}  // namespace eventgen
