@@ -173,6 +173,7 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
 int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchInserter *inserter,
                    int fd, FileLoadResult *result) {
     const CsvBatch &batch = reader_state().batch;
+    SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
     (void)set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
                             GUC_ACTION_LOCAL, true, 0, false);
@@ -216,7 +217,11 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
 }
 
 void finish(const FileRow *file) {
+    SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
+    // on_success acts on the file next: this commit must be on disk whatever the server default.
+    (void)set_config_option("synchronous_commit", "on", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_LOCAL, true, 0, false);
     SPI_connect();
     PushActiveSnapshot(GetTransactionSnapshot());
     finish_file(file);
@@ -299,6 +304,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     }
     BatchInserter *inserter = nullptr;
     if (!empty) {
+        SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
         SPI_connect();
         PushActiveSnapshot(GetTransactionSnapshot());

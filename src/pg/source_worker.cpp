@@ -93,6 +93,7 @@ void claim_slot(int index, Oid database_id, int32 source_id) {
 }
 
 void begin_transaction() {
+    SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
     SPI_connect();
     PushActiveSnapshot(GetTransactionSnapshot());
