@@ -6,3 +6,5 @@ CREATE EXTENSION pg_ingest;
 SELECT count(*) FROM ingest.sources;
 SELECT ingest.create_source('again', '/tmp/pg_ingest_regress/in', 'events');
 SELECT name FROM ingest.sources;
+DROP OWNED BY ingest_nobody, ingest_reader;
+DROP ROLE ingest_nobody, ingest_reader;
