@@ -145,25 +145,36 @@ ErrorData *try_insert(BatchInserter *inserter, PendingRow *rows, int count, bool
     return error;
 }
 
-void reject_row(const PendingRow *row, const ErrorData *error, RejectFn reject, void *context) {
-    reject(row, error->message, unpack_sql_state(error->sqlerrcode), context);
-}
-
-// Marks the refused rows of rows[0..count), given that inserting all of them failed with error.
-void isolate(BatchInserter *inserter, PendingRow *rows, int count, ErrorData *error, bool *refused,
-             RejectFn reject, void *context) {
+// Finds the refused rows of rows[0..count), given that inserting them all failed with error.
+// Halves are inserted in file order and kept when they succeed, so a row that conflicts with an
+// earlier row of the same batch (a repeated key) is the one refused. errors[i] is set for each
+// refused row.
+void isolate(BatchInserter *inserter, PendingRow *rows, int count, ErrorData *error,
+             ErrorData **errors) {
     if (count == 1) {
-        refused[0] = true;
-        reject_row(rows, error, reject, context);
+        errors[0] = error;
         return;
     }
     int half = count / 2;
     CHECK_FOR_INTERRUPTS();
-    ErrorData *left = try_insert(inserter, rows, half, false);
-    if (left != nullptr) isolate(inserter, rows, half, left, refused, reject, context);
-    ErrorData *right = try_insert(inserter, rows + half, count - half, false);
-    if (right != nullptr)
-        isolate(inserter, rows + half, count - half, right, refused + half, reject, context);
+    ErrorData *left = try_insert(inserter, rows, half, true);
+    if (left != nullptr) isolate(inserter, rows, half, left, errors);
+    ErrorData *right = try_insert(inserter, rows + half, count - half, true);
+    if (right != nullptr) isolate(inserter, rows + half, count - half, right, errors + half);
+}
+
+// Runs the isolation inside one subtransaction that is then rolled back: the kept halves'
+// subtransactions go with it, so the batch keeps no more than one committed subtransaction.
+void find_refused(BatchInserter *inserter, PendingRow *rows, int count, ErrorData *error,
+                  ErrorData **errors) {
+    MemoryContext context = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(context);
+    isolate(inserter, rows, count, error, errors);
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
 }
 
 }  // namespace
@@ -238,13 +249,20 @@ int64 insert_rows(BatchInserter *inserter, PendingRow *rows, int count, RejectFn
     if (count == 0) return 0;
     ErrorData *error = try_insert(inserter, rows, count, true);
     while (error != nullptr) {
-        bool *refused = static_cast<bool *>(palloc0(sizeof(bool) * count));
-        isolate(inserter, rows, count, error, refused, reject, context);
+        auto **errors = static_cast<ErrorData **>(palloc0(sizeof(ErrorData *) * count));
+        find_refused(inserter, rows, count, error, errors);
         int kept = 0;
-        for (int i = 0; i < count; i++)
-            if (!refused[i]) rows[kept++] = rows[i];
+        for (int i = 0; i < count; i++) {
+            if (errors[i] != nullptr)
+                reject(&rows[i], errors[i]->message, unpack_sql_state(errors[i]->sqlerrcode),
+                       context);
+            else
+                rows[kept++] = rows[i];
+        }
+        // No single row is to blame: the failure is not the rows' (the target changed under us).
+        if (kept == count) ReThrowError(error);
         count = kept;
-        // Another session may have changed the target since the probes: isolate again.
+        // Another session may have changed the target since the isolation: check again.
         error = count > 0 ? try_insert(inserter, rows, count, true) : nullptr;
     }
     return count;

@@ -39,10 +39,10 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
                                       MemoryContext context);
 void free_batch_inserter(BatchInserter *inserter);
 
-// Inserts the rows in one subtransaction. When it fails, the rows the target refuses are found
-// by bisection in subtransactions that are always rolled back, handed to reject, and the rest
-// inserted in one more subtransaction: clean batches cost one subtransaction, and a failing one
-// leaves no committed subtransactions behind. Returns the number of rows inserted.
+// Inserts the rows in one subtransaction. When it fails, the refused rows are found by bisection
+// in file order inside a subtransaction that is then rolled back, handed to reject, and the rest
+// inserted in one more subtransaction: a clean batch costs one subtransaction, and a failing one
+// leaves at most one committed subtransaction behind. Returns the number of rows inserted.
 int64 insert_rows(BatchInserter *inserter, PendingRow *rows, int count, RejectFn reject,
                   void *context);
 

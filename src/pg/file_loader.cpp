@@ -147,6 +147,16 @@ char **read_header(const SourceDefinition *source, const FileRow *file, int fd, 
     return names;
 }
 
+// The file's last line, when it has no newline, is committed without one: end_line then is
+// that line rather than the next.
+int64 last_committed_line(int fd, const CsvRow &last) {
+    char terminator = '\n';
+    if (last.end_offset > 0 &&
+        pread(fd, &terminator, 1, static_cast<off_t>(last.end_offset - 1)) != 1)
+        terminator = '\n';
+    return static_cast<int64>(last.end_line) - (terminator == '\n' ? 1 : 0);
+}
+
 void on_reject(const PendingRow *row, const char *message, const char *sqlstate, void *context) {
     record_reject(static_cast<RejectTarget *>(context), row->line_number, row->start_offset,
                   row->end_offset, message, sqlstate);
@@ -204,8 +214,8 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
     load_context.line = static_cast<int64>(batch.rows.front().line_number);
     int64 loaded = insert_rows(inserter, pending, good, on_reject, &rejects);
     const CsvRow &last = batch.rows.back();
-    record_batch(file, static_cast<int64>(last.end_offset), static_cast<int64>(last.end_line) - 1,
-                 loaded, rejects.count);
+    record_batch(file, static_cast<int64>(last.end_offset), last_committed_line(fd, last), loaded,
+                 rejects.count);
 
     SPI_finish();
     PopActiveSnapshot();

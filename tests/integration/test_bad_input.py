@@ -1,0 +1,101 @@
+"""Bad input: every line ends up in the target or in ingest.rejects, and the stream keeps flowing."""
+import json
+
+from conftest import eventgen, eventgen_ddl, wait_idle, write_csv_atomically
+
+# What each kind of bad line written by eventgen is refused with: (SQLSTATE, start of the error).
+EXPECTED_REFUSAL = {
+    "wrong_column_count": ("22P04", "expected 9 fields, found "),
+    "non_numeric_id": ("22P02", "invalid input syntax for type bigint"),
+    "bad_timestamp": (None, None),
+    "bad_price": ("22P02", "invalid input syntax for type numeric"),
+    "duplicate_event_id": ("23505", "duplicate key value violates unique constraint"),
+    "invalid_utf8": ("22P04", "invalid UTF-8 byte sequence"),
+    "unterminated_quote": ("22P04", "unterminated quoted field"),
+}
+
+
+def test_generator_bad_rows_match_the_manifest_kind_by_kind(cluster, data_dir):
+    cluster.query("CREATE SCHEMA dirty")
+    cluster.query(eventgen_ddl().replace("user_events", "dirty.user_events", 1))
+    cluster.query("SELECT ingest.create_source('dirty', %s, 'dirty.user_events', "
+                  "'user_events_*.csv')", (str(data_dir),))
+    cluster.query("SELECT ingest.start('dirty')")
+    eventgen(data_dir, "--files", 10, "--events", 30000, "--bad-rows", 0.01)
+    wait_idle(cluster, "dirty", "300s")
+
+    total_good = 0
+    for manifest_path in sorted(data_dir.glob("*.manifest.json")):
+        manifest = json.loads(manifest_path.read_text())
+        name = manifest["file"]
+        [(status, loaded, rejected)] = cluster.query(
+            "SELECT status, rows_loaded, rows_rejected FROM ingest.files WHERE file_name = %s", (name,))
+        assert status == "done"
+        assert loaded + rejected == manifest["data_lines"] == 30000
+        assert loaded == manifest["good_lines"]
+        assert rejected == manifest["bad_lines"]
+        refused = {line: (sqlstate, error) for line, sqlstate, error in cluster.query(
+            "SELECT line_number, sqlstate, error FROM ingest.rejects WHERE file_name = %s", (name,))}
+        expected_lines = set()
+        for kind, details in manifest["bad"].items():
+            assert details["count"] == len(details["lines"])
+            for line in details["lines"]:
+                expected_lines.add(line)
+                sqlstate, error = refused[line]
+                want_state, want_error = EXPECTED_REFUSAL[kind]
+                if want_state is None:  # timestamps fail with one of the datetime SQLSTATEs
+                    assert sqlstate.startswith("22"), (kind, line, sqlstate, error)
+                    continue
+                assert sqlstate == want_state, (kind, line, sqlstate, error)
+                assert error.startswith(want_error), (kind, line, error)
+        assert set(refused) == expected_lines
+        total_good += manifest["good_lines"]
+    assert total_good > 0
+    assert cluster.query("SELECT count(*), count(DISTINCT event_id) FROM dirty.user_events") == [
+        (total_good, total_good)]
+    cluster.query("SELECT ingest.stop('dirty')")
+
+
+def test_refused_rows_keep_their_raw_line_and_the_good_rows_load(cluster, data_dir):
+    cluster.query("CREATE TABLE mixed (id bigint PRIMARY KEY, amount numeric CHECK (amount >= 0), "
+                  "note text NOT NULL)")
+    cluster.query("SELECT ingest.create_source('mixed', %s, 'mixed', batch_size => 4)",
+                  (str(data_dir),))
+    cluster.query("SELECT ingest.start('mixed')")
+    (data_dir / ".m.tmp").write_bytes(
+        b"id,amount,note\r\n1,10,ok\r\n2,-1,negative\r\n3,x,bad number\r\n4,5,\r\n\r\n"
+        b"5,1,\"multi\nline\"\r\n1,3,duplicate\r\n6,2,caf\xe9\r\n7,7,last")
+    (data_dir / ".m.tmp").rename(data_dir / "m.csv")
+    wait_idle(cluster, "mixed")
+    assert cluster.query("SELECT id, amount, note FROM mixed ORDER BY id") == [
+        (1, 10, "ok"), (5, 1, "multi\nline"), (7, 7, "last")]
+    assert cluster.query("SELECT line_number, raw_line, sqlstate, error FROM ingest.rejects "
+                         "WHERE source = 'mixed' ORDER BY line_number") == [
+        (3, "2,-1,negative", "23514",
+         'new row for relation "mixed" violates check constraint "mixed_amount_check"'),
+        (4, "3,x,bad number", "22P02", 'invalid input syntax for type numeric: "x"'),
+        (5, "4,5,", "23502", 'null value in column "note" of relation "mixed" violates not-null constraint'),
+        (6, "", "22P04", "blank line"),
+        (9, "1,3,duplicate", "23505", 'duplicate key value violates unique constraint "mixed_pkey"'),
+        (10, "6,2,caf\\xe9", "22P04", "invalid UTF-8 byte sequence 0xe9 at column 3 "
+         "(raw_line has bytes the database encoding cannot hold, shown as \\xNN)"),
+    ]
+    assert cluster.query("SELECT rows_loaded, rows_rejected, line_number FROM ingest.files "
+                         "WHERE source = 'mixed'") == [(3, 6, 11)]
+    cluster.query("SELECT ingest.stop('mixed')")
+
+
+def test_header_naming_unknown_columns_fails_the_file_and_the_next_loads(cluster, data_dir):
+    cluster.query("CREATE TABLE named (id bigint, note text DEFAULT 'none')")
+    cluster.query("SELECT ingest.create_source('named', %s, 'named')", (str(data_dir),))
+    cluster.query("SELECT ingest.start('named')")
+    write_csv_atomically(data_dir, "a.csv", "id,colour,shape", ["1,red,round"])
+    write_csv_atomically(data_dir, "b.csv", "id", ["2", "3"])
+    wait_idle(cluster, "named")
+    assert cluster.query("SELECT file_name, status, error FROM ingest.files WHERE source = 'named' "
+                         "ORDER BY file_name") == [
+        ("a.csv", "failed",
+         'header of file "a.csv" names columns that table public.named does not have: colour, shape'),
+        ("b.csv", "done", None)]
+    assert cluster.query("SELECT id, note FROM named ORDER BY id") == [(2, "none"), (3, "none")]
+    cluster.query("SELECT ingest.stop('named')")
