@@ -1,4 +1,5 @@
 """The background worker: streaming ingestion, exactly once, through stops, restarts and crashes."""
+import json
 import os
 import random
 import signal
@@ -184,3 +185,28 @@ def test_drop_with_a_running_source_completes_quickly(cluster, statement):
         assert cluster.scalar("SELECT count(*) FROM pg_stat_activity "
                               "WHERE application_name = 'pg_ingest: doomed'") == 0
         cluster.query("DROP DATABASE doomed")
+
+
+@pytest.mark.parametrize("action", ["delete", "move"])
+def test_on_success_removes_loaded_files_after_commit(cluster, data_dir, action):
+    archive = postgres_dir("pg_ingest_archive_")
+    options = {"on_success": action}
+    if action == "move":
+        options["archive_directory"] = str(archive)
+    name = f"tidy_{action}"
+    make_simple_source(cluster, name, data_dir, options=json.dumps(options))
+    cluster.query("SELECT ingest.start(%s)", (name,))
+    write_csv_atomically(data_dir, "one.csv", "id,payload", simple_lines(0, 10))
+    write_csv_atomically(data_dir, "two.csv", "id,payload", simple_lines(10, 10))
+    wait_idle(cluster, name)
+    assert cluster.query(f"SELECT count(*) FROM {name}") == [(20,)]
+    assert cluster.query("SELECT file_name, status FROM ingest.files WHERE source = %s "
+                         "ORDER BY file_name", (name,)) == [("one.csv", "done"), ("two.csv", "done")]
+    # The files go right after the commit that marked them done, which wait_idle already sees.
+    deadline = time.time() + 5
+    while any(data_dir.iterdir()) and time.time() < deadline:
+        time.sleep(0.01)
+    assert sorted(p.name for p in data_dir.iterdir()) == []
+    expected_archive = ["one.csv", "two.csv"] if action == "move" else []
+    assert sorted(p.name for p in archive.iterdir()) == expected_archive
+    cluster.query("SELECT ingest.stop(%s)", (name,))
