@@ -223,6 +223,13 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
     MemoryContextReset(batch_context);
     result->rows_loaded += loaded;
     result->rows_rejected += rejects.count;
+    elog(DEBUG1,
+         "pg_ingest source \"%s\": file \"%s\": committed lines %lld to %lld, %lld rows, %lld "
+         "rejected, offset %llu",
+         source->name, file->file_name, static_cast<long long>(batch.rows.front().line_number),
+         static_cast<long long>(batch.rows.back().line_number), static_cast<long long>(loaded),
+         static_cast<long long>(rejects.count),
+         static_cast<unsigned long long>(batch.rows.back().end_offset));
     return loaded + rejects.count;
 }
 

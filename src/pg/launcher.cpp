@@ -152,9 +152,13 @@ void reconcile() {
 
 void stop_all_workers() {
     SharedState *s = shared();
-    LWLockAcquire(s->lock, LW_SHARED);
-    for (int i = 0; i < s->slot_count; i++)
-        if (s->slots[i].in_use && s->slots[i].pid != 0) kill(s->slots[i].pid, SIGTERM);
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    for (int i = 0; i < s->slot_count; i++) {
+        if (!s->slots[i].in_use || s->slots[i].pid == 0) continue;
+        // Asked for, not a failure: no backoff when pg_ingest.enabled comes back on.
+        s->slots[i].stop_requested = true;
+        kill(s->slots[i].pid, SIGTERM);
+    }
     LWLockRelease(s->lock);
 }
 
