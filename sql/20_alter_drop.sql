@@ -11,7 +11,13 @@ FROM ingest.sources WHERE name = 's2';
 SELECT ingest.alter_source('s1', batch_size => -5);
 SELECT ingest.alter_source('s1', options => '{"bogus": 1}');
 SELECT ingest.alter_source('s1', directory => 'relative');
+SELECT ingest.alter_source('s1', options => '{"max_rejects_per_file": -1}');
+SELECT ingest.alter_source('s1', options => '{"max_rejects_per_file": 100}');
+SELECT options->'max_rejects_per_file' AS max_rejects FROM ingest.sources WHERE name = 's1';
 SELECT ingest.alter_source('nope', batch_size => 5);
+-- operator actions on files name the source and the file
+SELECT ingest.retry_file('s1', 'never_seen.csv');
+SELECT ingest.skip_file('nope', 'never_seen.csv');
 SELECT ingest.drop_source('ok_max');
 SELECT ingest.drop_source('ok_max');
 SELECT name FROM ingest.sources ORDER BY name;

@@ -27,7 +27,7 @@ CREATE TABLE ingest.files (
     file_mtime timestamptz NOT NULL,
     file_inode bigint NOT NULL,
     status text NOT NULL DEFAULT 'pending'
-        CHECK (status IN ('pending', 'loading', 'done', 'failed')),
+        CHECK (status IN ('pending', 'loading', 'done', 'failed', 'skipped')),
     byte_offset bigint NOT NULL DEFAULT 0,
     line_number bigint NOT NULL DEFAULT 0,
     rows_loaded bigint NOT NULL DEFAULT 0,
@@ -85,7 +85,7 @@ CREATE FUNCTION ingest._default_options() RETURNS jsonb LANGUAGE sql IMMUTABLE A
     SELECT jsonb_build_object(
         'delimiter', ',', 'quote', '"', 'header', true, 'null', '', 'encoding', 'UTF8',
         'on_success', 'keep', 'archive_directory', NULL, 'min_age_ms', 0,
-        'max_field_bytes', 1048576)
+        'max_field_bytes', 1048576, 'max_rejects_per_file', NULL)
 $$;
 
 -- Merges options into the defaults and checks every key and value; returns the full set.
@@ -158,6 +158,12 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
     END LOOP;
+    value := merged -> 'max_rejects_per_file';
+    IF jsonb_typeof(value) <> 'null' AND (jsonb_typeof(value) <> 'number'
+       OR value::numeric <> trunc(value::numeric) OR value::numeric < 0) THEN
+        RAISE EXCEPTION 'option "max_rejects_per_file" must be a non-negative integer or null'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF (merged ->> 'max_field_bytes')::bigint < 1 THEN
         RAISE EXCEPTION 'option "max_field_bytes" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -336,6 +342,57 @@ LANGUAGE sql AS $$
                               WHERE f.source = s.name AND f.file_name = d.file_name
                                 AND f.file_size = d.file_size AND f.file_mtime = d.file_mtime
                                 AND f.file_inode = d.file_inode))
+$$;
+
+-- The newest version of a file of a source, for the operator functions below.
+CREATE FUNCTION ingest._file(source_name text, name text) RETURNS ingest.files
+LANGUAGE plpgsql AS $$
+DECLARE
+    file_row ingest.files;
+BEGIN
+    PERFORM ingest._source(source_name);
+    SELECT * INTO file_row FROM ingest.files f
+    WHERE f.source = source_name AND f.file_name = name ORDER BY f.file_id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'source "%" has no file "%"', source_name, name
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN file_row;
+END
+$$;
+
+-- Loads a failed file again, once its cause is fixed, from where its committed rows end.
+CREATE FUNCTION ingest.retry_file(source text, file_name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    file_row ingest.files := ingest._file(source, file_name);
+BEGIN
+    IF file_row.status NOT IN ('failed', 'skipped') THEN
+        RAISE EXCEPTION 'file "%" of source "%" is %, not failed or skipped', file_name, source,
+            file_row.status USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    UPDATE ingest.files f
+    SET status = CASE WHEN f.byte_offset > 0 THEN 'loading' ELSE 'pending' END,
+        error = NULL, finished_at = NULL
+    WHERE f.file_id = file_row.file_id;
+END
+$$;
+
+-- Gives up on a pending, loading or failed file: its remaining lines are never loaded.
+CREATE FUNCTION ingest.skip_file(source text, file_name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    file_row ingest.files := ingest._file(source, file_name);
+BEGIN
+    IF file_row.status = 'done' THEN
+        RAISE EXCEPTION 'file "%" of source "%" is done already', file_name, source
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    UPDATE ingest.files f
+    SET status = 'skipped', finished_at = now(),
+        error = coalesce(f.error || '; ', '') || format('skipped by %s', current_user)
+    WHERE f.file_id = file_row.file_id;
+END
 $$;
 
 CREATE FUNCTION ingest.wait_idle(name text, timeout interval DEFAULT '60s') RETURNS boolean

@@ -70,8 +70,12 @@ void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int6
         "UPDATE ingest.files SET status = 'loading', "
         "  started_at = coalesce(started_at, pg_catalog.now()), byte_offset = $2, "
         "  line_number = $3, rows_loaded = rows_loaded + $4, rows_rejected = rows_rejected + $5 "
-        "WHERE file_id = $1",
+        "WHERE file_id = $1 AND status IN ('pending', 'loading')",
         5, types, values, SPI_OK_UPDATE);
+    if (SPI_processed != 1)
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("file \"%s\" was skipped while it was being loaded", row->file_name)));
 }
 
 void finish_file(const FileRow *row) {
@@ -90,8 +94,17 @@ void fail_file(int64 file_id, const char *message) {
     execute(
         "UPDATE ingest.files SET status = 'failed', error = $2, "
         "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
-        "WHERE file_id = $1",
+        "WHERE file_id = $1 AND status IN ('pending', 'loading')",
         2, types, values, SPI_OK_UPDATE);
+}
+
+void purge_rejects(const SourceDefinition *source, int retention_minutes) {
+    Oid types[2] = {TEXTOID, INT4OID};
+    Datum values[2] = {CStringGetTextDatum(source->name), Int32GetDatum(retention_minutes)};
+    execute(
+        "DELETE FROM ingest.rejects WHERE source = $1 "
+        "AND rejected_at < pg_catalog.now() - pg_catalog.make_interval(mins => $2)",
+        2, types, values, SPI_OK_DELETE);
 }
 
 void fail_source(int32 source_id, const char *message) {

@@ -34,6 +34,7 @@ void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int6
                   int64 rejected);
 void finish_file(const FileRow *row);
 void fail_file(int64 file_id, const char *message);
+void purge_rejects(const SourceDefinition *source, int retention_minutes);
 // Marks the source failed so it stays stopped until ingest.start.
 void fail_source(int32 source_id, const char *message);
 

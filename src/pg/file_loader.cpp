@@ -213,6 +213,12 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
     }
     load_context.line = static_cast<int64>(batch.rows.front().line_number);
     int64 loaded = insert_rows(inserter, pending, good, on_reject, &rejects);
+    int64 file_rejects = file->rows_rejected + result->rows_rejected + rejects.count;
+    if (source->max_rejects_per_file >= 0 && file_rejects > source->max_rejects_per_file)
+        ereport(ERROR,
+                (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+                 errmsg("file \"%s\" has more than %lld rejected lines (max_rejects_per_file)",
+                        file->file_name, static_cast<long long>(source->max_rejects_per_file))));
     const CsvRow &last = batch.rows.back();
     record_batch(file, static_cast<int64>(last.end_offset), last_committed_line(fd, last), loaded,
                  rejects.count);

@@ -5,6 +5,7 @@ namespace pg_ingest {
 
 extern bool ingest_enabled;
 extern int poll_interval_ms;
+extern int rejects_retention_minutes;
 
 void define_settings();
 

@@ -32,7 +32,8 @@ SourceDefinition *read_source_definition(int32 source_id) {
         "  (options->>'header')::boolean, options->>'null', "
         "  pg_catalog.pg_char_to_encoding(options->>'encoding'), options->>'on_success', "
         "  options->>'archive_directory', (options->>'min_age_ms')::integer, "
-        "  (options->>'max_field_bytes')::integer "
+        "  (options->>'max_field_bytes')::integer, "
+        "  coalesce((options->>'max_rejects_per_file')::bigint, -1) "
         "FROM ingest.sources WHERE source_id = $1",
         1, argtypes, args, nullptr, true, 1);
     if (ret != SPI_OK_SELECT || SPI_processed == 0) return nullptr;
@@ -59,6 +60,7 @@ SourceDefinition *read_source_definition(int32 source_id) {
     source->archive_directory = column_text(14);
     source->min_age_ms = DatumGetInt32(column_datum(15));
     source->max_field_bytes = DatumGetInt32(column_datum(16));
+    source->max_rejects_per_file = DatumGetInt64(column_datum(17));
     return source;
 }
 

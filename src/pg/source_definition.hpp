@@ -27,6 +27,7 @@ struct SourceDefinition {
     char *archive_directory;
     int min_age_ms;
     int max_field_bytes;
+    int64 max_rejects_per_file;  // -1: unlimited
 };
 
 // Reads the source in the current transaction (SPI connected); nullptr if it no longer exists.

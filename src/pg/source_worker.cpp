@@ -44,6 +44,8 @@ std::unique_ptr<ArrivalTracker> tracker;
 std::vector<FileIdentity> arrivals;
 std::vector<ScanEntry> skipped;
 int64_t last_full_scan_ns = 0;
+int64_t last_purge_ns = 0;
+constexpr int64_t kPurgeIntervalNs = int64_t{3600} * 1000000000;
 
 int64_t now_ns() {
     struct timespec ts;
@@ -218,6 +220,10 @@ long run_once(MemoryContext round_context) {
     if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target))) {
         end_transaction();
         fail_source_and_exit("target table no longer exists");
+    }
+    if (last_purge_ns == 0 || now_ns() - last_purge_ns >= kPurgeIntervalNs) {
+        purge_rejects(source, rejects_retention_minutes);
+        last_purge_ns = now_ns();
     }
     bool found = next_open_file(source, round_context, &file);
     end_transaction();

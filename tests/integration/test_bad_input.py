@@ -1,5 +1,9 @@
 """Bad input: every line ends up in the target or in ingest.rejects, and the stream keeps flowing."""
 import json
+import time
+
+import psycopg2
+import pytest
 
 from conftest import eventgen, eventgen_ddl, wait_idle, write_csv_atomically
 
@@ -99,3 +103,70 @@ def test_header_naming_unknown_columns_fails_the_file_and_the_next_loads(cluster
         ("b.csv", "done", None)]
     assert cluster.query("SELECT id, note FROM named ORDER BY id") == [(2, "none"), (3, "none")]
     cluster.query("SELECT ingest.stop('named')")
+
+
+def test_max_rejects_fails_the_file_keeping_committed_rows(cluster, data_dir):
+    cluster.query("CREATE TABLE capped (id bigint PRIMARY KEY)")
+    cluster.query("SELECT ingest.create_source('capped', %s, 'capped', batch_size => 2, "
+                  "options => '{\"max_rejects_per_file\": 1}')", (str(data_dir),))
+    cluster.query("SELECT ingest.start('capped')")
+    write_csv_atomically(data_dir, "a.csv", "id", ["1", "2", "x", "3", "y", "4"])
+    write_csv_atomically(data_dir, "b.csv", "id", ["10"])
+    wait_idle(cluster, "capped")
+    assert cluster.query("SELECT file_name, status, rows_loaded, rows_rejected, line_number, error "
+                         "FROM ingest.files WHERE source = 'capped' ORDER BY file_name") == [
+        ("a.csv", "failed", 3, 1, 5,
+         'line 6: file "a.csv" has more than 1 rejected lines (max_rejects_per_file)'),
+        ("b.csv", "done", 1, 0, 2, None)]
+    assert cluster.query("SELECT id FROM capped ORDER BY id") == [(1,), (2,), (3,), (10,)]
+    cluster.query("SELECT ingest.stop('capped')")
+
+
+def test_retry_and_skip_after_a_file_level_failure(cluster, data_dir):
+    cluster.query("CREATE TABLE retried (id bigint PRIMARY KEY)")
+    cluster.query("SELECT ingest.create_source('retried', %s, 'retried')", (str(data_dir),))
+    cluster.query("SELECT ingest.start('retried')")
+    write_csv_atomically(data_dir, "locked.csv", "id", ["1", "2"])
+    write_csv_atomically(data_dir, "hopeless.csv", "nope", ["1"])
+    # Written by root with no read permission for anyone else: the server cannot open it.
+    (data_dir / "locked.csv").chmod(0o000)
+    wait_idle(cluster, "retried")
+    assert cluster.query("SELECT file_name, status, error FROM ingest.files WHERE source = 'retried' "
+                         "ORDER BY file_name") == [
+        ("hopeless.csv", "failed",
+         'header of file "hopeless.csv" names columns that table public.retried does not have: nope'),
+        ("locked.csv", "failed",
+         f'could not open file "{data_dir}/locked.csv": Permission denied')]
+    (data_dir / "locked.csv").chmod(0o644)
+    cluster.query("SELECT ingest.retry_file('retried', 'locked.csv')")
+    cluster.query("SELECT ingest.skip_file('retried', 'hopeless.csv')")
+    wait_idle(cluster, "retried")
+    assert cluster.query("SELECT file_name, status, rows_loaded FROM ingest.files "
+                         "WHERE source = 'retried' ORDER BY file_name") == [
+        ("hopeless.csv", "skipped", 0), ("locked.csv", "done", 2)]
+    assert cluster.query("SELECT id FROM retried ORDER BY id") == [(1,), (2,)]
+    with pytest.raises(psycopg2.Error) as error:
+        cluster.query("SELECT ingest.retry_file('retried', 'locked.csv')")
+    assert error.value.diag.message_primary == 'file "locked.csv" of source "retried" is done, not failed or skipped'
+    with pytest.raises(psycopg2.Error) as error:
+        cluster.query("SELECT ingest.skip_file('retried', 'missing.csv')")
+    assert error.value.diag.message_primary == 'source "retried" has no file "missing.csv"'
+    cluster.query("SELECT ingest.stop('retried')")
+
+
+def test_old_rejects_are_purged_by_the_worker(cluster, data_dir):
+    cluster.query("CREATE TABLE aged (id bigint)")
+    cluster.query("SELECT ingest.create_source('aged', %s, 'aged')", (str(data_dir),))
+    cluster.query("INSERT INTO ingest.rejects (source, file_name, line_number, byte_offset, raw_line, "
+                  "error, rejected_at) VALUES "
+                  "('aged', 'old.csv', 2, 10, 'x', 'old', now() - interval '8 days'), "
+                  "('aged', 'new.csv', 2, 10, 'y', 'recent', now() - interval '6 days')")
+    cluster.query("SELECT ingest.start('aged')")
+    cluster.worker_pid("aged")
+    wait_idle(cluster, "aged")
+    deadline = time.time() + 10
+    while cluster.scalar("SELECT count(*) FROM ingest.rejects WHERE source = 'aged'") != 1:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert cluster.query("SELECT file_name FROM ingest.rejects WHERE source = 'aged'") == [("new.csv",)]
+    cluster.query("SELECT ingest.stop('aged')")
