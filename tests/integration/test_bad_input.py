@@ -170,3 +170,40 @@ def test_old_rejects_are_purged_by_the_worker(cluster, data_dir):
         time.sleep(0.05)
     assert cluster.query("SELECT file_name FROM ingest.rejects WHERE source = 'aged'") == [("new.csv",)]
     cluster.query("SELECT ingest.stop('aged')")
+
+
+CORPUS = {
+    # name: (bytes, rows loaded (id, note), rejected line numbers)
+    "empty": (b"", [], []),
+    "header_only": (b"id,note\n", [], []),
+    "bom_crlf": (b"\xef\xbb\xbfid,note\r\n1,a\r\n2,b\r\n", [(1, "a"), (2, "b")], []),
+    "no_final_newline": (b"id,note\n1,a\n2,b", [(1, "a"), (2, "b")], []),
+    "trailing_delimiter": (b"id,note\n1,a,\n2,b\n", [(2, "b")], [2]),
+    "nul_byte": (b"id,note\n1,a\x00b\n2,b\n", [(2, "b")], [2]),
+    "unterminated_quote": (b"id,note\n1,a\n2,\"never closed\n3,c\n", [(1, "a")], [3]),
+    "oversized_field": (b"id,note\n1," + b"x" * (10 << 20) + b"\n2,b\n", [(2, "b")], [2]),
+    "half_bad": (b"id,note\n" + b"".join(
+        (f"{i},ok\n" if i % 2 else f"x{i},bad\n").encode() for i in range(1, 201)),
+        [(i, "ok") for i in range(1, 201, 2)], list(range(3, 202, 2))),
+    "quoted_empty_vs_null": (b"id,note\n1,\"\"\n2,\n", [(1, ""), (2, None)], []),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORPUS))
+def test_malformed_file_corpus(cluster, data_dir, case):
+    content, rows, rejected_lines = CORPUS[case]
+    table = f"corpus_{case}"
+    cluster.query(f"CREATE TABLE {table} (id bigint PRIMARY KEY, note text)")
+    cluster.query("SELECT ingest.create_source(%s, %s, %s, batch_size => 16)",
+                  (table, str(data_dir), table))
+    cluster.query("SELECT ingest.start(%s)", (table,))
+    (data_dir / ".f.tmp").write_bytes(content)
+    (data_dir / ".f.tmp").rename(data_dir / "f.csv")
+    wait_idle(cluster, table)
+    assert cluster.query("SELECT status, rows_loaded, rows_rejected FROM ingest.files WHERE source = %s",
+                         (table,)) == [("done", len(rows), len(rejected_lines))]
+    assert cluster.query(f"SELECT id, note FROM {table} ORDER BY id") == rows
+    assert [line for (line,) in cluster.query(
+        "SELECT line_number FROM ingest.rejects WHERE source = %s ORDER BY line_number",
+        (table,))] == rejected_lines
+    cluster.query("SELECT ingest.stop(%s)", (table,))
