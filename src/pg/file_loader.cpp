@@ -5,6 +5,7 @@
 #include "pg_guard.hpp"
 #include "reject_log.hpp"
 #include "time_convert.hpp"
+#include "worker_transaction.hpp"
 
 #include <memory>
 
@@ -183,12 +184,7 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
 int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchInserter *inserter,
                    int fd, FileLoadResult *result) {
     const CsvBatch &batch = reader_state().batch;
-    SetCurrentStatementStartTimestamp();
-    StartTransactionCommand();
-    (void)set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
-                            GUC_ACTION_LOCAL, true, 0, false);
-    SPI_connect();
-    PushActiveSnapshot(GetTransactionSnapshot());
+    begin_worker_transaction(CommitDurability::Asynchronous);
     MemoryContextSwitchTo(batch_context);
 
     RejectTarget rejects = {source, file, fd, 0};
@@ -223,9 +219,7 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
     record_batch(file, static_cast<int64>(last.end_offset), last_committed_line(fd, last), loaded,
                  rejects.count);
 
-    SPI_finish();
-    PopActiveSnapshot();
-    CommitTransactionCommand();
+    commit_worker_transaction();
     MemoryContextReset(batch_context);
     result->rows_loaded += loaded;
     result->rows_rejected += rejects.count;
@@ -240,17 +234,10 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
 }
 
 void finish(const FileRow *file) {
-    SetCurrentStatementStartTimestamp();
-    StartTransactionCommand();
-    // on_success acts on the file next: this commit must be on disk whatever the server default.
-    (void)set_config_option("synchronous_commit", "on", PGC_USERSET, PGC_S_SESSION,
-                            GUC_ACTION_LOCAL, true, 0, false);
-    SPI_connect();
-    PushActiveSnapshot(GetTransactionSnapshot());
+    // on_success acts on the file next, whatever the server's synchronous_commit.
+    begin_worker_transaction(CommitDurability::Synchronous);
     finish_file(file);
-    SPI_finish();
-    PopActiveSnapshot();
-    CommitTransactionCommand();
+    commit_worker_transaction();
 }
 
 // Runs only after the commit that marked the file done was flushed.
@@ -327,15 +314,10 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     }
     BatchInserter *inserter = nullptr;
     if (!empty) {
-        SetCurrentStatementStartTimestamp();
-        StartTransactionCommand();
-        SPI_connect();
-        PushActiveSnapshot(GetTransactionSnapshot());
+        begin_worker_transaction();
         inserter =
             prepare_batch_inserter(source, file->file_name, header, header_count, file_context);
-        SPI_finish();
-        PopActiveSnapshot();
-        CommitTransactionCommand();
+        commit_worker_transaction();
 
         if (lseek(fd, static_cast<off_t>(offset), SEEK_SET) != static_cast<off_t>(offset))
             ereport(ERROR,

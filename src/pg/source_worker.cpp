@@ -9,6 +9,7 @@
 #include "shared_state.hpp"
 #include "source_definition.hpp"
 #include "time_convert.hpp"
+#include "worker_transaction.hpp"
 
 #include <memory>
 #include <vector>
@@ -94,25 +95,12 @@ void claim_slot(int index, Oid database_id, int32 source_id) {
     before_shmem_exit(release_slot, 0);
 }
 
-void begin_transaction() {
-    SetCurrentStatementStartTimestamp();
-    StartTransactionCommand();
-    SPI_connect();
-    PushActiveSnapshot(GetTransactionSnapshot());
-}
-
-void end_transaction() {
-    SPI_finish();
-    PopActiveSnapshot();
-    CommitTransactionCommand();
-}
-
 // Leaves for good (the launcher does not restart it) with the source marked failed.
 void fail_source_and_exit(const char *message) {
     ereport(LOG, (errmsg("pg_ingest source \"%s\" stopped: %s", source->name, message)));
-    begin_transaction();
+    begin_worker_transaction();
     fail_source(source->source_id, message);
-    end_transaction();
+    commit_worker_transaction();
     SharedState *s = shared();
     LWLockAcquire(s->lock, LW_EXCLUSIVE);
     slot->wanted = false;
@@ -135,9 +123,9 @@ void start_watching() {
         tracker = std::make_unique<ArrivalTracker>(source->directory, source->pattern,
                                                    source->min_age_ms, poll_interval_ms);
     });
-    begin_transaction();
+    begin_worker_transaction();
     for_each_known_file(source, remember_known, nullptr);
-    end_transaction();
+    commit_worker_transaction();
 
     wait_set = CreateWaitEventSet(TopMemoryContext, 3);
     AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
@@ -165,13 +153,13 @@ void register_arrivals() {
         ereport(LOG, (errmsg("pg_ingest source \"%s\": skipping \"%s\": %s", source->name,
                              skipped[i].identity.name.c_str(), skipped[i].note.c_str())));
     if (arrivals.empty()) return;
-    begin_transaction();
+    begin_worker_transaction();
     for (size_t i = 0; i < arrivals.size(); i++) {
         const FileIdentity &file = arrivals[i];
         register_file(source, file.name.c_str(), static_cast<int64>(file.size),
                       timestamptz_from_ns(file.mtime_ns), static_cast<int64>(file.inode));
     }
-    end_transaction();
+    commit_worker_transaction();
     cpp_guard([] {
         for (const FileIdentity &file : arrivals) tracker->remember(file);
     });
@@ -207,18 +195,18 @@ void load_one(FileRow *file) {
     ereport(LOG, (errmsg("pg_ingest source \"%s\": file \"%s\" failed: %s", source->name,
                          file->file_name, message)));
     set_state("idle", message);
-    begin_transaction();
+    begin_worker_transaction();
     fail_file(file->file_id, message);
-    end_transaction();
+    commit_worker_transaction();
 }
 
 // One round of work; returns how long to wait for events before the next (0 = go on at once).
 long run_once(MemoryContext round_context) {
     register_arrivals();
     FileRow file;
-    begin_transaction();
+    begin_worker_transaction();
     if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target))) {
-        end_transaction();
+        commit_worker_transaction();
         fail_source_and_exit("target table no longer exists");
     }
     if (last_purge_ns == 0 || now_ns() - last_purge_ns >= kPurgeIntervalNs) {
@@ -226,7 +214,7 @@ long run_once(MemoryContext round_context) {
         last_purge_ns = now_ns();
     }
     bool found = next_open_file(source, round_context, &file);
-    end_transaction();
+    commit_worker_transaction();
     if (found) {
         load_one(&file);
         return 0;
@@ -267,9 +255,9 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
     // Every statement names its schemas: nothing in a user schema can capture them.
     SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
 
-    begin_transaction();
+    begin_worker_transaction();
     source = read_source_definition(source_id);
-    end_transaction();
+    commit_worker_transaction();
     if (source == nullptr || !source->runnable) {
         SharedState *s = shared();
         LWLockAcquire(s->lock, LW_EXCLUSIVE);

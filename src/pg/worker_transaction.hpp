@@ -1,0 +1,19 @@
+// A background worker's transaction: a fresh now(), SPI connected and a snapshot pushed, and the
+// durability its commit needs.
+#pragma once
+
+namespace pg_ingest {
+
+enum class CommitDurability {
+    ServerDefault,
+    // A batch: a lost commit loses its rows and its offset together, so waiting for the flush
+    // buys nothing.
+    Asynchronous,
+    // Something outside the database (deleting or moving the file) follows the commit.
+    Synchronous,
+};
+
+void begin_worker_transaction(CommitDurability durability = CommitDurability::ServerDefault);
+void commit_worker_transaction();
+
+}  // namespace pg_ingest
