@@ -207,3 +207,27 @@ def test_malformed_file_corpus(cluster, data_dir, case):
         "SELECT line_number FROM ingest.rejects WHERE source = %s ORDER BY line_number",
         (table,))] == rejected_lines
     cluster.query("SELECT ingest.stop(%s)", (table,))
+
+
+def test_foreign_key_and_trigger_refusals_are_quarantined(cluster, data_dir):
+    cluster.query("CREATE TABLE kinds (kind text PRIMARY KEY)")
+    cluster.query("INSERT INTO kinds VALUES ('view'), ('purchase')")
+    cluster.query("CREATE TABLE checked (id bigint PRIMARY KEY, kind text REFERENCES kinds)")
+    cluster.query("""CREATE FUNCTION no_thirteen() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.id = 13 THEN RAISE EXCEPTION 'unlucky id %', NEW.id USING ERRCODE = 'P0013'; END IF;
+            RETURN NEW;
+        END $$""")
+    cluster.query("CREATE TRIGGER no_thirteen BEFORE INSERT ON checked "
+                  "FOR EACH ROW EXECUTE FUNCTION no_thirteen()")
+    cluster.query("SELECT ingest.create_source('checked', %s, 'checked')", (str(data_dir),))
+    cluster.query("SELECT ingest.start('checked')")
+    write_csv_atomically(data_dir, "k.csv", "id,kind", ["1,view", "2,refund", "13,view", "4,purchase"])
+    wait_idle(cluster, "checked")
+    assert cluster.query("SELECT id, kind FROM checked ORDER BY id") == [(1, "view"), (4, "purchase")]
+    assert cluster.query("SELECT line_number, sqlstate, error FROM ingest.rejects "
+                         "WHERE source = 'checked' ORDER BY line_number") == [
+        (3, "23503", 'insert or update on table "checked" violates foreign key constraint '
+                     '"checked_kind_fkey"'),
+        (4, "P0013", "unlucky id 13")]
+    cluster.query("SELECT ingest.stop('checked')")
