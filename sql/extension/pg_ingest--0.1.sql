@@ -10,7 +10,7 @@ CREATE TABLE ingest.sources (
     pattern text NOT NULL,
     batch_size integer NOT NULL CHECK (batch_size BETWEEN 1 AND 1000000),
     options jsonb NOT NULL,
-    owner regrole NOT NULL DEFAULT current_user::regrole,
+    owner regrole NOT NULL,
     enabled boolean NOT NULL DEFAULT false,
     failed_error text,
     created_at timestamptz NOT NULL DEFAULT now()
@@ -75,6 +75,17 @@ RETURNS SETOF record LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'ingest_directory_c
 
 CREATE FUNCTION ingest._signal_workers(source_ids integer[], run boolean)
 RETURNS void LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'ingest_signal_workers';
+
+-- The role that called into pg_ingest: SET ROLE counts, SECURITY DEFINER does not.
+CREATE FUNCTION ingest._caller() RETURNS regrole
+LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'ingest_caller';
+
+-- A role controls and sees the sources it owns (as a member of the owning role), superusers all.
+CREATE FUNCTION ingest._may_control(owner regrole) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, owner, 'MEMBER')
+    FROM pg_catalog.pg_roles r WHERE r.oid = ingest._caller()
+$$;
 
 CREATE FUNCTION ingest._worker_status(
     OUT source_id integer, OUT pid integer, OUT state text, OUT current_file text,
@@ -180,10 +191,10 @@ BEGIN
     IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = target) NOT IN ('r', 'p', 'f') THEN
         RAISE EXCEPTION 'target "%" is not a table', target USING ERRCODE = 'wrong_object_type';
     END IF;
-    IF NOT pg_catalog.has_table_privilege(current_user, target, 'INSERT') THEN
+    IF NOT pg_catalog.has_table_privilege(ingest._caller(), target, 'INSERT') THEN
         RAISE EXCEPTION 'permission denied for table %', target
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = format('Role %I has no INSERT privilege on the target table.', current_user);
+                  DETAIL = format('Role %s has no INSERT privilege on the target table.', ingest._caller());
     END IF;
 END
 $$;
@@ -191,8 +202,8 @@ $$;
 CREATE FUNCTION ingest._check_source_args(name text, pattern text, batch_size integer) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT (pg_catalog.pg_has_role(current_user, 'pg_read_server_files', 'MEMBER')
-            OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)) THEN
+    IF NOT (pg_catalog.pg_has_role(ingest._caller(), 'pg_read_server_files', 'MEMBER')
+            OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid = ingest._caller())) THEN
         RAISE EXCEPTION 'permission denied to create or alter source "%"', name
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = 'Only superusers and members of pg_read_server_files may read server files.';
@@ -220,6 +231,11 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'source "%" does not exist', source_name USING ERRCODE = 'undefined_object';
     END IF;
+    IF NOT ingest._may_control(source_row.owner) THEN
+        RAISE EXCEPTION 'permission denied for source "%"', source_name
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('The source belongs to role %s.', source_row.owner);
+    END IF;
     RETURN source_row;
 END
 $$;
@@ -231,7 +247,8 @@ CREATE FUNCTION ingest.create_source(
     pattern text DEFAULT '*.csv',
     batch_size integer DEFAULT 1000,
     options jsonb DEFAULT '{}')
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS integer SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql AS $$
 DECLARE
     new_id integer;
 BEGIN
@@ -243,9 +260,9 @@ BEGIN
         RAISE EXCEPTION 'source "%" already exists', name USING ERRCODE = 'duplicate_object';
     END IF;
     PERFORM ingest._check_target(target);
-    INSERT INTO ingest.sources (name, directory, target, pattern, batch_size, options)
+    INSERT INTO ingest.sources (name, directory, target, pattern, batch_size, options, owner)
     VALUES (name, ingest._check_directory(directory, 'directory', false), target, pattern,
-            batch_size, ingest._validate_options(options))
+            batch_size, ingest._validate_options(options), ingest._caller())
     RETURNING source_id INTO new_id;
     RETURN new_id;
 END
@@ -259,7 +276,8 @@ CREATE FUNCTION ingest.alter_source(
     pattern text DEFAULT NULL,
     batch_size integer DEFAULT NULL,
     options jsonb DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql AS $$
 DECLARE
     current ingest.sources := ingest._source(name);
     merged jsonb;
@@ -290,6 +308,7 @@ END
 $$;
 
 CREATE FUNCTION ingest.drop_source(name text) RETURNS void
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE plpgsql AS $$
 DECLARE
     current ingest.sources := ingest._source(name);
@@ -304,6 +323,7 @@ $$;
 -- Starts (run) or stops the named source, or every source of this database when name is NULL.
 -- Returns whether any source changed state. Workers are told at commit.
 CREATE FUNCTION ingest._set_running(name text, run boolean) RETURNS boolean
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE plpgsql AS $$
 DECLARE
     changed integer[];
@@ -314,6 +334,7 @@ BEGIN
     WITH updated AS (
         UPDATE ingest.sources s SET enabled = run, failed_error = NULL
         WHERE (_set_running.name IS NULL OR s.name = _set_running.name)
+          AND ingest._may_control(s.owner)
           AND (s.enabled IS DISTINCT FROM run OR (run AND s.failed_error IS NOT NULL))
         RETURNING s.source_id)
     SELECT coalesce(array_agg(source_id), '{}') INTO changed FROM updated;
@@ -323,9 +344,11 @@ END
 $$;
 
 CREATE FUNCTION ingest.start(name text DEFAULT NULL) RETURNS boolean
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE sql AS $$ SELECT ingest._set_running(name, true) $$;
 
 CREATE FUNCTION ingest.stop(name text DEFAULT NULL) RETURNS boolean
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE sql AS $$ SELECT ingest._set_running(name, false) $$;
 
 -- Files of a source that are waiting: in the catalog as pending or loading, or in the directory
@@ -363,6 +386,7 @@ $$;
 
 -- Loads a failed file again, once its cause is fixed, from where its committed rows end.
 CREATE FUNCTION ingest.retry_file(source text, file_name text) RETURNS void
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE plpgsql AS $$
 DECLARE
     file_row ingest.files := ingest._file(source, file_name);
@@ -380,6 +404,7 @@ $$;
 
 -- Gives up on a pending, loading or failed file: its remaining lines are never loaded.
 CREATE FUNCTION ingest.skip_file(source text, file_name text) RETURNS void
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE plpgsql AS $$
 DECLARE
     file_row ingest.files := ingest._file(source, file_name);
@@ -390,12 +415,13 @@ BEGIN
     END IF;
     UPDATE ingest.files f
     SET status = 'skipped', finished_at = now(),
-        error = coalesce(f.error || '; ', '') || format('skipped by %s', current_user)
+        error = coalesce(f.error || '; ', '') || format('skipped by %s', ingest._caller())
     WHERE f.file_id = file_row.file_id;
 END
 $$;
 
 CREATE FUNCTION ingest.wait_idle(name text, timeout interval DEFAULT '60s') RETURNS boolean
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE plpgsql AS $$
 DECLARE
     deadline timestamptz := clock_timestamp() + timeout;
@@ -413,7 +439,7 @@ BEGIN
 END
 $$;
 
-CREATE VIEW ingest.status AS
+CREATE VIEW ingest.status WITH (security_invoker = true) AS
 SELECT s.name AS source,
        CASE WHEN s.failed_error IS NOT NULL THEN 'failed'
             WHEN NOT s.enabled THEN 'stopped'
@@ -441,3 +467,19 @@ LEFT JOIN (
            sum(rows_loaded)::bigint AS rows_loaded,
            sum(rows_rejected)::bigint AS rows_rejected
     FROM ingest.files GROUP BY source) f ON f.source = s.name;
+
+-- Ordinary roles reach the catalog through the functions above (SECURITY DEFINER, with a pinned
+-- search_path), and read only the rows of the sources they control: raw lines may be sensitive.
+ALTER TABLE ingest.sources ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ingest.files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ingest.rejects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_sources ON ingest.sources FOR SELECT USING (ingest._may_control(owner));
+CREATE POLICY own_files ON ingest.files FOR SELECT
+    USING (EXISTS (SELECT 1 FROM ingest.sources s WHERE s.name = source));
+CREATE POLICY own_rejects ON ingest.rejects FOR SELECT
+    USING (EXISTS (SELECT 1 FROM ingest.sources s WHERE s.name = source));
+GRANT USAGE ON SCHEMA ingest TO PUBLIC;
+GRANT SELECT ON ingest.sources, ingest.files, ingest.rejects, ingest.status TO PUBLIC;
+REVOKE EXECUTE ON FUNCTION ingest._check_directory(text, text, boolean),
+    ingest._directory_candidates(text, text), ingest._signal_workers(integer[], boolean),
+    ingest._set_running(text, boolean), ingest._pending_count(text) FROM PUBLIC;

@@ -5,6 +5,7 @@
 #include "pg_guard.hpp"
 #include "reject_log.hpp"
 #include "time_convert.hpp"
+#include "owner_check.hpp"
 #include "worker_transaction.hpp"
 
 #include <memory>
@@ -293,7 +294,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
 
     instr_time started;
     INSTR_TIME_SET_CURRENT(started);
-    FileLoadResult result = {0, 0};
+    FileLoadResult result = {0, 0, false};
     char *path =
         MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->file_name));
     int fd = open_data_file(path, file);
@@ -326,6 +327,13 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
         for (;;) {
             CHECK_FOR_INTERRUPTS();
             if (!read_batch(source->batch_size)) break;
+            if (owner_lost_insert(source)) {
+                // The worker fails the source on its next round; this file stays where it is.
+                abandon_file_load();
+                error_context_stack = callback.previous;
+                result.stopped = true;
+                return result;
+            }
             const CsvBatch &batch = reader_state().batch;
             if (batch.rows.empty()) continue;
             struct stat st;

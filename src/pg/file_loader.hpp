@@ -12,6 +12,7 @@ namespace pg_ingest {
 struct FileLoadResult {
     int64 rows_loaded;
     int64 rows_rejected;
+    bool stopped;  // the owner lost INSERT on the target mid-file
 };
 
 // Called outside a transaction. File-level problems raise ERROR; the caller then calls

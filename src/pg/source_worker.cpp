@@ -9,6 +9,7 @@
 #include "shared_state.hpp"
 #include "source_definition.hpp"
 #include "time_convert.hpp"
+#include "owner_check.hpp"
 #include "worker_transaction.hpp"
 
 #include <memory>
@@ -208,6 +209,11 @@ long run_once(MemoryContext round_context) {
     if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target))) {
         commit_worker_transaction();
         fail_source_and_exit("target table no longer exists");
+    }
+    const char *refusal = owner_refusal(source);
+    if (refusal != nullptr) {
+        commit_worker_transaction();
+        fail_source_and_exit(refusal);
     }
     if (last_purge_ns == 0 || now_ns() - last_purge_ns >= kPurgeIntervalNs) {
         purge_rejects(source, rejects_retention_minutes);

@@ -20,6 +20,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+PG_FUNCTION_INFO_V1(ingest_caller);
 PG_FUNCTION_INFO_V1(ingest_check_directory);
 PG_FUNCTION_INFO_V1(ingest_directory_candidates);
 PG_FUNCTION_INFO_V1(ingest_signal_workers);
@@ -27,6 +28,12 @@ PG_FUNCTION_INFO_V1(ingest_worker_status);
 }
 
 using namespace pg_ingest;
+
+// The outer user: changed by SET ROLE, not by SECURITY DEFINER, so the functions that run as the
+// extension's owner still know on whose behalf.
+Datum ingest_caller(PG_FUNCTION_ARGS) {
+    PG_RETURN_OID(GetOuterUserId());
+}
 
 // Checks that the server can use a directory and returns its canonical path.
 Datum ingest_check_directory(PG_FUNCTION_ARGS) {
