@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "bad_rows.hpp"
 #include "event_csv.hpp"
 #include "event_file_generator.hpp"
@@ -26,22 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
-  public:
-    TempDir() {
-        char pattern[] = "/tmp/eventgen_parts_test.XXXXXX";
-        if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const std::string &path() const { return path_; }
-
-  private:
-    std::string path_;
-};
+using test_support::TempDir;
 
 std::string read_file(const std::string &path) {
     std::ifstream in(path, std::ios::binary);

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "catalog.hpp"
 #include "csv_reader.hpp"
 
@@ -33,22 +34,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
-  public:
-    TempDir() {
-        char pattern[] = "/tmp/eventgen_test.XXXXXX";
-        if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    const std::string &path() const { return path_; }
-
-  private:
-    std::string path_;
-};
+using test_support::TempDir;
 
 // A running eventgen whose stdout we read; stderr goes to the test log.
 class Eventgen {

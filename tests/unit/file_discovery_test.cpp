@@ -1,3 +1,4 @@
+#include "temp_dir.hpp"
 #include "directory_watcher.hpp"
 #include "file_discovery.hpp"
 
@@ -19,20 +20,7 @@
 namespace pg_ingest {
 namespace {
 
-class TempDir {
-  public:
-    TempDir() {
-        char path[] = "/tmp/file_discovery_test_XXXXXX";
-        if (mkdtemp(path) == nullptr) throw std::system_error(errno, std::generic_category());
-        path_ = path;
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    const std::string &path() const { return path_; }
-    std::string operator/(const std::string &name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-};
+using test_support::TempDir;
 
 void write_file(const std::string &path, const std::string &content) {
     const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
