@@ -180,12 +180,17 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
     LWLockRelease(s->lock);
 }
 
-// One micro-batch: parse errors and the target's refusals go to ingest.rejects, the rest into
-// the target, and the file's new position into ingest.files, all in one transaction.
+// One micro-batch (or -1, writing nothing, when the owner may no longer insert): parse errors and
+// the target's refusals go to ingest.rejects, the rest into the target, and the file's new position
+// into ingest.files, all in one transaction.
 int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchInserter *inserter,
                    int fd, FileLoadResult *result) {
     const CsvBatch &batch = reader_state().batch;
     begin_worker_transaction(CommitDurability::Asynchronous);
+    if (owner_refusal(source) != nullptr) {
+        commit_worker_transaction();
+        return -1;
+    }
     MemoryContextSwitchTo(batch_context);
 
     RejectTarget rejects = {source, file, fd, 0};
@@ -327,18 +332,18 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
         for (;;) {
             CHECK_FOR_INTERRUPTS();
             if (!read_batch(source->batch_size)) break;
-            if (owner_lost_insert(source)) {
+            const CsvBatch &batch = reader_state().batch;
+            if (batch.rows.empty()) continue;
+            struct stat st;
+            if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
+            int64 rows = commit_batch(source, file, inserter, fd, &result);
+            if (rows < 0) {
                 // The worker fails the source on its next round; this file stays where it is.
                 abandon_file_load();
                 error_context_stack = callback.previous;
                 result.stopped = true;
                 return result;
             }
-            const CsvBatch &batch = reader_state().batch;
-            if (batch.rows.empty()) continue;
-            struct stat st;
-            if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
-            int64 rows = commit_batch(source, file, inserter, fd, &result);
             note_progress(slot, file, static_cast<int64>(batch.rows.back().end_offset), rows);
         }
     }

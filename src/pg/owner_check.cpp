@@ -1,7 +1,5 @@
 #include "owner_check.hpp"
 
-#include "worker_transaction.hpp"
-
 extern "C" {
 #include "postgres.h"
 #include "miscadmin.h"
@@ -19,13 +17,6 @@ const char *owner_refusal(const SourceDefinition *source) {
         return psprintf("role \"%s\" has no INSERT privilege on table \"%s\"",
                         GetUserNameFromId(source->owner, false), get_rel_name(source->target));
     return nullptr;
-}
-
-bool owner_lost_insert(const SourceDefinition *source) {
-    begin_worker_transaction();
-    bool lost = owner_refusal(source) != nullptr;
-    commit_worker_transaction();
-    return lost;
 }
 
 }  // namespace pg_ingest

@@ -6,9 +6,8 @@
 
 namespace pg_ingest {
 
-// nullptr when the owner exists and has INSERT on the target; otherwise why not. In a transaction.
+// nullptr when the owner exists and has INSERT on the target; otherwise why not. The worker asks
+// before each file and in each batch's transaction. Needs a transaction.
 const char *owner_refusal(const SourceDefinition *source);
-// The same check for between batches, outside a transaction.
-bool owner_lost_insert(const SourceDefinition *source);
 
 }  // namespace pg_ingest
