@@ -29,7 +29,7 @@ echo "== regression tests"
 tests/cluster.sh init "$work/regress"
 tests/cluster.sh start "$work/regress"
 eval "$(tests/cluster.sh env "$work/regress")"
-make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >"$work/regress.log" 2>&1
+make -s installcheck PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" >"$work/regress.log" 2>&1
 cat "$work/regress.log"
 [ -f regression.diffs ] && head -n 200 regression.diffs
 regress_passed=$(grep -cE '^(test| )? *[a-z_0-9]+ +\.\.\. ok' "$work/regress.log")

@@ -5,7 +5,8 @@
 #   cluster.sh start DIR | stop DIR [fast|immediate] | destroy DIR
 #   cluster.sh env DIR     prints PGHOST/PGPORT/PGUSER exports
 set -euo pipefail
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PGBIN=${PGBIN:-$("$PG_CONFIG" --bindir)}
 cmd=$1 dir=$2
 shift 2
 as_postgres() { runuser -u postgres -- "$@"; }

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from conftest import ROOT, eventgen, eventgen_ddl, postgres_dir, wait_idle
+from conftest import PG_CONFIG, PGBIN, ROOT, eventgen, eventgen_ddl, postgres_dir, wait_idle
 
 DOCKER = ROOT / "docker"
-PG_CONFIG = "/usr/lib/postgresql/15/bin/pg_config"
-PGBIN = "/usr/lib/postgresql/15/bin"
 # Debian packages postgres:15-bookworm already has (PostgreSQL itself needs them); the image's
 # final stage must apt-get install every other package the shipped binaries link to.
 BASE_IMAGE_PACKAGES = {"libc6", "libgcc-s1", "libstdc++6"}

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, eventgen, eventgen_ddl, postgres_dir, wait_idle
+from conftest import PGBIN, ROOT, eventgen, eventgen_ddl, postgres_dir, wait_idle
 
 EXAMPLES = ROOT / "examples"
 EXPECTED = Path(__file__).parent / "expected_examples"
-PSQL = "/usr/lib/postgresql/15/bin/psql"
+PSQL = f"{PGBIN}/psql"
 EVENTS = 5000
 
 

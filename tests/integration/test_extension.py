@@ -7,9 +7,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from conftest import Cluster, write_csv_atomically, wait_idle
+from conftest import PGBIN, Cluster, write_csv_atomically, wait_idle
 
-PGBIN = "/usr/lib/postgresql/15/bin"
 
 
 def test_start_without_preload_says_how_to_fix_it():
