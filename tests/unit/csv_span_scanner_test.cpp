@@ -1,0 +1,151 @@
+#include "csv_span_scanner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace pg_ingest {
+namespace {
+
+CsvScanOptions three_fields() {
+    CsvScanOptions options;
+    options.field_count = 3;
+    options.max_field_bytes = 8;
+    return options;
+}
+
+std::vector<CsvSpan> all_spans(const std::string &text, size_t max_rows,
+                               CsvScanOptions options = three_fields(), uint64_t offset = 0) {
+    StringByteSource source(text.substr(offset));
+    CsvSpanScanner scanner(source, options, offset, 1);
+    std::vector<CsvSpan> spans;
+    for (;;) {
+        CsvSpan span = scanner.next_span(max_rows);
+        spans.push_back(span);
+        if (span.irregular || span.rows == 0) return spans;
+    }
+}
+
+TEST(CsvSpanScanner, SplitsPlainRowsIntoBatchesWithOffsetsAndLines) {
+    const std::string text = "a,b,c\n\"x\"\"y\",\"2\nlines\",\n1,2,3";
+    auto spans = all_spans(text, 2);
+    ASSERT_EQ(spans.size(), 3u);
+    EXPECT_FALSE(spans[0].irregular);
+    EXPECT_EQ(spans[0].rows, 2u);
+    EXPECT_EQ(spans[0].start_offset, 0u);
+    EXPECT_EQ(spans[0].end_offset, 24u);
+    EXPECT_EQ(spans[0].start_line, 1u);
+    EXPECT_EQ(spans[0].last_line, 3u);  // the second row spans lines 2 and 3
+    EXPECT_EQ(spans[0].end_line, 4u);
+    EXPECT_EQ(spans[1].rows, 1u);
+    EXPECT_EQ(spans[1].start_offset, 24u);
+    EXPECT_EQ(spans[1].end_offset, text.size());
+    EXPECT_EQ(spans[1].last_line, 4u);  // no newline at the end
+    EXPECT_EQ(spans[2].rows, 0u);
+    EXPECT_FALSE(spans[2].irregular);
+}
+
+TEST(CsvSpanScanner, AcceptsCrLfLineEndings) {
+    auto spans = all_spans("a,b,c\r\n1,2,3\r\n", 10);
+    EXPECT_FALSE(spans[0].irregular);
+    EXPECT_EQ(spans[0].rows, 2u);
+    EXPECT_EQ(spans[0].end_offset, 14u);
+    EXPECT_EQ(spans[0].last_line, 2u);
+}
+
+TEST(CsvSpanScanner, RefusesWhatIsNotPlain) {
+    const char *cases[] = {
+        "a,b,c\n\n1,2,3\n",  // blank line
+        "a,b,c\n\r\n",       // blank CRLF line
+        "a,b\n",             // too few fields
+        "a,b,c,d\n",         // too many fields
+        "a,b\"x,c\n",        // quote inside an unquoted field
+        "a,\"b\"x,c\n",      // text after a closing quote
+        "a,b\rc,d\n",        // lone carriage return
+        "a,b,c\r",           // carriage return at end of input
+        "a,\"b\n",           // unterminated quote
+        std::string("a,b\0,c\n", 8).c_str(),
+        "a,123456789,c\n",         // field over max_field_bytes (8)
+        "a,\"12345\"\"678\",c\n",  // decoded: 12345"678, 9 bytes
+        "\xEF\xBB\xBF"
+        "a,b,c\n",  // byte order mark
+    };
+    for (const char *text : cases) {
+        auto spans = all_spans(text, 10);
+        EXPECT_TRUE(spans.back().irregular) << text;
+        EXPECT_EQ(spans.back().start_offset, 0u) << text;
+    }
+    std::string nul("a,b,c\nd,\0,f\n", 12);
+    auto spans = all_spans(nul, 10);
+    EXPECT_TRUE(spans.back().irregular);
+}
+
+TEST(CsvSpanScanner, StopsAfterMaxBytesAtARowBoundary) {
+    std::string text;
+    for (int i = 0; i < 100; i++) text += "aa,bb,cc\n";
+    StringByteSource source(text);
+    CsvSpanScanner scanner(source, three_fields(), 0, 1);
+    CsvSpan span = scanner.next_span(1000, 40);
+    EXPECT_EQ(span.rows, 5u);  // 45 bytes: the first row boundary at or past 40
+    EXPECT_EQ(span.end_offset, 45u);
+    span = scanner.next_span(1000);
+    EXPECT_EQ(span.rows, 95u);
+    EXPECT_EQ(span.start_line, 6u);
+}
+
+TEST(CsvSpanScanner, IrregularSpanStartsAtTheBatchNotAtTheBadRow) {
+    auto spans = all_spans("a,b,c\n1,2,3\n4,5\n", 10);
+    ASSERT_EQ(spans.size(), 1u);
+    EXPECT_TRUE(spans[0].irregular);
+    EXPECT_EQ(spans[0].start_offset, 0u);
+}
+
+// Differential check against CsvReader, which defines the rows: whenever the scanner vouches for
+// a span, the reader reads exactly that many good rows of field_count fields from it, ending at
+// the same offset and line.
+TEST(CsvSpanScanner, PlainSpansReadIdenticallyWithCsvReader) {
+    const std::string alphabet[] = {"a",  "bc",   ",",  ",", "\"",      "\n",
+                                    "\n", "\r\n", "\r", " ", "\xC3\xA9"};
+    std::mt19937 random(7);
+    int vouched = 0;
+    for (int round = 0; round < 20000; round++) {
+        std::string text;
+        int pieces = static_cast<int>(random() % 24);
+        for (int i = 0; i < pieces; i++) text += alphabet[random() % std::size(alphabet)];
+        CsvScanOptions options;
+        options.field_count = 1 + random() % 3;
+        options.max_field_bytes = 1 << 20;
+        size_t max_rows = 1 + random() % 3;
+        StringByteSource scan_source(text);
+        CsvSpanScanner scanner(scan_source, options, 0, 1);
+        StringByteSource read_source(text);
+        CsvReader reader(read_source, CsvOptions{}, 0, 1);
+        CsvBatch batch;
+        for (;;) {
+            CsvSpan span = scanner.next_span(max_rows);
+            if (span.irregular || span.rows == 0) break;
+            vouched++;
+            size_t read = 0;
+            while (read < span.rows) {
+                ASSERT_TRUE(reader.next_batch(batch, span.rows - read)) << text;
+                for (const CsvRow &row : batch.rows) {
+                    ASSERT_EQ(row.error, "") << text;
+                    ASSERT_EQ(row.field_count, options.field_count) << text;
+                    read++;
+                    if (read == span.rows) {
+                        ASSERT_EQ(row.end_offset, span.end_offset) << text;
+                        ASSERT_EQ(row.end_line, span.end_line) << text;
+                        bool newline = row.end_offset > 0 && text[row.end_offset - 1] == '\n';
+                        ASSERT_EQ(span.last_line, row.end_line - (newline ? 1 : 0)) << text;
+                    }
+                }
+            }
+        }
+    }
+    EXPECT_GT(vouched, 1000);
+}
+
+}  // namespace
+}  // namespace pg_ingest
