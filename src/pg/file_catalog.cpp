@@ -1,5 +1,7 @@
 #include "file_catalog.hpp"
 
+#include "prepared_statement.hpp"
+
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -12,7 +14,7 @@ namespace pg_ingest {
 namespace {
 
 void execute(const char *sql, int nargs, Oid *types, Datum *values, int expected) {
-    int ret = SPI_execute_with_args(sql, nargs, types, values, nullptr, false, 0);
+    int ret = execute_prepared(sql, nargs, types, values, nullptr, false);
     if (ret != expected)
         elog(ERROR, "pg_ingest: catalog statement failed: %s", SPI_result_code_string(ret));
 }
@@ -37,12 +39,12 @@ void register_file(const SourceDefinition *source, const char *name, int64 size,
 bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row) {
     Oid types[1] = {TEXTOID};
     Datum values[1] = {CStringGetTextDatum(source->name)};
-    int ret = SPI_execute_with_args(
+    int ret = execute_prepared(
         "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
         "  byte_offset, line_number, rows_loaded, rows_rejected, discovered_at "
         "FROM ingest.files WHERE source = $1 AND status IN ('pending', 'loading') "
         "ORDER BY file_name, file_id LIMIT 1",
-        1, types, values, nullptr, false, 1);
+        1, types, values, nullptr, false);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
     if (SPI_processed == 0) return false;
     HeapTuple tuple = SPI_tuptable->vals[0];
@@ -117,10 +119,10 @@ void fail_source(int32 source_id, const char *message) {
 void for_each_known_file(const SourceDefinition *source, KnownFileFn fn, void *context) {
     Oid types[1] = {TEXTOID};
     Datum values[1] = {CStringGetTextDatum(source->name)};
-    int ret = SPI_execute_with_args(
+    int ret = execute_prepared(
         "SELECT DISTINCT ON (file_name) file_name, file_size, file_mtime, file_inode "
         "FROM ingest.files WHERE source = $1 ORDER BY file_name, file_id DESC",
-        1, types, values, nullptr, true, 0);
+        1, types, values, nullptr, true);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
     for (uint64 i = 0; i < SPI_processed; i++) {
         HeapTuple tuple = SPI_tuptable->vals[i];

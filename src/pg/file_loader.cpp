@@ -1,7 +1,9 @@
 #include "file_loader.hpp"
 
 #include "batch_inserter.hpp"
+#include "copy_inserter.hpp"
 #include "csv_reader.hpp"
+#include "csv_span_scanner.hpp"
 #include "pg_guard.hpp"
 #include "reject_log.hpp"
 #include "time_convert.hpp"
@@ -35,6 +37,7 @@ namespace {
 struct ReaderState {
     std::unique_ptr<FdByteSource> bytes;
     std::unique_ptr<CsvReader> reader;
+    std::unique_ptr<CsvSpanScanner> scanner;
     CsvBatch batch;
 };
 
@@ -89,6 +92,11 @@ int open_data_file(const char *path, const FileRow *file) {
     return fd;
 }
 
+void check_file_identity(int fd, const FileRow *file) {
+    struct stat st;
+    if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
+}
+
 CsvOptions reader_options(const SourceDefinition *source) {
     CsvOptions options;
     options.delimiter = source->delimiter;
@@ -99,14 +107,45 @@ CsvOptions reader_options(const SourceDefinition *source) {
     return options;
 }
 
-void start_reader(const SourceDefinition *source, int fd, uint64_t offset, uint64_t line) {
+void seek_data_file(int fd, uint64_t offset, const FileRow *file) {
+    if (lseek(fd, static_cast<off_t>(offset), SEEK_SET) != static_cast<off_t>(offset))
+        ereport(ERROR, (errcode_for_file_access(),
+                        errmsg("could not seek in \"%s\": %m", file->file_name)));
+}
+
+void start_reader(const SourceDefinition *source, const FileRow *file, int fd, uint64_t offset,
+                  uint64_t line) {
+    seek_data_file(fd, offset, file);
     cpp_guard([&] {
         ReaderState &state = reader_state();
         state.reader.reset();
+        state.scanner.reset();
         state.bytes = std::make_unique<FdByteSource>(fd);
         state.reader =
             std::make_unique<CsvReader>(*state.bytes, reader_options(source), offset, line);
     });
+}
+
+void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, int field_count,
+                   uint64_t offset, uint64_t line) {
+    seek_data_file(fd, offset, file);
+    cpp_guard([&] {
+        ReaderState &state = reader_state();
+        state.reader.reset();
+        state.scanner.reset();
+        state.bytes = std::make_unique<FdByteSource>(fd);
+        CsvScanOptions options;
+        options.delimiter = source->delimiter;
+        options.quote = source->quote;
+        options.field_count = static_cast<size_t>(field_count);
+        options.max_field_bytes = static_cast<size_t>(source->max_field_bytes);
+        state.scanner = std::make_unique<CsvSpanScanner>(*state.bytes, options, offset, line);
+    });
+}
+
+CsvSpan scan_span(int max_rows) {
+    return cpp_guard(
+        [&] { return reader_state().scanner->next_span(static_cast<size_t>(max_rows)); });
 }
 
 bool read_batch(int max_rows) {
@@ -120,10 +159,7 @@ bool read_batch(int max_rows) {
 // empty file. *end_offset and *end_line tell where the data starts.
 char **read_header(const SourceDefinition *source, const FileRow *file, int fd, int *count,
                    uint64_t *end_offset, uint64_t *end_line) {
-    if (lseek(fd, 0, SEEK_SET) != 0)
-        ereport(ERROR, (errcode_for_file_access(),
-                        errmsg("could not seek in \"%s\": %m", file->file_name)));
-    start_reader(source, fd, 0, 1);
+    start_reader(source, file, fd, 0, 1);
     if (!read_batch(1)) return nullptr;
     const CsvBatch &batch = reader_state().batch;
     while (batch.rows.empty())
@@ -239,6 +275,42 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
     return loaded + rejects.count;
 }
 
+// A plain span through COPY in one transaction with the file's new position. Returns its rows,
+// -1 (writing nothing) when the owner may no longer insert, -2 when COPY refused the span.
+int64 commit_span(const SourceDefinition *source, const FileRow *file, CopyInserter *copier, int fd,
+                  const CsvSpan &span, FileLoadResult *result) {
+    begin_worker_transaction(CommitDurability::Asynchronous);
+    if (owner_refusal(source) != nullptr) {
+        commit_worker_transaction();
+        return -1;
+    }
+    load_context.line = static_cast<int64>(span.start_line);
+    if (!copy_span(copier, fd, span.start_offset, span.end_offset, span.rows)) {
+        commit_worker_transaction();
+        return -2;
+    }
+    int64 rows = static_cast<int64>(span.rows);
+    record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
+                 rows, 0);
+    commit_worker_transaction();
+    result->rows_loaded += rows;
+    elog(DEBUG1,
+         "pg_ingest source \"%s\": file \"%s\": copied lines %llu to %llu, %lld rows, offset %llu",
+         source->name, file->file_name, static_cast<unsigned long long>(span.start_line),
+         static_cast<unsigned long long>(span.last_line), static_cast<long long>(rows),
+         static_cast<unsigned long long>(span.end_offset));
+    return rows;
+}
+
+// Reads one batch with CsvReader, which is positioned; false at end of file.
+bool read_nonempty_batch(int max_rows) {
+    for (;;) {
+        CHECK_FOR_INTERRUPTS();
+        if (!read_batch(max_rows)) return false;
+        if (!reader_state().batch.rows.empty()) return true;
+    }
+}
+
 void finish(const FileRow *file) {
     // on_success acts on the file next, whatever the server's synchronous_commit.
     begin_worker_transaction(CommitDurability::Synchronous);
@@ -319,35 +391,58 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
         }
     }
     BatchInserter *inserter = nullptr;
+    CopyInserter *copier = nullptr;
     if (!empty) {
         begin_worker_transaction();
         inserter =
             prepare_batch_inserter(source, file->file_name, header, header_count, file_context);
+        copier = prepare_copy_inserter(source, header, header_count, file_context);
         commit_worker_transaction();
 
-        if (lseek(fd, static_cast<off_t>(offset), SEEK_SET) != static_cast<off_t>(offset))
-            ereport(ERROR,
-                    (errcode_for_file_access(), errmsg("could not seek in \"%s\": %m", path)));
-        start_reader(source, fd, offset, line);
+        // With COPY, plain spans go to COPY and a span that is not plain, or that COPY refuses,
+        // is read as one batch by CsvReader and loaded row by row; scanning resumes after it.
+        if (copier != nullptr)
+            start_scanner(source, file, fd, inserter->field_count, offset, line);
+        else
+            start_reader(source, file, fd, offset, line);
         for (;;) {
             CHECK_FOR_INTERRUPTS();
-            if (!read_batch(source->batch_size)) break;
-            const CsvBatch &batch = reader_state().batch;
-            if (batch.rows.empty()) continue;
-            struct stat st;
-            if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
-            int64 rows = commit_batch(source, file, inserter, fd, &result);
+            int64 rows = -2;
+            int64 end_offset;
+            if (copier != nullptr) {
+                CsvSpan span = scan_span(source->batch_size);
+                if (span.rows == 0 && !span.irregular) break;
+                if (!span.irregular) {
+                    check_file_identity(fd, file);
+                    rows = commit_span(source, file, copier, fd, span, &result);
+                    end_offset = static_cast<int64>(span.end_offset);
+                }
+                if (rows == -2) start_reader(source, file, fd, span.start_offset, span.start_line);
+            }
+            if (rows == -2) {
+                if (!read_nonempty_batch(source->batch_size)) break;
+                check_file_identity(fd, file);
+                rows = commit_batch(source, file, inserter, fd, &result);
+                const CsvRow &last = reader_state().batch.rows.back();
+                end_offset = static_cast<int64>(last.end_offset);
+                if (copier != nullptr && rows >= 0)
+                    start_scanner(source, file, fd, inserter->field_count, last.end_offset,
+                                  last.end_line);
+            }
             if (rows < 0) {
                 // The worker fails the source on its next round; this file stays where it is.
+                free_copy_inserter(copier);
+                free_batch_inserter(inserter);
                 abandon_file_load();
                 error_context_stack = callback.previous;
                 result.stopped = true;
                 return result;
             }
-            note_progress(slot, file, static_cast<int64>(batch.rows.back().end_offset), rows);
+            note_progress(slot, file, end_offset, rows);
         }
     }
     finish(file);
+    free_copy_inserter(copier);
     free_batch_inserter(inserter);
     abandon_file_load();
     apply_on_success(source, path, file);

@@ -1,5 +1,7 @@
 #include "reject_log.hpp"
 
+#include "prepared_statement.hpp"
+
 extern "C" {
 #include <unistd.h>
 
@@ -71,10 +73,10 @@ void record_reject(RejectTarget *target, int64 line_number, int64 start_offset, 
                        CStringGetTextDatum(stored),
                        CStringGetTextDatum(error.data),
                        CStringGetTextDatum(sqlstate)};
-    int ret = SPI_execute_with_args(
+    int ret = execute_prepared(
         "INSERT INTO ingest.rejects (source, file_id, file_name, line_number, byte_offset, "
         "raw_line, error, sqlstate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        8, types, values, nullptr, false, 0);
+        8, types, values, nullptr, false);
     if (ret != SPI_OK_INSERT) elog(ERROR, "pg_ingest: could not record a rejected line");
     target->count++;
 }

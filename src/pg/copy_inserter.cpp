@@ -1,0 +1,161 @@
+#include "copy_inserter.hpp"
+
+extern "C" {
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/rls.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+// The worker's staging file: an anonymous in-memory file (memfd) that COPY opens through
+// /proc/self/fd. It never reaches a disk, so there is no writeback to wait for when it is
+// rewritten, and nothing to clean up after a crash.
+int staging_file = -1;
+char *staging_path = nullptr;
+
+int staging_fd() {
+    if (staging_file < 0) {
+        staging_file = memfd_create("pg_ingest batch", MFD_CLOEXEC);
+        if (staging_file < 0)
+            ereport(ERROR, (errcode_for_file_access(),
+                            errmsg("could not create an in-memory staging file: %m")));
+        staging_path =
+            MemoryContextStrdup(TopMemoryContext, psprintf("/proc/self/fd/%d", staging_file));
+    }
+    return staging_file;
+}
+
+// Overwrites the staging file from its start, then cuts it to the span's length: pages already
+// there are reused rather than freed and faulted in again for every batch.
+void stage_bytes(int data_fd, uint64 start, uint64 end) {
+    int target = staging_fd();
+    char buffer[65536];
+    off_t from = static_cast<off_t>(start);
+    off_t to = 0;
+    uint64 left = end - start;
+    while (left > 0) {
+        ssize_t got = pread(data_fd, buffer, Min(left, sizeof buffer), from);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0)
+            ereport(ERROR, (errcode_for_file_access(), errmsg("could not read data file: %m")));
+        if (got == 0)
+            ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                            errmsg("data file ended %llu bytes early",
+                                   static_cast<unsigned long long>(left))));
+        if (pwrite(target, buffer, static_cast<size_t>(got), to) != got)
+            ereport(ERROR,
+                    (errcode_for_file_access(), errmsg("could not write the staging file: %m")));
+        from += got;
+        to += got;
+        left -= static_cast<uint64>(got);
+    }
+    if (ftruncate(target, to) != 0)
+        ereport(ERROR,
+                (errcode_for_file_access(), errmsg("could not truncate the staging file: %m")));
+}
+
+const char *copy_statement(const SourceDefinition *source, const char *const *header_names,
+                           int header_count) {
+    StringInfoData sql;
+    initStringInfo(&sql);
+    appendStringInfo(
+        &sql, "COPY %s",
+        quote_qualified_identifier(get_namespace_name(get_rel_namespace(source->target)),
+                                   get_rel_name(source->target)));
+    if (header_names != nullptr) {
+        appendStringInfoString(&sql, " (");
+        for (int i = 0; i < header_count; i++)
+            appendStringInfo(&sql, "%s%s", i ? ", " : "", quote_identifier(header_names[i]));
+        appendStringInfoChar(&sql, ')');
+    }
+    char delimiter[2] = {source->delimiter, '\0'};
+    char quote[2] = {source->quote, '\0'};
+    appendStringInfo(&sql,
+                     " FROM %s WITH (FORMAT csv, DELIMITER %s, QUOTE %s, NULL %s, ENCODING %s)",
+                     quote_literal_cstr(staging_path), quote_literal_cstr(delimiter),
+                     quote_literal_cstr(quote), quote_literal_cstr(source->null_string),
+                     quote_literal_cstr(pg_encoding_to_char(source->encoding)));
+    return sql.data;
+}
+
+}  // namespace
+
+CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *const *header_names,
+                                    int header_count, MemoryContext context) {
+    if (!has_privs_of_role(source->owner, ROLE_PG_READ_SERVER_FILES)) return nullptr;
+    if (check_enable_rls(source->target, source->owner, true) == RLS_ENABLED) return nullptr;
+    staging_fd();
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    SetUserIdAndSecContext(source->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    const char *sql = copy_statement(source, header_names, header_count);
+    SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
+    SetUserIdAndSecContext(saved_user, saved_context);
+    if (plan == nullptr)
+        elog(ERROR, "pg_ingest: could not prepare \"%s\": %s", sql,
+             SPI_result_code_string(SPI_result));
+    if (SPI_keepplan(plan) != 0) elog(ERROR, "pg_ingest: could not keep the COPY plan");
+    auto *inserter =
+        static_cast<CopyInserter *>(MemoryContextAllocZero(context, sizeof(CopyInserter)));
+    inserter->owner = source->owner;
+    inserter->plan = plan;
+    return inserter;
+}
+
+void free_copy_inserter(CopyInserter *inserter) {
+    if (inserter != nullptr && inserter->plan != nullptr) SPI_freeplan(inserter->plan);
+}
+
+bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, uint64 rows) {
+    stage_bytes(data_fd, start, end);
+    MemoryContext context = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    bool copied = false;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(context);
+    PG_TRY();
+    {
+        Oid saved_user;
+        int saved_context;
+        GetUserIdAndSecContext(&saved_user, &saved_context);
+        // The subtransaction restores the user on abort.
+        SetUserIdAndSecContext(inserter->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+        int ret = SPI_execute_plan(inserter->plan, nullptr, nullptr, false, 0);
+        SetUserIdAndSecContext(saved_user, saved_context);
+        copied = ret == SPI_OK_UTILITY && SPI_processed == rows;
+        if (copied)
+            ReleaseCurrentSubTransaction();
+        else
+            RollbackAndReleaseCurrentSubTransaction();
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        ErrorData *error = CopyErrorData();
+        FlushErrorState();
+        RollbackAndReleaseCurrentSubTransaction();
+        elog(DEBUG1, "pg_ingest: COPY of a span failed, loading it row by row: %s", error->message);
+        FreeErrorData(error);
+    }
+    PG_END_TRY();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+    return copied;
+}
+
+}  // namespace pg_ingest
