@@ -1,12 +1,14 @@
 """Privileges: rows are written as the source owner, roles see only their own sources, and input
 that attacks (FIFOs, symlinks, hostile names) changes nothing but the intended rows."""
 import os
+import shutil
 import time
+from pathlib import Path
 
 import psycopg2
 import pytest
 
-from conftest import wait_idle, write_csv_atomically
+from conftest import postgres_dir, wait_idle, write_csv_atomically
 
 
 def test_fifo_and_symlink_matching_the_pattern_are_skipped_not_opened(cluster, data_dir, tmp_path):
@@ -109,3 +111,151 @@ def test_rows_are_written_as_the_owner_and_a_revoke_stops_the_source(cluster, da
     cluster.query("SELECT ingest.drop_source('owned')")
     cluster.query("DROP TABLE owned")
     cluster.query("DROP ROLE loader, snoop")
+
+
+def poll(condition, timeout=10):
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline
+        time.sleep(0.05)
+
+
+def set_allowed_directories(cluster, value):
+    cluster.query("ALTER SYSTEM SET pg_ingest.allowed_directories = %s", (value,))
+    cluster.query("SELECT pg_reload_conf()")
+    # A new session is forked from the postmaster: it shows the value once the reload is done.
+    poll(lambda: cluster.scalar("SHOW pg_ingest.allowed_directories") == value)
+
+
+def error_of(fn):
+    with pytest.raises(psycopg2.Error) as error:
+        fn()
+    return error.value.diag
+
+
+@pytest.fixture
+def allowed(cluster):
+    """A directory for pg_ingest.allowed_directories, with `in` below it; `sibling` shares its name
+    as a string prefix and lies outside. The setting is reset afterwards."""
+    base = postgres_dir("pg_ingest_allowed_")
+    sibling = Path(str(base) + "2")
+    sibling.mkdir()
+    shutil.chown(sibling, "postgres", "postgres")
+    (base / "in").mkdir()
+    shutil.chown(base / "in", "postgres", "postgres")
+    yield base, sibling
+    set_allowed_directories(cluster, "")
+    shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(sibling, ignore_errors=True)
+
+
+def test_allowed_directories_refuse_what_resolves_outside_them(cluster, allowed):
+    base, sibling = allowed
+    assert cluster.query("SELECT short_desc, context FROM pg_settings "
+                         "WHERE name = 'pg_ingest.allowed_directories'") == [
+        ("Directories that sources may read from and archive into; empty allows any.", "sighup")]
+    diag = error_of(lambda: cluster.query(
+        "ALTER SYSTEM SET pg_ingest.allowed_directories = '/data, relative/dir'"))
+    assert diag.message_primary == \
+        'invalid value for parameter "pg_ingest.allowed_directories": "/data, relative/dir"'
+    assert diag.message_detail == '"relative/dir" is not an absolute path.'
+
+    set_allowed_directories(cluster, f"/nonexistent, {base}")
+    cluster.query("CREATE TABLE fenced (id bigint)")
+    cluster.query("CREATE ROLE fenced_loader IN ROLE pg_read_server_files")
+    cluster.query("GRANT INSERT ON fenced TO fenced_loader")
+    cluster.query("SELECT ingest.create_source('inside', %s, 'fenced')", (str(base / "in"),))
+    cluster.query("SELECT ingest.create_source('itself', %s, 'fenced')", (str(base),))
+
+    # A sibling whose name starts with the allowed one is outside it, for every role.
+    for role in ("postgres", "fenced_loader"):
+        diag = error_of(lambda: as_role(cluster, role, "SELECT ingest.create_source('x', %s, 'fenced')",
+                                        (str(sibling),)))
+        assert diag.message_primary == \
+            f'directory "{sibling}" of source "x" is not inside pg_ingest.allowed_directories'
+        assert diag.message_detail is None
+        assert diag.sqlstate == "42501"
+
+    # A symbolic link inside the allowed directory that leads out of it.
+    os.symlink("/etc", base / "link")
+    diag = error_of(lambda: cluster.query("SELECT ingest.create_source('x', %s, 'fenced')",
+                                          (str(base / "link"),)))
+    assert diag.message_primary == \
+        f'directory "{base}/link" of source "x" is not inside pg_ingest.allowed_directories'
+    assert diag.message_detail == f'"{base}/link" resolves to "/etc".'
+    diag = error_of(lambda: cluster.query("SELECT ingest.create_source('x', %s, 'fenced')",
+                                          (f"{base}/in/../../{sibling.name}",)))
+    assert diag.message_primary == (f'directory "{base}/in/../../{sibling.name}" of source "x" '
+                                    'is not inside pg_ingest.allowed_directories')
+    assert diag.message_detail == f'"{base}/in/../../{sibling.name}" resolves to "{sibling}".'
+
+    # The archive directory of on_success = move, at creation and at alter_source.
+    move_outside = f'{{"on_success": "move", "archive_directory": "{sibling}"}}'
+    diag = error_of(lambda: cluster.query("SELECT ingest.create_source('x', %s, 'fenced', options => %s)",
+                                          (str(base / "in"), move_outside)))
+    assert diag.message_primary == \
+        f'archive directory "{sibling}" of source "x" is not inside pg_ingest.allowed_directories'
+    diag = error_of(lambda: cluster.query("SELECT ingest.alter_source('inside', options => %s)",
+                                          (move_outside,)))
+    assert diag.message_primary == (f'archive directory "{sibling}" of source "inside" is not '
+                                    'inside pg_ingest.allowed_directories')
+    diag = error_of(lambda: cluster.query("SELECT ingest.alter_source('inside', directory => %s)",
+                                          (str(base / "link"),)))
+    assert diag.message_primary == \
+        f'directory "{base}/link" of source "inside" is not inside pg_ingest.allowed_directories'
+    cluster.query("SELECT ingest.alter_source('inside', options => %s)",
+                  (f'{{"on_success": "move", "archive_directory": "{base}"}}',))
+    assert cluster.query("SELECT name, directory, options->>'archive_directory' FROM ingest.sources "
+                         "WHERE name IN ('inside', 'itself', 'x') ORDER BY name") == [
+        ("inside", str(base / "in"), str(base)), ("itself", str(base), None)]
+
+    # Once the setting no longer covers a source, alter_source refuses to keep it there.
+    set_allowed_directories(cluster, f"{base}/in")
+    diag = error_of(lambda: cluster.query("SELECT ingest.alter_source('itself', batch_size => 5)"))
+    assert diag.message_primary == \
+        f'directory "{base}" of source "itself" is not inside pg_ingest.allowed_directories'
+    cluster.query("SELECT ingest.drop_source('inside')")
+    cluster.query("SELECT ingest.drop_source('itself')")
+    cluster.query("DROP TABLE fenced")
+    cluster.query("DROP OWNED BY fenced_loader")
+    cluster.query("DROP ROLE fenced_loader")
+
+
+def test_narrowed_allowed_directories_fail_the_source_before_its_next_file(cluster, allowed):
+    base, sibling = allowed
+    watched = base / "in"
+    set_allowed_directories(cluster, str(base))
+    cluster.query("CREATE TABLE narrowed (id bigint)")
+    cluster.query("SELECT ingest.create_source('narrowed', %s, 'narrowed')", (str(watched),))
+    cluster.query("SELECT ingest.start('narrowed')")
+    write_csv_atomically(watched, "a.csv", "id", ["1"])
+    wait_idle(cluster, "narrowed")
+    assert cluster.scalar("SELECT count(*) FROM narrowed") == 1
+
+    # A reload that no longer covers the running source's directory fails it.
+    set_allowed_directories(cluster, str(sibling))
+    refusal = f'directory "{watched}" of source "narrowed" is not inside pg_ingest.allowed_directories'
+    poll(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'narrowed'") == "failed")
+    assert cluster.scalar("SELECT failed_error FROM ingest.sources WHERE name = 'narrowed'") == refusal
+    assert f'pg_ingest source "narrowed" stopped: {refusal}' in cluster.log()
+
+    # Started again, the worker refuses before it lists or reads anything.
+    write_csv_atomically(watched, "b.csv", "id", ["2"])
+    cluster.query("SELECT ingest.start('narrowed')")
+    poll(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'narrowed'") == "failed")
+    assert cluster.scalar("SELECT last_error FROM ingest.status WHERE source = 'narrowed'") == refusal
+    assert cluster.query("SELECT file_name FROM ingest.files WHERE source = 'narrowed'") == [("a.csv",)]
+    assert cluster.scalar("SELECT count(*) FROM narrowed") == 1
+
+    # A symbolic link swapped in for the watched directory is resolved too.
+    set_allowed_directories(cluster, str(base))
+    os.rename(watched, base / "moved")
+    os.symlink(sibling, watched)
+    write_csv_atomically(sibling, "c.csv", "id", ["3"])
+    cluster.query("SELECT ingest.start('narrowed')")
+    poll(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'narrowed'") == "failed")
+    assert cluster.scalar("SELECT last_error FROM ingest.status WHERE source = 'narrowed'") == \
+        f'{refusal} (it resolves to "{sibling}")'
+    assert cluster.scalar("SELECT count(*) FROM narrowed") == 1
+    cluster.query("SELECT ingest.drop_source('narrowed')")
+    cluster.query("DROP TABLE narrowed")
