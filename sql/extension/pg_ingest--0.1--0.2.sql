@@ -102,3 +102,8 @@ $$;
 
 REVOKE EXECUTE ON FUNCTION ingest._check_allowed_directory(text, text, text),
     ingest._check_allowed_directories(text, text, jsonb) FROM PUBLIC;
+
+-- The exact name of a file whose name is not valid in the database encoding; file_name then
+-- shows it with each offending byte as \xNN (as do ingest.rejects, ingest.status and the log),
+-- and retry_file and skip_file take that form. NULL when file_name is the exact name.
+ALTER TABLE ingest.files ADD COLUMN file_name_bytes bytea;

@@ -4,6 +4,7 @@
 #include "arrival_tracker.hpp"
 #include "file_catalog.hpp"
 #include "file_loader.hpp"
+#include "file_name_text.hpp"
 #include "guc_settings.hpp"
 #include "launcher.hpp"
 #include "pg_guard.hpp"
@@ -153,7 +154,8 @@ void register_arrivals() {
     if (full_scan) last_full_scan_ns = now;
     for (size_t i = 0; i < skipped.size(); i++)
         ereport(LOG, (errmsg("pg_ingest source \"%s\": skipping \"%s\": %s", source->name,
-                             skipped[i].identity.name.c_str(), skipped[i].note.c_str())));
+                             file_name_text(skipped[i].identity.name.c_str()),
+                             skipped[i].note.c_str())));
     if (arrivals.empty()) return;
     begin_worker_transaction();
     for (size_t i = 0; i < arrivals.size(); i++) {

@@ -1,6 +1,7 @@
 // C functions behind the SQL surface (the SQL script wraps them in ingest.* functions).
 #include "allowed_directories.hpp"
 #include "file_discovery.hpp"
+#include "file_name_text.hpp"
 #include "pg_guard.hpp"
 #include "shared_state.hpp"
 #include "time_convert.hpp"
@@ -111,7 +112,7 @@ Datum ingest_directory_candidates(PG_FUNCTION_ARGS) {
         if (!entry.regular) continue;
         Datum values[4];
         bool nulls[4] = {false, false, false, false};
-        values[0] = CStringGetTextDatum(entry.identity.name.c_str());
+        values[0] = CStringGetTextDatum(file_name_text(entry.identity.name.c_str()));
         values[1] = Int64GetDatum(static_cast<int64>(entry.identity.size));
         values[2] = TimestampTzGetDatum(timestamptz_from_ns(entry.identity.mtime_ns));
         values[3] = Int64GetDatum(static_cast<int64>(entry.identity.inode));

@@ -259,3 +259,55 @@ def test_narrowed_allowed_directories_fail_the_source_before_its_next_file(clust
     assert cluster.scalar("SELECT count(*) FROM narrowed") == 1
     cluster.query("SELECT ingest.drop_source('narrowed')")
     cluster.query("DROP TABLE narrowed")
+
+
+def test_file_names_invalid_in_the_database_encoding_load_under_an_escaped_name(cluster, data_dir):
+    cluster.query("CREATE TABLE named (id bigint PRIMARY KEY, payload text)")
+    cluster.query("SELECT ingest.create_source('named', %s, 'named')", (str(data_dir),))
+    cluster.query("SELECT ingest.start('named')")
+    def on_disk(raw):
+        return raw.decode("utf-8", "surrogateescape")
+    # Latin-1 e-acute, then two bytes that start no UTF-8 character; the valid "é" stays as it is.
+    write_csv_atomically(data_dir, on_disk(b"caf\xe9-\xff\xfe-\xc3\xa9.csv"), "id,payload",
+                         ["1,a", "x,b", "2,c"])
+    write_csv_atomically(data_dir, on_disk(b"retry\xff.csv"), "id,payload,extra", ["3,d,e"])
+    write_csv_atomically(data_dir, on_disk(b"skip\xfe.csv"), "id,nope", ["4,f"])
+    wait_idle(cluster, "named")
+
+    files = cluster.query(
+        "SELECT file_name, file_name_bytes, status, rows_loaded, rows_rejected, error "
+        "FROM ingest.files WHERE source = 'named' ORDER BY file_name")
+    assert [(name, bytes(exact), *rest) for name, exact, *rest in files] == [
+        ("caf\\xe9-\\xff\\xfe-é.csv", b"caf\xe9-\xff\xfe-\xc3\xa9.csv", "done", 2, 1, None),
+        ("retry\\xff.csv", b"retry\xff.csv", "failed", 0, 0,
+         'header of file "retry\\xff.csv" names columns that table public.named does not have: extra'),
+        ("skip\\xfe.csv", b"skip\xfe.csv", "failed", 0, 0,
+         'header of file "skip\\xfe.csv" names columns that table public.named does not have: nope'),
+    ]
+    assert cluster.query("SELECT file_name, line_number, raw_line FROM ingest.rejects "
+                         "WHERE source = 'named'") == [("caf\\xe9-\\xff\\xfe-é.csv", 3, "x,b")]
+
+    # The operator functions take the name as the catalog shows it; the worker opens the exact one.
+    cluster.query("ALTER TABLE named ADD COLUMN extra text")
+    cluster.query("SELECT ingest.retry_file('named', 'retry\\xff.csv')")
+    cluster.query("SELECT ingest.skip_file('named', 'skip\\xfe.csv')")
+    wait_idle(cluster, "named")
+    assert cluster.query("SELECT file_name, status, rows_loaded FROM ingest.files "
+                         "WHERE source = 'named' ORDER BY file_name") == [
+        ("caf\\xe9-\\xff\\xfe-é.csv", "done", 2), ("retry\\xff.csv", "done", 1),
+        ("skip\\xfe.csv", "skipped", 0)]
+    assert cluster.query("SELECT id, payload, extra FROM named ORDER BY id") == [
+        (1, "a", None), (2, "c", None), (3, "d", "e")]
+    # Every text of the catalog is valid in the database encoding (convert_to checks it).
+    assert cluster.scalar(
+        "SELECT count(*) FROM ingest.files f, "
+        "  LATERAL (SELECT convert_to(f.file_name || coalesce(f.error, ''), 'UTF8')) c "
+        "WHERE f.source = 'named'") == 3
+    assert cluster.scalar(
+        "SELECT count(convert_to(file_name || raw_line || error, 'UTF8')) FROM ingest.rejects "
+        "WHERE source = 'named'") == 1
+    assert cluster.scalar(
+        "SELECT count(convert_to(coalesce(current_file, '') || coalesce(last_error, ''), 'UTF8')) "
+        "FROM ingest.status WHERE source = 'named'") == 1
+    cluster.query("SELECT ingest.drop_source('named')")
+    cluster.query("DROP TABLE named")
