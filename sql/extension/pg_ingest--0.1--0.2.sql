@@ -107,3 +107,48 @@ REVOKE EXECUTE ON FUNCTION ingest._check_allowed_directory(text, text, text),
 -- shows it with each offending byte as \xNN (as do ingest.rejects, ingest.status and the log),
 -- and retry_file and skip_file take that form. NULL when file_name is the exact name.
 ALTER TABLE ingest.files ADD COLUMN file_name_bytes bytea;
+
+-- Called by the extension's utility hook, in the database where the statement runs, after
+-- PostgreSQL has run it and checked its privileges (so not executable by PUBLIC). A source is an
+-- object its owner owns: DROP ROLE is refused while the role owns one (this lists them, or
+-- returns NULL), DROP OWNED BY drops them, REASSIGN OWNED BY hands them over.
+CREATE FUNCTION ingest._sources_owned_by(role oid) RETURNS text
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE AS $$
+    SELECT string_agg(format('owner of pg_ingest source "%s"', s.name), E'\n' ORDER BY s.name)
+    FROM ingest.sources s WHERE s.owner::oid = role
+$$;
+
+CREATE FUNCTION ingest._drop_sources_of(roles oid[]) RETURNS void
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql AS $$
+DECLARE
+    running integer[];
+BEGIN
+    WITH dropped AS (
+        DELETE FROM ingest.sources s WHERE s.owner::oid = ANY (roles)
+        RETURNING s.source_id, s.enabled)
+    SELECT coalesce(array_agg(source_id) FILTER (WHERE enabled), '{}') INTO running FROM dropped;
+    PERFORM ingest._signal_workers(running, false);
+END
+$$;
+
+CREATE FUNCTION ingest._reassign_sources(roles oid[], new_owner oid) RETURNS void
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql AS $$
+DECLARE
+    running integer[];
+BEGIN
+    WITH reassigned AS (
+        UPDATE ingest.sources s SET owner = new_owner::regrole WHERE s.owner::oid = ANY (roles)
+        RETURNING s.source_id, s.enabled)
+    SELECT coalesce(array_agg(source_id) FILTER (WHERE enabled), '{}') INTO running
+    FROM reassigned;
+    -- A running worker writes as the owner it started with: restart it as the new one.
+    PERFORM ingest._signal_workers(running, false);
+    PERFORM ingest._signal_workers(running, true);
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION ingest._sources_owned_by(oid), ingest._drop_sources_of(oid[]),
+    ingest._reassign_sources(oid[], oid) FROM PUBLIC;

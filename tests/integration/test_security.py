@@ -311,3 +311,76 @@ def test_file_names_invalid_in_the_database_encoding_load_under_an_escaped_name(
         "FROM ingest.status WHERE source = 'named'") == 1
     cluster.query("SELECT ingest.drop_source('named')")
     cluster.query("DROP TABLE named")
+
+
+def test_sources_follow_their_owner_through_drop_role_and_reassign_owned(cluster, data_dir):
+    # INSERT comes through membership of writers: the roles own no object PostgreSQL knows of.
+    cluster.query("CREATE ROLE writers")
+    for role in ("first_owner", "second_owner", "heir"):
+        cluster.query(f"CREATE ROLE {role} IN ROLE pg_read_server_files, writers")
+    cluster.query("CREATE TABLE inherited (id bigint, written_by name)")
+    cluster.query("GRANT INSERT ON inherited TO writers")
+    cluster.query("""CREATE FUNCTION stamp_inherited() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN NEW.written_by := current_user; RETURN NEW; END $$""")
+    cluster.query("CREATE TRIGGER stamp BEFORE INSERT ON inherited "
+                  "FOR EACH ROW EXECUTE FUNCTION stamp_inherited()")
+    second_dir = postgres_dir("pg_ingest_second_")
+    as_role(cluster, "first_owner", "SELECT ingest.create_source('handed_over', %s, 'inherited')",
+            (str(data_dir),))
+    as_role(cluster, "second_owner", "SELECT ingest.create_source('dropped_with', %s, 'inherited')",
+            (str(second_dir),))
+    cluster.query("SELECT ingest.start()")
+    write_csv_atomically(data_dir, "a.csv", "id", ["1"])
+    wait_idle(cluster, "handed_over")
+
+    diag = error_of(lambda: cluster.query("DROP ROLE first_owner"))
+    assert diag.message_primary == 'role "first_owner" cannot be dropped because some objects depend on it'
+    assert diag.message_detail == 'owner of pg_ingest source "handed_over"'
+    assert diag.message_hint == \
+        "REASSIGN OWNED BY hands its sources to another role, DROP OWNED BY drops them."
+    assert diag.sqlstate == "2BP01"
+
+    # REASSIGN OWNED hands the source over; its running worker restarts writing as the heir.
+    cluster.query("REASSIGN OWNED BY first_owner TO heir")
+    assert cluster.scalar("SELECT owner::text FROM ingest.sources WHERE name = 'handed_over'") == "heir"
+    cluster.query("DROP ROLE first_owner")
+    write_csv_atomically(data_dir, "b.csv", "id", ["2"])
+    wait_idle(cluster, "handed_over")
+    poll(lambda: cluster.query("SELECT id, written_by FROM inherited ORDER BY id") == [
+        (1, "first_owner"), (2, "heir")])
+
+    # DROP OWNED drops the sources with the role's other objects, and stops their workers.
+    cluster.worker_pid("dropped_with")
+    cluster.query("DROP OWNED BY second_owner")
+    assert cluster.query("SELECT name FROM ingest.sources WHERE name = 'dropped_with'") == []
+    poll(lambda: cluster.query("SELECT pid FROM pg_stat_activity "
+                               "WHERE application_name = 'pg_ingest: dropped_with'") == [])
+    cluster.query("DROP ROLE second_owner")
+
+    # A database where the statement does not run: the worker fails the source instead.
+    cluster.query("CREATE DATABASE elsewhere")
+    try:
+        cluster.query("CREATE EXTENSION pg_ingest", dbname="elsewhere")
+        cluster.query("CREATE TABLE remote (id bigint)", dbname="elsewhere")
+        cluster.query("CREATE ROLE remote_owner IN ROLE pg_read_server_files")
+        cluster.query("GRANT INSERT ON remote TO PUBLIC", dbname="elsewhere")
+        conn = cluster.connect("elsewhere")
+        with conn.cursor() as cur:
+            cur.execute("SET ROLE remote_owner")
+            cur.execute("SELECT ingest.create_source('orphaned', %s, 'remote')", (str(second_dir),))
+            cur.execute("SELECT ingest.start('orphaned')")
+        conn.close()
+        cluster.worker_pid("orphaned", dbname="elsewhere")
+        owner_oid = cluster.scalar("SELECT oid FROM pg_roles WHERE rolname = 'remote_owner'")
+        cluster.query("DROP ROLE remote_owner")
+        poll(lambda: cluster.scalar("SELECT state FROM ingest.status", dbname="elsewhere") == "failed")
+        assert cluster.scalar("SELECT last_error FROM ingest.status", dbname="elsewhere") == \
+            f"owner role with OID {owner_oid} no longer exists"
+    finally:
+        cluster.query("DROP DATABASE elsewhere WITH (FORCE)")
+    cluster.query("SELECT ingest.drop_source('handed_over')")
+    cluster.query("DROP TABLE inherited")
+    cluster.query("DROP FUNCTION stamp_inherited()")
+    cluster.query("DROP OWNED BY heir")
+    cluster.query("DROP ROLE heir, writers")
+    shutil.rmtree(second_dir, ignore_errors=True)
