@@ -1,5 +1,6 @@
 #include "file_catalog.hpp"
 
+#include "file_name_text.hpp"
 #include "prepared_statement.hpp"
 
 extern "C" {
@@ -23,17 +24,40 @@ Datum column(HeapTuple tuple, int number, bool *isnull) {
     return SPI_getbinval(tuple, SPI_tuptable->tupdesc, number, isnull);
 }
 
+// The exact name of a file: file_name_bytes when it is set, else file_name.
+char *disk_name(HeapTuple tuple, int text_column, int bytes_column, MemoryContext context) {
+    bool isnull;
+    Datum bytes = column(tuple, bytes_column, &isnull);
+    if (isnull)
+        return MemoryContextStrdup(context,
+                                   TextDatumGetCString(column(tuple, text_column, &isnull)));
+    bytea *name = DatumGetByteaPP(bytes);
+    size_t length = VARSIZE_ANY_EXHDR(name);
+    char *result = static_cast<char *>(MemoryContextAllocZero(context, length + 1));
+    memcpy(result, VARDATA_ANY(name), length);
+    return result;
+}
+
 }  // namespace
 
 void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
                    int64 inode) {
-    Oid types[5] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, INT8OID};
-    Datum values[5] = {CStringGetTextDatum(source->name), CStringGetTextDatum(name),
-                       Int64GetDatum(size), TimestampTzGetDatum(mtime), Int64GetDatum(inode)};
-    execute(
-        "INSERT INTO ingest.files (source, file_name, file_size, file_mtime, file_inode) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        5, types, values, SPI_OK_INSERT);
+    Oid types[6] = {TEXTOID, TEXTOID, BYTEAOID, INT8OID, TIMESTAMPTZOID, INT8OID};
+    bytea *bytes = file_name_bytes(name);
+    Datum values[6] = {CStringGetTextDatum(source->name),
+                       CStringGetTextDatum(file_name_text(name)),
+                       PointerGetDatum(bytes),
+                       Int64GetDatum(size),
+                       TimestampTzGetDatum(mtime),
+                       Int64GetDatum(inode)};
+    char nulls[7] = "      ";
+    if (bytes == nullptr) nulls[2] = 'n';
+    int ret = SPI_execute_with_args(
+        "INSERT INTO ingest.files (source, file_name, file_name_bytes, file_size, file_mtime, "
+        "  file_inode) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        6, types, values, nulls, false, 0);
+    if (ret != SPI_OK_INSERT)
+        elog(ERROR, "pg_ingest: catalog statement failed: %s", SPI_result_code_string(ret));
 }
 
 bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row) {
@@ -41,7 +65,7 @@ bool next_open_file(const SourceDefinition *source, MemoryContext context, FileR
     Datum values[1] = {CStringGetTextDatum(source->name)};
     int ret = execute_prepared(
         "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
-        "  byte_offset, line_number, rows_loaded, rows_rejected, discovered_at "
+        "  byte_offset, line_number, rows_loaded, rows_rejected, discovered_at, file_name_bytes "
         "FROM ingest.files WHERE source = $1 AND status IN ('pending', 'loading') "
         "ORDER BY file_name, file_id LIMIT 1",
         1, types, values, nullptr, false);
@@ -60,6 +84,7 @@ bool next_open_file(const SourceDefinition *source, MemoryContext context, FileR
     row->rows_loaded = DatumGetInt64(column(tuple, 9, &isnull));
     row->rows_rejected = DatumGetInt64(column(tuple, 10, &isnull));
     row->discovered_at = DatumGetTimestampTz(column(tuple, 11, &isnull));
+    row->disk_name = disk_name(tuple, 2, 12, context);
     return true;
 }
 
@@ -120,14 +145,15 @@ void for_each_known_file(const SourceDefinition *source, KnownFileFn fn, void *c
     Oid types[1] = {TEXTOID};
     Datum values[1] = {CStringGetTextDatum(source->name)};
     int ret = execute_prepared(
-        "SELECT DISTINCT ON (file_name) file_name, file_size, file_mtime, file_inode "
-        "FROM ingest.files WHERE source = $1 ORDER BY file_name, file_id DESC",
+        "SELECT DISTINCT ON (file_name, file_name_bytes) file_name, file_size, file_mtime, "
+        "  file_inode, file_name_bytes "
+        "FROM ingest.files WHERE source = $1 ORDER BY file_name, file_name_bytes, file_id DESC",
         1, types, values, nullptr, true);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
     for (uint64 i = 0; i < SPI_processed; i++) {
         HeapTuple tuple = SPI_tuptable->vals[i];
         bool isnull;
-        char *name = TextDatumGetCString(column(tuple, 1, &isnull));
+        char *name = disk_name(tuple, 1, 5, CurrentMemoryContext);
         fn(name, DatumGetInt64(column(tuple, 2, &isnull)),
            DatumGetTimestampTz(column(tuple, 3, &isnull)), DatumGetInt64(column(tuple, 4, &isnull)),
            context);

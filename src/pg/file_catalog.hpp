@@ -13,7 +13,8 @@ namespace pg_ingest {
 
 struct FileRow {
     int64 file_id;
-    char *file_name;
+    char *file_name;  // as the catalog shows it (see file_name_text.hpp)
+    char *disk_name;  // the exact name in the directory
     int64 size;
     TimestampTz mtime;
     int64 inode;
@@ -25,6 +26,7 @@ struct FileRow {
     TimestampTz discovered_at;
 };
 
+// `name` is the exact name in the directory.
 void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
                    int64 inode);
 // The next pending or loading file in name order; false when there is none. The row is
@@ -38,6 +40,7 @@ void purge_rejects(const SourceDefinition *source, int retention_minutes);
 // Marks the source failed so it stays stopped until ingest.start.
 void fail_source(int32 source_id, const char *message);
 
+// Calls fn with the exact name of each file's newest version.
 using KnownFileFn = void (*)(const char *name, int64 size, TimestampTz mtime, int64 inode,
                              void *context);
 void for_each_known_file(const SourceDefinition *source, KnownFileFn fn, void *context);

@@ -75,18 +75,20 @@ void check_identity(const FileRow *file, const struct stat &st, const char *when
 }
 
 // O_NONBLOCK and O_NOFOLLOW: a FIFO or a symlink swapped in after discovery neither blocks the
-// worker nor leads it elsewhere.
-int open_data_file(const char *path, const FileRow *file) {
+// worker nor leads it elsewhere. Messages name the file as the catalog shows it (`shown`).
+int open_data_file(const char *path, const char *shown, const FileRow *file) {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not open file \"%s\": %m", path)));
+        ereport(ERROR,
+                (errcode_for_file_access(), errmsg("could not open file \"%s\": %m", shown)));
     open_fd = fd;
     struct stat st;
     if (fstat(fd, &st) != 0)
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not stat file \"%s\": %m", path)));
-    if (!S_ISREG(st.st_mode))
         ereport(ERROR,
-                (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a regular file", path)));
+                (errcode_for_file_access(), errmsg("could not stat file \"%s\": %m", shown)));
+    if (!S_ISREG(st.st_mode))
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("\"%s\" is not a regular file", shown)));
     check_identity(file, st, "since it was discovered");
     (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return fd;
@@ -319,21 +321,22 @@ void finish(const FileRow *file) {
 }
 
 // Runs only after the commit that marked the file done was flushed.
-void apply_on_success(const SourceDefinition *source, const char *path, const FileRow *file) {
+void apply_on_success(const SourceDefinition *source, const char *path, const char *shown,
+                      const FileRow *file) {
     if (source->on_success == OnSuccess::Delete) {
         if (unlink(path) != 0)
             ereport(WARNING,
                     (errcode_for_file_access(),
                      errmsg("pg_ingest source \"%s\": could not delete loaded file \"%s\": %m",
-                            source->name, path)));
+                            source->name, shown)));
     } else if (source->on_success == OnSuccess::Move) {
-        char *destination = psprintf("%s/%s", source->archive_directory, file->file_name);
+        char *destination = psprintf("%s/%s", source->archive_directory, file->disk_name);
         if (rename(path, destination) != 0)
             ereport(WARNING,
                     (errcode_for_file_access(),
                      errmsg("pg_ingest source \"%s\": could not move loaded file \"%s\" to "
                             "\"%s\": %m",
-                            source->name, path, destination)));
+                            source->name, shown, source->archive_directory)));
     }
 }
 
@@ -373,8 +376,10 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     INSTR_TIME_SET_CURRENT(started);
     FileLoadResult result = {0, 0, false};
     char *path =
+        MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->disk_name));
+    char *shown =
         MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->file_name));
-    int fd = open_data_file(path, file);
+    int fd = open_data_file(path, shown, file);
 
     uint64_t offset = static_cast<uint64_t>(file->byte_offset);
     uint64_t line = static_cast<uint64_t>(file->line_number) + 1;
@@ -445,7 +450,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     free_copy_inserter(copier);
     free_batch_inserter(inserter);
     abandon_file_load();
-    apply_on_success(source, path, file);
+    apply_on_success(source, path, shown, file);
 
     error_context_stack = callback.previous;
     instr_time elapsed;

@@ -1,5 +1,6 @@
 #include "guc_settings.hpp"
 
+#include "allowed_directories.hpp"
 #include "shared_state.hpp"
 
 extern "C" {
@@ -29,6 +30,15 @@ void define_settings() {
         "pg_ingest.rejects_retention", "How long rejected lines are kept in ingest.rejects.",
         "Each source worker deletes older rejects of its source at start and every hour.",
         &rejects_retention_minutes, 7 * 24 * 60, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, nullptr,
+        nullptr, nullptr);
+    DefineCustomStringVariable(
+        "pg_ingest.allowed_directories",
+        "Directories that sources may read from and archive into; empty allows any.",
+        "A comma-separated list of absolute paths. A source's directory and its archive "
+        "directory must be one of them or lie below one, after resolving symbolic links; checked "
+        "by create_source and alter_source, and by the worker before each file, so narrowing the "
+        "list and reloading fails the sources it no longer covers.",
+        &allowed_directories, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, check_allowed_directories,
         nullptr, nullptr);
     // A postmaster setting can only be defined while the server starts.
     if (process_shared_preload_libraries_in_progress)

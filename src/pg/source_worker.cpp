@@ -1,8 +1,10 @@
 // A source worker: watches one source's directory and loads its files in name order, waiting on
 // its latch and on inotify together, with a periodic rescan as the fallback.
+#include "allowed_directories.hpp"
 #include "arrival_tracker.hpp"
 #include "file_catalog.hpp"
 #include "file_loader.hpp"
+#include "file_name_text.hpp"
 #include "guc_settings.hpp"
 #include "launcher.hpp"
 #include "pg_guard.hpp"
@@ -153,7 +155,8 @@ void register_arrivals() {
     if (full_scan) last_full_scan_ns = now;
     for (size_t i = 0; i < skipped.size(); i++)
         ereport(LOG, (errmsg("pg_ingest source \"%s\": skipping \"%s\": %s", source->name,
-                             skipped[i].identity.name.c_str(), skipped[i].note.c_str())));
+                             file_name_text(skipped[i].identity.name.c_str()),
+                             skipped[i].note.c_str())));
     if (arrivals.empty()) return;
     begin_worker_transaction();
     for (size_t i = 0; i < arrivals.size(); i++) {
@@ -202,8 +205,21 @@ void load_one(FileRow *file) {
     commit_worker_transaction();
 }
 
+void check_allowed(const char *purpose, const char *directory) {
+    DirectoryAllowance allowance = allowance_of(source->name, purpose, directory);
+    if (allowance.allowed) return;
+    const char *refusal = directory_refusal(source->name, purpose, directory);
+    if (strcmp(allowance.resolved, directory) != 0)
+        refusal = psprintf("%s (it resolves to \"%s\")", refusal, allowance.resolved);
+    fail_source_and_exit(refusal);
+}
+
 // One round of work; returns how long to wait for events before the next (0 = go on at once).
 long run_once(MemoryContext round_context) {
+    // Before anything is read: an administrator may have narrowed the allowed directories.
+    check_allowed("directory", source->directory);
+    if (source->on_success == OnSuccess::Move)
+        check_allowed("archive directory", source->archive_directory);
     register_arrivals();
     FileRow file;
     begin_worker_transaction();

@@ -1,5 +1,7 @@
 // C functions behind the SQL surface (the SQL script wraps them in ingest.* functions).
+#include "allowed_directories.hpp"
 #include "file_discovery.hpp"
+#include "file_name_text.hpp"
 #include "pg_guard.hpp"
 #include "shared_state.hpp"
 #include "time_convert.hpp"
@@ -22,6 +24,7 @@ extern "C" {
 
 PG_FUNCTION_INFO_V1(ingest_caller);
 PG_FUNCTION_INFO_V1(ingest_check_directory);
+PG_FUNCTION_INFO_V1(ingest_check_allowed_directory);
 PG_FUNCTION_INFO_V1(ingest_directory_candidates);
 PG_FUNCTION_INFO_V1(ingest_signal_workers);
 PG_FUNCTION_INFO_V1(ingest_worker_status);
@@ -70,6 +73,22 @@ Datum ingest_check_directory(PG_FUNCTION_ARGS) {
     PG_RETURN_TEXT_P(result);
 }
 
+// Refuses a source's directory (or archive directory) outside pg_ingest.allowed_directories.
+Datum ingest_check_allowed_directory(PG_FUNCTION_ARGS) {
+    char *source_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    char *purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
+    char *directory = text_to_cstring(PG_GETARG_TEXT_PP(2));
+    DirectoryAllowance allowance = allowance_of(source_name, purpose, directory);
+    if (!allowance.allowed)
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg_internal("%s", directory_refusal(source_name, purpose, directory)),
+                 strcmp(allowance.resolved, directory) == 0
+                     ? 0
+                     : errdetail("\"%s\" resolves to \"%s\".", directory, allowance.resolved)));
+    PG_RETURN_VOID();
+}
+
 // Regular files in the directory that the pattern selects, with their identity.
 Datum ingest_directory_candidates(PG_FUNCTION_ARGS) {
     static std::vector<ScanEntry> entries;
@@ -93,7 +112,7 @@ Datum ingest_directory_candidates(PG_FUNCTION_ARGS) {
         if (!entry.regular) continue;
         Datum values[4];
         bool nulls[4] = {false, false, false, false};
-        values[0] = CStringGetTextDatum(entry.identity.name.c_str());
+        values[0] = CStringGetTextDatum(file_name_text(entry.identity.name.c_str()));
         values[1] = Int64GetDatum(static_cast<int64>(entry.identity.size));
         values[2] = TimestampTzGetDatum(timestamptz_from_ns(entry.identity.mtime_ns));
         values[3] = Int64GetDatum(static_cast<int64>(entry.identity.inode));

@@ -1,5 +1,6 @@
 #include "utility_hook.hpp"
 
+#include "role_ownership.hpp"
 #include "worker_control.hpp"
 
 extern "C" {
@@ -36,10 +37,12 @@ void on_utility(PlannedStmt *pstmt, const char *query, bool read_only_tree,
     } else if (IsA(parsetree, DropStmt) && drops_this_extension(castNode(DropStmt, parsetree))) {
         stop_database_workers(MyDatabaseId, kStopTimeoutMs);
     }
+    RoleStatement *role_statement = resolve_role_statement(parsetree);
     if (previous_utility_hook)
         previous_utility_hook(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
     else
         standard_ProcessUtility(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
+    apply_role_statement(role_statement);
 }
 
 }  // namespace
