@@ -1,5 +1,6 @@
 #include "utility_hook.hpp"
 
+#include "source_metrics.hpp"
 #include "worker_control.hpp"
 
 extern "C" {
@@ -30,16 +31,21 @@ void on_utility(PlannedStmt *pstmt, const char *query, bool read_only_tree,
                 ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
                 DestReceiver *dest, QueryCompletion *qc) {
     Node *parsetree = pstmt->utilityStmt;
+    Oid dropped_database = InvalidOid;
     if (IsA(parsetree, DropdbStmt)) {
         Oid database_id = get_database_oid(castNode(DropdbStmt, parsetree)->dbname, true);
         if (OidIsValid(database_id)) stop_database_workers(database_id, kStopTimeoutMs);
+        dropped_database = database_id;
     } else if (IsA(parsetree, DropStmt) && drops_this_extension(castNode(DropStmt, parsetree))) {
         stop_database_workers(MyDatabaseId, kStopTimeoutMs);
+        dropped_database = MyDatabaseId;
     }
     if (previous_utility_hook)
         previous_utility_hook(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
     else
         standard_ProcessUtility(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
+    // Source ids start again at 1 in a new extension: no counters may carry over to them.
+    if (OidIsValid(dropped_database)) forget_database_metrics(dropped_database);
 }
 
 }  // namespace
