@@ -3,13 +3,16 @@ about the same loads; visible to the source's owner and superusers only; reset b
 the postgres_exporter queries shipped in docker/ scrape them as declared."""
 import decimal
 import os
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import psycopg2
 import pytest
 import yaml
 
-from conftest import ROOT, wait_idle, write_csv_atomically
+from conftest import ROOT, Cluster, postgres_dir, wait_idle, write_csv_atomically
 
 QUERIES = ROOT / "docker" / "postgres_exporter" / "queries.yaml"
 COUNTERS = ("files_done", "files_failed", "rows_loaded", "rows_rejected", "bytes_read", "batches",
@@ -195,3 +198,57 @@ def test_postgres_exporter_queries_return_the_declared_metrics(cluster, data_dir
     finally:
         cluster.query("SELECT ingest.drop_source('scraped')")
         cluster.query("DROP TABLE scraped")
+
+
+def load_one_file(cluster, source, directory, name, dbname="postgres"):
+    cluster.query(f"CREATE TABLE IF NOT EXISTS {source}_t (id int)", dbname=dbname)
+    cluster.query("SELECT ingest.create_source(%s, %s, %s)",
+                  (source, str(directory), f"{source}_t"), dbname)
+    cluster.query("SELECT ingest.start(%s)", (source,), dbname)
+    write_csv_atomically(directory, name, "id", ["1"])
+    wait_idle(cluster, source, dbname=dbname)
+    deadline = time.time() + 30
+    while cluster.scalar("SELECT files_done FROM ingest.metrics WHERE source = %s", (source,),
+                         dbname) != 1:
+        assert time.time() < deadline, f"{source}: files_done never reached 1"
+        time.sleep(0.02)
+
+
+def test_a_recreated_extension_starts_from_zero(cluster, data_dir):
+    cluster.query("CREATE DATABASE remade")
+    try:
+        cluster.query("CREATE EXTENSION pg_ingest", dbname="remade")
+        load_one_file(cluster, "first", data_dir, "a.csv", "remade")
+        cluster.query("DROP EXTENSION pg_ingest", dbname="remade")
+        cluster.query("CREATE EXTENSION pg_ingest", dbname="remade")
+        # The new source gets the same source_id; none of the old counters show up.
+        cluster.query("SELECT ingest.create_source('second', %s, 'first_t')", (str(data_dir),),
+                      "remade")
+        assert cluster.query("SELECT source_id, source, files_done, rows_loaded, last_file_at "
+                             "FROM ingest.sources JOIN ingest.metrics ON source = name",
+                             dbname="remade") == [(1, "second", 0, 0, None)]
+    finally:
+        cluster.query("DROP DATABASE remade WITH (FORCE)")
+
+
+def test_stopped_sources_keep_counters_until_their_room_is_needed():
+    base = Path(tempfile.mkdtemp(prefix="pg_ingest_metrics_room_"))
+    base.chmod(0o755)
+    small = Cluster(base / "pg", ["pg_ingest.max_sources = 1"])
+    directories = [postgres_dir("pg_ingest_metrics_room_") for _ in range(3)]
+    try:
+        small.query("CREATE EXTENSION pg_ingest")
+        # Room for two: s1 and s2 run one after the other and keep their counters once stopped.
+        for number in (1, 2):
+            load_one_file(small, f"s{number}", directories[number - 1], "a.csv")
+            small.query("SELECT ingest.stop(%s)", (f"s{number}",))
+        assert small.query("SELECT source, files_done FROM ingest.metrics ORDER BY source") == \
+            [("s1", 1), ("s2", 1)]
+        # The third takes the room of the one idle longest.
+        load_one_file(small, "s3", directories[2], "a.csv")
+        assert small.query("SELECT source, files_done FROM ingest.metrics ORDER BY source") == \
+            [("s1", 0), ("s2", 1), ("s3", 1)]
+    finally:
+        small.destroy()
+        for directory in [base, *directories]:
+            shutil.rmtree(directory, ignore_errors=True)
