@@ -6,6 +6,7 @@
 #include "csv_span_scanner.hpp"
 #include "pg_guard.hpp"
 #include "reject_log.hpp"
+#include "source_metrics.hpp"
 #include "time_convert.hpp"
 #include "owner_check.hpp"
 #include "worker_transaction.hpp"
@@ -264,6 +265,7 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
                  rejects.count);
 
     commit_worker_transaction();
+    note_batch_committed(loaded, rejects.count, static_cast<int64>(last.end_offset));
     MemoryContextReset(batch_context);
     result->rows_loaded += loaded;
     result->rows_rejected += rejects.count;
@@ -318,6 +320,7 @@ void finish(const FileRow *file) {
     begin_worker_transaction(CommitDurability::Synchronous);
     finish_file(file);
     commit_worker_transaction();
+    note_file_done();
 }
 
 // Runs only after the commit that marked the file done was flushed.
@@ -372,6 +375,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     callback.previous = error_context_stack;
     error_context_stack = &callback;
 
+    note_file_started(file->byte_offset);
     instr_time started;
     INSTR_TIME_SET_CURRENT(started);
     FileLoadResult result = {0, 0, false};

@@ -23,12 +23,14 @@ void define_settings() {
     DefineCustomIntVariable(
         "pg_ingest.poll_interval", "How often a source worker rescans its directory.",
         "inotify reports new files at once; the rescan is the fallback for file systems "
-        "without it, and catches files that were not announced.",
+        "without it (NFS), and catches files that were not announced. A file found only by a "
+        "rescan is taken once it has been unmodified this long.",
         &poll_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
         nullptr);
     DefineCustomIntVariable(
         "pg_ingest.rejects_retention", "How long rejected lines are kept in ingest.rejects.",
-        "Each source worker deletes older rejects of its source at start and every hour.",
+        "Each running source worker deletes older rejects of its source when it starts and "
+        "every hour after.",
         &rejects_retention_minutes, 7 * 24 * 60, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, nullptr,
         nullptr, nullptr);
     DefineCustomStringVariable(
@@ -44,8 +46,9 @@ void define_settings() {
     if (process_shared_preload_libraries_in_progress)
         DefineCustomIntVariable(
             "pg_ingest.max_sources", "Most sources that can run at once in the whole server.",
-            "Each running source also needs one of max_worker_processes.", &max_sources, 64, 1,
-            10000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+            "Each running source also takes one of max_worker_processes; ingest.metrics keeps "
+            "the counters of up to twice this many sources.",
+            &max_sources, 64, 1, 10000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pg_ingest");
 }
 

@@ -2,6 +2,7 @@
 #include "guc_settings.hpp"
 #include "launcher.hpp"
 #include "shared_state.hpp"
+#include "source_metrics.hpp"
 #include "utility_hook.hpp"
 #include "worker_control.hpp"
 
@@ -20,6 +21,7 @@ void _PG_init(void) {
     // and ingest.start says how to get it.
     if (!process_shared_preload_libraries_in_progress) return;
     pg_ingest::request_shared_state();
+    pg_ingest::request_source_metrics();
     pg_ingest::register_worker_control();
     pg_ingest::install_utility_hook();
     if (!IsBinaryUpgrade) pg_ingest::register_launcher();

@@ -10,6 +10,7 @@
 #include "pg_guard.hpp"
 #include "shared_state.hpp"
 #include "source_definition.hpp"
+#include "source_metrics.hpp"
 #include "time_convert.hpp"
 #include "owner_check.hpp"
 #include "worker_transaction.hpp"
@@ -102,6 +103,7 @@ void claim_slot(int index, Oid database_id, int32 source_id) {
 // Leaves for good (the launcher does not restart it) with the source marked failed.
 void fail_source_and_exit(const char *message) {
     ereport(LOG, (errmsg("pg_ingest source \"%s\" stopped: %s", source->name, message)));
+    note_worker_error();
     begin_worker_transaction();
     fail_source(source->source_id, message);
     commit_worker_transaction();
@@ -191,6 +193,7 @@ void load_one(FileRow *file) {
         // Not the file's fault: it stays loading and resumes from its committed offset.
         ereport(LOG, (errmsg("pg_ingest source \"%s\": loading \"%s\" was canceled", source->name,
                              file->file_name)));
+        note_worker_error();
         return;
     }
     int64 line = current_load_line();
@@ -203,6 +206,7 @@ void load_one(FileRow *file) {
     begin_worker_transaction();
     fail_file(file->file_id, message);
     commit_worker_transaction();
+    note_file_failed();
 }
 
 void check_allowed(const char *purpose, const char *directory) {
@@ -299,6 +303,7 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
         strlcpy(slot->source_name, source->name, sizeof slot->source_name);
         LWLockRelease(s->lock);
     }
+    attach_source_metrics(database_id, source_id);
     start_watching();
     ereport(LOG,
             (errmsg("pg_ingest source \"%s\" started on \"%s\"", source->name, source->directory)));
@@ -326,6 +331,7 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
             AbortCurrentTransaction();
             ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, error->message)));
             set_state("retrying", error->message);
+            note_worker_error();
             wait_ms = 1000;
         }
         PG_END_TRY();

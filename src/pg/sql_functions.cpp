@@ -4,6 +4,7 @@
 #include "file_name_text.hpp"
 #include "pg_guard.hpp"
 #include "shared_state.hpp"
+#include "source_metrics.hpp"
 #include "time_convert.hpp"
 #include "worker_control.hpp"
 
@@ -27,6 +28,7 @@ PG_FUNCTION_INFO_V1(ingest_check_directory);
 PG_FUNCTION_INFO_V1(ingest_check_allowed_directory);
 PG_FUNCTION_INFO_V1(ingest_directory_candidates);
 PG_FUNCTION_INFO_V1(ingest_signal_workers);
+PG_FUNCTION_INFO_V1(ingest_source_metrics);
 PG_FUNCTION_INFO_V1(ingest_worker_status);
 }
 
@@ -168,5 +170,33 @@ Datum ingest_worker_status(PG_FUNCTION_ARGS) {
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
     LWLockRelease(s->lock);
+    PG_RETURN_VOID();
+}
+
+// Counters since server start of this database's sources, from shared memory.
+Datum ingest_source_metrics(PG_FUNCTION_ARGS) {
+    InitMaterializedSRF(fcinfo, 0);
+    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    shared();
+    int capacity = source_metrics_capacity();
+    auto *entries = static_cast<SourceMetrics *>(palloc(sizeof(SourceMetrics) * capacity));
+    int count = snapshot_database_metrics(MyDatabaseId, entries, capacity);
+    for (int i = 0; i < count; i++) {
+        const SourceMetrics &entry = entries[i];
+        Datum values[10];
+        bool nulls[10] = {false, false, false, false, false, false, false, false, false, false};
+        values[0] = Int32GetDatum(entry.source_id);
+        values[1] = Int64GetDatum(entry.files_done);
+        values[2] = Int64GetDatum(entry.files_failed);
+        values[3] = Int64GetDatum(entry.rows_loaded);
+        values[4] = Int64GetDatum(entry.rows_rejected);
+        values[5] = Int64GetDatum(entry.bytes_read);
+        values[6] = Int64GetDatum(entry.batches);
+        values[7] = Int64GetDatum(entry.errors);
+        values[8] = Float8GetDatum(static_cast<double>(entry.busy_microseconds) / USECS_PER_SEC);
+        nulls[9] = entry.last_file_at == 0;
+        values[9] = TimestampTzGetDatum(entry.last_file_at);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
     PG_RETURN_VOID();
 }

@@ -1,6 +1,7 @@
 #include "utility_hook.hpp"
 
 #include "role_ownership.hpp"
+#include "source_metrics.hpp"
 #include "worker_control.hpp"
 
 extern "C" {
@@ -31,11 +32,14 @@ void on_utility(PlannedStmt *pstmt, const char *query, bool read_only_tree,
                 ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
                 DestReceiver *dest, QueryCompletion *qc) {
     Node *parsetree = pstmt->utilityStmt;
+    Oid dropped_database = InvalidOid;
     if (IsA(parsetree, DropdbStmt)) {
         Oid database_id = get_database_oid(castNode(DropdbStmt, parsetree)->dbname, true);
         if (OidIsValid(database_id)) stop_database_workers(database_id, kStopTimeoutMs);
+        dropped_database = database_id;
     } else if (IsA(parsetree, DropStmt) && drops_this_extension(castNode(DropStmt, parsetree))) {
         stop_database_workers(MyDatabaseId, kStopTimeoutMs);
+        dropped_database = MyDatabaseId;
     }
     RoleStatement *role_statement = resolve_role_statement(parsetree);
     if (previous_utility_hook)
@@ -43,6 +47,8 @@ void on_utility(PlannedStmt *pstmt, const char *query, bool read_only_tree,
     else
         standard_ProcessUtility(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
     apply_role_statement(role_statement);
+    // Source ids start again at 1 in a new extension: no counters may carry over to them.
+    if (OidIsValid(dropped_database)) forget_database_metrics(dropped_database);
 }
 
 }  // namespace

@@ -132,7 +132,7 @@ def test_dockerfile_builds_with_the_ci_scripts():
 def test_compose_file_and_pgadmin_servers_are_consistent():
     compose = yaml.safe_load((DOCKER / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "generator", "pgadmin"}
+    assert set(services) == {"db", "generator", "pgadmin", "exporter"}
 
     for name in ("db", "generator"):
         service = services[name]
@@ -177,6 +177,15 @@ def test_compose_file_and_pgadmin_servers_are_consistent():
     assert server["MaintenanceDB"] == db_env["POSTGRES_DB"]
     assert server["Username"] == db_env["POSTGRES_USER"]
     assert server["PasswordExecCommand"] == f"echo {db_env['POSTGRES_PASSWORD']}"
+
+    # postgres_exporter scrapes the db service with the shipped custom queries.
+    exporter = services["exporter"]
+    assert exporter["image"].startswith("quay.io/prometheuscommunity/postgres-exporter:")
+    queries_path = mounts[("exporter", "./postgres_exporter/queries.yaml")]
+    assert exporter["command"] == [f"--extend.query-path={queries_path}"]
+    assert exporter["environment"]["DATA_SOURCE_NAME"] == (
+        f"postgresql://{db_env['POSTGRES_USER']}:{db_env['POSTGRES_PASSWORD']}@db:5432/"
+        f"{db_env['POSTGRES_DB']}?sslmode=disable")
 
 
 def run_initdb(cluster, data, path):
