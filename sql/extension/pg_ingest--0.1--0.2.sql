@@ -29,7 +29,7 @@ CREATE OR REPLACE FUNCTION ingest.create_source(
     directory text,
     target regclass,
     pattern text DEFAULT '*.csv',
-    batch_size integer DEFAULT 1000,
+    batch_size integer DEFAULT 10000,
     options jsonb DEFAULT '{}')
 RETURNS integer SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE plpgsql AS $$

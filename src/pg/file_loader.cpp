@@ -35,6 +35,10 @@ namespace {
 
 // The C++ objects of the file being loaded. Static, so that an ERROR's longjmp never skips their
 // destructors; abandon_file_load() resets them.
+// A batch also ends after this much input, whatever batch_size: it bounds the worker's memory
+// (the staged span, the parsed rows) for wide rows and large batch sizes.
+constexpr size_t kMaxBatchBytes = 8 << 20;
+
 struct ReaderState {
     std::unique_ptr<FdByteSource> bytes;
     std::unique_ptr<CsvReader> reader;
@@ -147,14 +151,15 @@ void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, 
 }
 
 CsvSpan scan_span(int max_rows) {
-    return cpp_guard(
-        [&] { return reader_state().scanner->next_span(static_cast<size_t>(max_rows)); });
+    return cpp_guard([&] {
+        return reader_state().scanner->next_span(static_cast<size_t>(max_rows), kMaxBatchBytes);
+    });
 }
 
 bool read_batch(int max_rows) {
     return cpp_guard([&] {
         ReaderState &state = reader_state();
-        return state.reader->next_batch(state.batch, static_cast<size_t>(max_rows));
+        return state.reader->next_batch(state.batch, static_cast<size_t>(max_rows), kMaxBatchBytes);
     });
 }
 
