@@ -186,7 +186,8 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
 int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchInserter *inserter,
                    int fd, FileLoadResult *result) {
     const CsvBatch &batch = reader_state().batch;
-    begin_worker_transaction(CommitDurability::Asynchronous);
+    begin_worker_transaction(inserter->writes_foreign_tables ? CommitDurability::Synchronous
+                                                             : CommitDurability::Asynchronous);
     if (owner_refusal(source) != nullptr) {
         commit_worker_transaction();
         return -1;
