@@ -42,12 +42,13 @@ def shards(cluster):
     shutil.rmtree(base, ignore_errors=True)
 
 
-def create_sharded_target(cluster, shards, name):
+def create_sharded_target(cluster, shards, name, unique_key=True):
     ddl = eventgen_ddl().replace("CREATE TABLE user_events", f"CREATE TABLE {name}")
+    without_key = ddl.replace(" PRIMARY KEY", "")
     for shard in shards:
-        shard.query(ddl)  # event_id PRIMARY KEY: what refuses a replayed row
+        shard.query(ddl if unique_key else without_key)  # event_id PRIMARY KEY refuses a replay
     # A partitioned table with foreign partitions cannot have a unique index of its own.
-    parent = ddl.replace(" PRIMARY KEY", "").rstrip().rstrip(";")
+    parent = without_key.rstrip().rstrip(";")
     cluster.query(parent + " PARTITION BY HASH (user_id)")
     for n in range(len(shards)):
         cluster.query(f"CREATE FOREIGN TABLE {name}_shard{n} PARTITION OF {name} "
@@ -93,7 +94,8 @@ def assert_loaded_once_across_shards(cluster, shards, name, source, total):
                  for shard in shards]
     assert all(rows == distinct and rows > 0 for rows, distinct in per_shard)
     assert sum(rows for rows, _ in per_shard) == total
-    assert cluster.query(f"SELECT count(*), count(DISTINCT event_id) FROM {name}") == [(total, total)]
+    assert cluster.query(f"SELECT count(*), count(DISTINCT event_id) FROM {name}") == [
+        (total, total)]
     for remainder, shard in enumerate(shards):
         user_ids = shard.scalar(f"SELECT array_agg(DISTINCT user_id) FROM {name}")
         assert cluster.scalar(
@@ -136,23 +138,18 @@ def test_kill_9_mid_load_leaves_every_event_once_across_shards(cluster, shards, 
     cluster.query("SELECT ingest.stop('sharded')")
 
 
-def test_batch_committed_on_shards_but_not_locally_is_refused_when_replayed(cluster, shards,
-                                                                            data_dir):
-    """The window postgres_fdw leaves, held open on purpose: shard1 makes every commit wait for a
-    synchronous standby that does not exist, so the worker is killed after sending its batch's
-    COMMIT to both shards (parallel_commit): shard0 has committed, shard1's commit is durable and
-    only waiting, and the local transaction with the file's offset dies. Then shard1 lets go."""
-    files, events = 3, 10000
-    total = files * events
-    create_sharded_target(cluster, shards, "replayed_events")
-    eventgen(data_dir, "--files", files, "--events", events)
-    names = sorted(p.name for p in data_dir.glob("*.csv"))
+def load_through_a_held_commit(cluster, shards, data_dir, name, files, events):
+    """Holds open the window postgres_fdw leaves: shard1 makes every commit wait for a synchronous
+    standby that does not exist, so the worker is killed after sending its batch's COMMIT to both
+    shards (parallel_commit): shard0 has committed, shard1's commit is durable and only waiting,
+    and the local transaction with the file's offset dies. Then shard1 lets go. Returns the rows
+    the worker had committed locally before the batch in doubt."""
     # Without a flush of its own, a batch's local commit would now stay in memory for seconds.
     set_config(cluster, "wal_writer_delay", "10s")
-    cluster.query("SELECT ingest.create_source('replayed', %s, 'replayed_events', "
-                  "batch_size => %s)", (str(data_dir), BATCH_SIZE))
-    cluster.query("SELECT ingest.start('replayed')")
-    wait_for_loaded_rows(cluster, "replayed", BATCH_SIZE)
+    cluster.query("SELECT ingest.create_source(%s, %s, %s, batch_size => %s)",
+                  (name, str(data_dir), name, BATCH_SIZE))
+    cluster.query("SELECT ingest.start(%s)", (name,))
+    wait_for_loaded_rows(cluster, name, BATCH_SIZE)
 
     held = shards[1]
     set_config(held, "synchronous_standby_names", "nowhere")
@@ -161,23 +158,54 @@ def test_batch_committed_on_shards_but_not_locally_is_refused_when_replayed(clus
                       "AND application_name = 'postgres_fdw'") == 0:
         assert time.monotonic() < deadline, "no batch commit waited on shard1"
         time.sleep(0.01)
-    committed = loaded_rows(cluster, "replayed")
-    assert committed < total
-    kill_9_and_wait_for_recovery(cluster, cluster.worker_pid("replayed"))
+    committed = loaded_rows(cluster, name)
+    assert committed < files * events
+    kill_9_and_wait_for_recovery(cluster, cluster.worker_pid(name))
     # Every batch before the one in doubt survived the crash.
-    assert loaded_rows(cluster, "replayed") == committed
+    assert loaded_rows(cluster, name) == committed
     set_config(held, "synchronous_standby_names", None)
-    wait_idle(cluster, "replayed")
+    wait_idle(cluster, name)
     set_config(cluster, "wal_writer_delay", None)
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+    return committed
 
-    assert assert_loaded_once_across_shards(cluster, shards, "replayed_events", "replayed",
-                                            total) == BATCH_SIZE
+
+def test_batch_committed_on_shards_but_not_locally_is_refused_when_replayed(cluster, shards,
+                                                                            data_dir):
+    files, events = 3, 10000
+    create_sharded_target(cluster, shards, "replayed")
+    eventgen(data_dir, "--files", files, "--events", events)
+    names = sorted(p.name for p in data_dir.glob("*.csv"))
+    committed = load_through_a_held_commit(cluster, shards, data_dir, "replayed", files, events)
+
+    assert assert_loaded_once_across_shards(cluster, shards, "replayed", "replayed",
+                                            files * events) == BATCH_SIZE
+    in_doubt = committed // events
     first_line = committed % events + 2  # line 1 is the header
     assert cluster.query("SELECT file_name, min(line_number), max(line_number), count(*) "
                          "FROM ingest.rejects WHERE source = 'replayed' GROUP BY file_name") == [
-        (names[committed // events], first_line, first_line + BATCH_SIZE - 1, BATCH_SIZE)]
+        (names[in_doubt], first_line, first_line + BATCH_SIZE - 1, BATCH_SIZE)]
     assert cluster.query("SELECT status, rows_loaded, rows_rejected FROM ingest.files "
                          "WHERE source = 'replayed' ORDER BY file_name") == [
-        ("done", events - BATCH_SIZE if n == committed // events else events,
-         BATCH_SIZE if n == committed // events else 0) for n in range(files)]
-    cluster.query("SELECT ingest.stop('replayed')")
+        ("done", events - BATCH_SIZE, BATCH_SIZE) if n == in_doubt else ("done", events, 0)
+        for n in range(files)]
+
+
+def test_without_a_unique_key_on_the_shards_that_batch_is_inserted_twice(cluster, shards,
+                                                                         data_dir):
+    """Why docs/distributed.md asks for the key: the same window without one."""
+    files, events = 3, 10000
+    total = files * events
+    create_sharded_target(cluster, shards, "doubled", unique_key=False)
+    eventgen(data_dir, "--files", files, "--events", events)
+    load_through_a_held_commit(cluster, shards, data_dir, "doubled", files, events)
+
+    per_shard = [shard.query("SELECT count(*), count(DISTINCT event_id) FROM doubled")[0]
+                 for shard in shards]
+    assert sum(rows for rows, _ in per_shard) == total + BATCH_SIZE
+    assert sum(distinct for _, distinct in per_shard) == total
+    assert cluster.scalar("SELECT count(*) FROM (SELECT event_id FROM doubled GROUP BY event_id "
+                          "HAVING count(*) = 2) twice") == BATCH_SIZE
+    assert cluster.query("SELECT status, rows_loaded, rows_rejected FROM ingest.files "
+                         "WHERE source = 'doubled' ORDER BY file_name") == [
+        ("done", events, 0)] * files
