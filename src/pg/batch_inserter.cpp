@@ -42,6 +42,20 @@ int read_target_columns(Oid target, TargetColumn **columns) {
     return static_cast<int>(SPI_processed);
 }
 
+bool has_foreign_tables(Oid target) {
+    Oid types[1] = {REGCLASSOID};
+    Datum values[1] = {ObjectIdGetDatum(target)};
+    int ret = SPI_execute_with_args(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_partition_tree($1) t "
+        "JOIN pg_catalog.pg_class c ON c.oid = t.relid WHERE c.relkind = 'f')",
+        1, types, values, nullptr, true, 0);
+    if (ret != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "pg_ingest: could not read the target's partitions");
+    bool isnull;
+    Datum exists = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    return !isnull && DatumGetBool(exists);
+}
+
 char *qualified_target_name(Oid target) {
     char *relname = get_rel_name(target);
     if (relname == nullptr)
@@ -189,6 +203,7 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
         static_cast<BatchInserter *>(MemoryContextAllocZero(context, sizeof(BatchInserter)));
     inserter->owner = source->owner;
     inserter->encoding = source->encoding;
+    inserter->writes_foreign_tables = has_foreign_tables(source->target);
     int *column_index;
     if (header_names == nullptr) {
         inserter->field_count = target_count;

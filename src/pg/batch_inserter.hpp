@@ -27,6 +27,8 @@ struct BatchInserter {
     int column_count;  // target columns filled from those fields
     int *field_for_column;
     SPIPlanPtr plan;
+    // Rows can land in a foreign table, whose server commits them before this one does.
+    bool writes_foreign_tables;
 };
 
 using RejectFn = void (*)(const PendingRow *row, const char *message, const char *sqlstate,

@@ -224,13 +224,20 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
     LWLockRelease(s->lock);
 }
 
+// A lost asynchronous commit loses a batch's rows and its offset together, so a crash just replays
+// the batch; not when a foreign server already committed its rows.
+CommitDurability batch_durability(const BatchInserter *inserter) {
+    return inserter->writes_foreign_tables ? CommitDurability::Synchronous
+                                           : CommitDurability::Asynchronous;
+}
+
 // One micro-batch (or -1, writing nothing, when the owner may no longer insert): parse errors and
 // the target's refusals go to ingest.rejects, the rest into the target, and the file's new position
 // into ingest.files, all in one transaction.
 int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchInserter *inserter,
                    int fd, FileLoadResult *result) {
     const CsvBatch &batch = reader_state().batch;
-    begin_worker_transaction(CommitDurability::Asynchronous);
+    begin_worker_transaction(batch_durability(inserter));
     if (owner_refusal(source) != nullptr) {
         commit_worker_transaction();
         return -1;
@@ -286,9 +293,10 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
 
 // A plain span through COPY in one transaction with the file's new position. Returns its rows,
 // -1 (writing nothing) when the owner may no longer insert, -2 when COPY refused the span.
-int64 commit_span(const SourceDefinition *source, const FileRow *file, CopyInserter *copier, int fd,
-                  const CsvSpan &span, FileLoadResult *result) {
-    begin_worker_transaction(CommitDurability::Asynchronous);
+int64 commit_span(const SourceDefinition *source, const FileRow *file,
+                  const BatchInserter *inserter, CopyInserter *copier, int fd, const CsvSpan &span,
+                  FileLoadResult *result) {
+    begin_worker_transaction(batch_durability(inserter));
     if (owner_refusal(source) != nullptr) {
         commit_worker_transaction();
         return -1;
@@ -428,7 +436,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
                 if (span.rows == 0 && !span.irregular) break;
                 if (!span.irregular) {
                     check_file_identity(fd, file);
-                    rows = commit_span(source, file, copier, fd, span, &result);
+                    rows = commit_span(source, file, inserter, copier, fd, span, &result);
                     end_offset = static_cast<int64>(span.end_offset);
                 }
                 if (rows == -2) start_reader(source, file, fd, span.start_offset, span.start_line);

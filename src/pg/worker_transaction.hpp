@@ -9,7 +9,8 @@ enum class CommitDurability {
     // A batch: a lost commit loses its rows and its offset together, so waiting for the flush
     // buys nothing.
     Asynchronous,
-    // Something outside the database (deleting or moving the file) follows the commit.
+    // Something outside the database follows the commit: deleting or moving the file, or the
+    // commits foreign servers made first (a batch into foreign tables).
     Synchronous,
 };
 
