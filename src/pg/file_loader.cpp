@@ -4,6 +4,7 @@
 #include "csv_reader.hpp"
 #include "pg_guard.hpp"
 #include "reject_log.hpp"
+#include "text_check.hpp"
 #include "time_convert.hpp"
 #include "owner_check.hpp"
 #include "worker_transaction.hpp"
@@ -303,6 +304,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     char *path =
         MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->file_name));
     int fd = open_data_file(path, file);
+    check_file_is_text(source, file, fd);
 
     uint64_t offset = static_cast<uint64_t>(file->byte_offset);
     uint64_t line = static_cast<uint64_t>(file->line_number) + 1;
