@@ -72,6 +72,20 @@ void check_identity(const FileRow *file, const struct stat &st, const char *when
                         static_cast<long long>(st.st_size), static_cast<long long>(file->size))));
 }
 
+// At end of file: the reader must have read the file as discovered, to its last byte. A file
+// truncated after the reader had buffered all of it still loads whole; one truncated before
+// ends early and fails here (fstat names its new size).
+void check_read_to_end(const FileRow *file, int fd) {
+    uint64_t end = cpp_guard([] { return reader_state().reader->offset(); });
+    if (static_cast<int64>(end) == file->size) return;
+    struct stat st;
+    if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
+    ereport(ERROR,
+            (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+             errmsg("file \"%s\" ended at byte %llu of %lld", file->file_name,
+                    static_cast<unsigned long long>(end), static_cast<long long>(file->size))));
+}
+
 // O_NONBLOCK and O_NOFOLLOW: a FIFO or a symlink swapped in after discovery neither blocks the
 // worker nor leads it elsewhere.
 int open_data_file(const char *path, const FileRow *file) {
@@ -291,7 +305,8 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
         file_context =
             AllocSetContextCreate(TopMemoryContext, "pg_ingest file", ALLOCSET_DEFAULT_SIZES);
     }
-    load_context = {source, file, file->line_number};
+    // The line at which loading stands: the first one not yet committed, or 0 before the start.
+    load_context = {source, file, file->line_number > 0 ? file->line_number + 1 : 0};
     ErrorContextCallback callback;
     callback.callback = describe_load;
     callback.arg = &load_context;
@@ -336,6 +351,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
             if (!read_batch(source->batch_size)) break;
             const CsvBatch &batch = reader_state().batch;
             if (batch.rows.empty()) continue;
+            load_context.line = static_cast<int64>(batch.rows.front().line_number);
             struct stat st;
             if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
             int64 rows = commit_batch(source, file, inserter, fd, &result);
@@ -347,7 +363,9 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
                 return result;
             }
             note_progress(slot, file, static_cast<int64>(batch.rows.back().end_offset), rows);
+            load_context.line = static_cast<int64>(batch.rows.back().end_line);
         }
+        check_read_to_end(file, fd);
     }
     finish(file);
     free_batch_inserter(inserter);
