@@ -166,6 +166,22 @@ void register_arrivals() {
     });
 }
 
+// What ingest.files.error says: the source, the file, the line loading stood at, and why.
+char *describe_file_failure(const FileRow *file, const char *reason) {
+    int64 line = current_load_line();
+    if (line > 0)
+        return psprintf("source \"%s\", file \"%s\", line %lld: %s", source->name, file->file_name,
+                        static_cast<long long>(line), reason);
+    return psprintf("source \"%s\", file \"%s\": %s", source->name, file->file_name, reason);
+}
+
+bool target_is_gone() {
+    begin_worker_transaction();
+    bool gone = !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target));
+    commit_worker_transaction();
+    return gone;
+}
+
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
 void load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
@@ -189,12 +205,13 @@ void load_one(FileRow *file) {
                              file->file_name)));
         return;
     }
-    int64 line = current_load_line();
-    char *message = line > 0
-                        ? psprintf("line %lld: %s", static_cast<long long>(line), error->message)
-                        : pstrdup(error->message);
-    ereport(LOG, (errmsg("pg_ingest source \"%s\": file \"%s\" failed: %s", source->name,
-                         file->file_name, message)));
+    if (target_is_gone()) {
+        // Not the file's fault: it stays where it is and resumes once the source is started
+        // again on a target that exists.
+        fail_source_and_exit(describe_file_failure(file, "target table no longer exists"));
+    }
+    char *message = describe_file_failure(file, error->message);
+    ereport(LOG, (errmsg("pg_ingest file failed: %s", message)));
     set_state("idle", message);
     begin_worker_transaction();
     fail_file(file->file_id, message);

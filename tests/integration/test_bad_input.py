@@ -99,7 +99,8 @@ def test_header_naming_unknown_columns_fails_the_file_and_the_next_loads(cluster
     assert cluster.query("SELECT file_name, status, error FROM ingest.files WHERE source = 'named' "
                          "ORDER BY file_name") == [
         ("a.csv", "failed",
-         'header of file "a.csv" names columns that table public.named does not have: colour, shape'),
+         'source "named", file "a.csv": header of file "a.csv" names columns that table '
+         "public.named does not have: colour, shape"),
         ("b.csv", "done", None)]
     assert cluster.query("SELECT id, note FROM named ORDER BY id") == [(2, "none"), (3, "none")]
     cluster.query("SELECT ingest.stop('named')")
@@ -116,7 +117,8 @@ def test_max_rejects_fails_the_file_keeping_committed_rows(cluster, data_dir):
     assert cluster.query("SELECT file_name, status, rows_loaded, rows_rejected, line_number, error "
                          "FROM ingest.files WHERE source = 'capped' ORDER BY file_name") == [
         ("a.csv", "failed", 3, 1, 5,
-         'line 6: file "a.csv" has more than 1 rejected lines (max_rejects_per_file)'),
+         'source "capped", file "a.csv", line 6: file "a.csv" has more than 1 rejected lines '
+         "(max_rejects_per_file)"),
         ("b.csv", "done", 1, 0, 2, None)]
     assert cluster.query("SELECT id FROM capped ORDER BY id") == [(1,), (2,), (3,), (10,)]
     cluster.query("SELECT ingest.stop('capped')")
@@ -134,9 +136,11 @@ def test_retry_and_skip_after_a_file_level_failure(cluster, data_dir):
     assert cluster.query("SELECT file_name, status, error FROM ingest.files WHERE source = 'retried' "
                          "ORDER BY file_name") == [
         ("hopeless.csv", "failed",
-         'header of file "hopeless.csv" names columns that table public.retried does not have: nope'),
+         'source "retried", file "hopeless.csv": header of file "hopeless.csv" names columns '
+         "that table public.retried does not have: nope"),
         ("locked.csv", "failed",
-         f'could not open file "{data_dir}/locked.csv": Permission denied')]
+         f'source "retried", file "locked.csv": could not open file "{data_dir}/locked.csv": '
+         "Permission denied")]
     (data_dir / "locked.csv").chmod(0o644)
     cluster.query("SELECT ingest.retry_file('retried', 'locked.csv')")
     cluster.query("SELECT ingest.skip_file('retried', 'hopeless.csv')")
