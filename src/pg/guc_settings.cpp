@@ -25,11 +25,12 @@ void define_settings() {
         "without it, and catches files that were not announced.",
         &poll_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
         nullptr);
-    DefineCustomIntVariable(
-        "pg_ingest.rejects_retention", "How long rejected lines are kept in ingest.rejects.",
-        "Each source worker deletes older rejects of its source at start and every hour.",
-        &rejects_retention_minutes, 7 * 24 * 60, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, nullptr,
-        nullptr, nullptr);
+    DefineCustomIntVariable("pg_ingest.rejects_retention",
+                            "How long rejected lines are kept in ingest.rejects.",
+                            "Each source worker deletes older rejects of its source when it "
+                            "starts, on reload and every hour.",
+                            &rejects_retention_minutes, 7 * 24 * 60, 1, INT_MAX, PGC_SIGHUP,
+                            GUC_UNIT_MIN, nullptr, nullptr, nullptr);
     // A postmaster setting can only be defined while the server starts.
     if (process_shared_preload_libraries_in_progress)
         DefineCustomIntVariable(

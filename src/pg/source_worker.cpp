@@ -307,6 +307,8 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
         if (ConfigReloadPending) {
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
+            // A changed pg_ingest.rejects_retention applies now, not at the next hourly purge.
+            last_purge_ns = 0;
         }
         MemoryContextReset(round_context);
         MemoryContextSwitchTo(round_context);

@@ -176,6 +176,52 @@ def test_old_rejects_are_purged_by_the_worker(cluster, data_dir):
     cluster.query("SELECT ingest.stop('aged')")
 
 
+def add_reject(cluster, source, file_name, age):
+    cluster.query("INSERT INTO ingest.rejects (source, file_name, line_number, byte_offset, "
+                  "raw_line, error, rejected_at) VALUES (%s, %s, 2, 10, 'x', 'refused', "
+                  "now() - %s::interval)", (source, file_name, age))
+
+
+def wait_for_rejects(cluster, source, file_names):
+    deadline = time.time() + 10
+    while [name for (name,) in cluster.query(
+            "SELECT file_name FROM ingest.rejects WHERE source = %s ORDER BY file_name",
+            (source,))] != file_names:
+        assert time.time() < deadline, f"rejects of {source} are not {file_names}"
+        time.sleep(0.05)
+
+
+def test_rejects_retention_applies_on_reload_and_when_the_worker_starts(cluster, data_dir):
+    cluster.query("CREATE TABLE retained (id bigint)")
+    cluster.query("SELECT ingest.create_source('retained', %s, 'retained')", (str(data_dir),))
+    cluster.query("SELECT ingest.start('retained')")
+    cluster.worker_pid("retained")
+    add_reject(cluster, "retained", "two_hours.csv", "2 hours")
+    add_reject(cluster, "retained", "half_an_hour.csv", "30 minutes")
+    wait_idle(cluster, "retained")
+    assert cluster.scalar("SELECT count(*) FROM ingest.rejects WHERE source = 'retained'") == 2
+    try:
+        # A reload purges at once with the new retention, not at the next hourly purge.
+        cluster.query("ALTER SYSTEM SET pg_ingest.rejects_retention = '1h'")
+        cluster.query("SELECT pg_reload_conf()")
+        wait_for_rejects(cluster, "retained", ["half_an_hour.csv"])
+
+        cluster.query("SELECT ingest.stop('retained')")
+        deadline = time.time() + 10
+        while cluster.query("SELECT 1 FROM pg_stat_activity WHERE application_name = "
+                            "'pg_ingest: retained'"):
+            assert time.time() < deadline
+            time.sleep(0.05)
+        add_reject(cluster, "retained", "ninety_minutes.csv", "90 minutes")
+        add_reject(cluster, "retained", "fifty_minutes.csv", "50 minutes")
+        cluster.query("SELECT ingest.start('retained')")
+        wait_for_rejects(cluster, "retained", ["fifty_minutes.csv", "half_an_hour.csv"])
+    finally:
+        cluster.query("ALTER SYSTEM RESET pg_ingest.rejects_retention")
+        cluster.query("SELECT pg_reload_conf()")
+    cluster.query("SELECT ingest.stop('retained')")
+
+
 CORPUS = {
     # name: (bytes, rows loaded (id, note), rejected line numbers)
     "empty": (b"", [], []),
