@@ -1,6 +1,7 @@
 #include "batch_inserter.hpp"
 
 #include "csv_reader.hpp"
+#include "statement_failure.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -172,8 +173,10 @@ void isolate(BatchInserter *inserter, PendingRow *rows, int count, ErrorData *er
     int half = count / 2;
     CHECK_FOR_INTERRUPTS();
     ErrorData *left = try_insert(inserter, rows, half, true);
+    if (left != nullptr && failure_is_not_the_rows(left)) ReThrowError(left);
     if (left != nullptr) isolate(inserter, rows, half, left, errors);
     ErrorData *right = try_insert(inserter, rows + half, count - half, true);
+    if (right != nullptr && failure_is_not_the_rows(right)) ReThrowError(right);
     if (right != nullptr) isolate(inserter, rows + half, count - half, right, errors + half);
 }
 
@@ -264,6 +267,7 @@ int64 insert_rows(BatchInserter *inserter, PendingRow *rows, int count, RejectFn
     if (count == 0) return 0;
     ErrorData *error = try_insert(inserter, rows, count, true);
     while (error != nullptr) {
+        if (failure_is_not_the_rows(error)) ReThrowError(error);
         auto **errors = static_cast<ErrorData **>(palloc0(sizeof(ErrorData *) * count));
         find_refused(inserter, rows, count, error, errors);
         int kept = 0;

@@ -7,6 +7,7 @@
 #include "pg_guard.hpp"
 #include "reject_log.hpp"
 #include "source_metrics.hpp"
+#include "text_check.hpp"
 #include "time_convert.hpp"
 #include "owner_check.hpp"
 #include "worker_transaction.hpp"
@@ -77,6 +78,19 @@ void check_identity(const FileRow *file, const struct stat &st, const char *when
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                  errmsg("file \"%s\" changed %s (size %lld, was %lld)", file->file_name, when,
                         static_cast<long long>(st.st_size), static_cast<long long>(file->size))));
+}
+
+// At end of file: the reader must have read the file as discovered, to its last byte. A file
+// truncated after the reader had buffered all of it still loads whole; one truncated before
+// ends early and fails here (fstat names its new size).
+void check_read_to_end(const FileRow *file, int fd, uint64_t end) {
+    if (static_cast<int64>(end) == file->size) return;
+    struct stat st;
+    if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
+    ereport(ERROR,
+            (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+             errmsg("file \"%s\" ended at byte %llu of %lld", file->file_name,
+                    static_cast<unsigned long long>(end), static_cast<long long>(file->size))));
 }
 
 // O_NONBLOCK and O_NOFOLLOW: a FIFO or a symlink swapped in after discovery neither blocks the
@@ -310,6 +324,7 @@ int64 commit_span(const SourceDefinition *source, const FileRow *file,
     record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
                  rows, 0);
     commit_worker_transaction();
+    note_batch_committed(rows, 0, static_cast<int64>(span.end_offset));
     result->rows_loaded += rows;
     elog(DEBUG1,
          "pg_ingest source \"%s\": file \"%s\": copied lines %llu to %llu, %lld rows, offset %llu",
@@ -381,7 +396,8 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
         file_context =
             AllocSetContextCreate(TopMemoryContext, "pg_ingest file", ALLOCSET_DEFAULT_SIZES);
     }
-    load_context = {source, file, file->line_number};
+    // The line at which loading stands: the first one not yet committed, or 0 before the start.
+    load_context = {source, file, file->line_number > 0 ? file->line_number + 1 : 0};
     ErrorContextCallback callback;
     callback.callback = describe_load;
     callback.arg = &load_context;
@@ -397,6 +413,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     char *shown =
         MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->file_name));
     int fd = open_data_file(path, shown, file);
+    check_file_is_text(source, file, fd);
 
     uint64_t offset = static_cast<uint64_t>(file->byte_offset);
     uint64_t line = static_cast<uint64_t>(file->line_number) + 1;
@@ -427,26 +444,36 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
             start_scanner(source, file, fd, inserter->field_count, offset, line);
         else
             start_reader(source, file, fd, offset, line);
+        uint64_t end_of_input = 0;
         for (;;) {
             CHECK_FOR_INTERRUPTS();
             int64 rows = -2;
             int64 end_offset;
+            int64 next_line;
             if (copier != nullptr) {
                 CsvSpan span = scan_span(source->batch_size);
-                if (span.rows == 0 && !span.irregular) break;
+                if (span.rows == 0 && !span.irregular) {
+                    end_of_input = span.start_offset;
+                    break;
+                }
                 if (!span.irregular) {
                     check_file_identity(fd, file);
                     rows = commit_span(source, file, inserter, copier, fd, span, &result);
                     end_offset = static_cast<int64>(span.end_offset);
+                    next_line = static_cast<int64>(span.end_line);
                 }
                 if (rows == -2) start_reader(source, file, fd, span.start_offset, span.start_line);
             }
             if (rows == -2) {
-                if (!read_nonempty_batch(source->batch_size)) break;
+                if (!read_nonempty_batch(source->batch_size)) {
+                    end_of_input = cpp_guard([] { return reader_state().reader->offset(); });
+                    break;
+                }
                 check_file_identity(fd, file);
                 rows = commit_batch(source, file, inserter, fd, &result);
                 const CsvRow &last = reader_state().batch.rows.back();
                 end_offset = static_cast<int64>(last.end_offset);
+                next_line = static_cast<int64>(last.end_line);
                 if (copier != nullptr && rows >= 0)
                     start_scanner(source, file, fd, inserter->field_count, last.end_offset,
                                   last.end_line);
@@ -461,7 +488,9 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
                 return result;
             }
             note_progress(slot, file, end_offset, rows);
+            load_context.line = next_line;
         }
+        check_read_to_end(file, fd, end_of_input);
     }
     finish(file);
     free_copy_inserter(copier);

@@ -29,8 +29,8 @@ void define_settings() {
         nullptr);
     DefineCustomIntVariable(
         "pg_ingest.rejects_retention", "How long rejected lines are kept in ingest.rejects.",
-        "Each running source worker deletes older rejects of its source when it starts and "
-        "every hour after.",
+        "Each source worker deletes older rejects of its source when it starts, on reload and "
+        "every hour.",
         &rejects_retention_minutes, 7 * 24 * 60, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, nullptr,
         nullptr, nullptr);
     DefineCustomStringVariable(

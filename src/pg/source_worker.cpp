@@ -172,6 +172,22 @@ void register_arrivals() {
     });
 }
 
+// What ingest.files.error says: the source, the file, the line loading stood at, and why.
+char *describe_file_failure(const FileRow *file, const char *reason) {
+    int64 line = current_load_line();
+    if (line > 0)
+        return psprintf("source \"%s\", file \"%s\", line %lld: %s", source->name, file->file_name,
+                        static_cast<long long>(line), reason);
+    return psprintf("source \"%s\", file \"%s\": %s", source->name, file->file_name, reason);
+}
+
+bool target_is_gone() {
+    begin_worker_transaction();
+    bool gone = !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target));
+    commit_worker_transaction();
+    return gone;
+}
+
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
 void load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
@@ -196,12 +212,13 @@ void load_one(FileRow *file) {
         note_worker_error();
         return;
     }
-    int64 line = current_load_line();
-    char *message = line > 0
-                        ? psprintf("line %lld: %s", static_cast<long long>(line), error->message)
-                        : pstrdup(error->message);
-    ereport(LOG, (errmsg("pg_ingest source \"%s\": file \"%s\" failed: %s", source->name,
-                         file->file_name, message)));
+    if (target_is_gone()) {
+        // Not the file's fault: it stays where it is and resumes once the source is started
+        // again on a target that exists.
+        fail_source_and_exit(describe_file_failure(file, "target table no longer exists"));
+    }
+    char *message = describe_file_failure(file, error->message);
+    ereport(LOG, (errmsg("pg_ingest file failed: %s", message)));
     set_state("idle", message);
     begin_worker_transaction();
     fail_file(file->file_id, message);
@@ -316,6 +333,8 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
         if (ConfigReloadPending) {
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
+            // A changed pg_ingest.rejects_retention applies now, not at the next hourly purge.
+            last_purge_ns = 0;
         }
         MemoryContextReset(round_context);
         MemoryContextSwitchTo(round_context);

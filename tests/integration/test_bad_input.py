@@ -99,7 +99,8 @@ def test_header_naming_unknown_columns_fails_the_file_and_the_next_loads(cluster
     assert cluster.query("SELECT file_name, status, error FROM ingest.files WHERE source = 'named' "
                          "ORDER BY file_name") == [
         ("a.csv", "failed",
-         'header of file "a.csv" names columns that table public.named does not have: colour, shape'),
+         'source "named", file "a.csv": header of file "a.csv" names columns that table '
+         "public.named does not have: colour, shape"),
         ("b.csv", "done", None)]
     assert cluster.query("SELECT id, note FROM named ORDER BY id") == [(2, "none"), (3, "none")]
     cluster.query("SELECT ingest.stop('named')")
@@ -116,7 +117,8 @@ def test_max_rejects_fails_the_file_keeping_committed_rows(cluster, data_dir):
     assert cluster.query("SELECT file_name, status, rows_loaded, rows_rejected, line_number, error "
                          "FROM ingest.files WHERE source = 'capped' ORDER BY file_name") == [
         ("a.csv", "failed", 3, 1, 5,
-         'line 6: file "a.csv" has more than 1 rejected lines (max_rejects_per_file)'),
+         'source "capped", file "a.csv", line 6: file "a.csv" has more than 1 rejected lines '
+         "(max_rejects_per_file)"),
         ("b.csv", "done", 1, 0, 2, None)]
     assert cluster.query("SELECT id FROM capped ORDER BY id") == [(1,), (2,), (3,), (10,)]
     cluster.query("SELECT ingest.stop('capped')")
@@ -134,9 +136,11 @@ def test_retry_and_skip_after_a_file_level_failure(cluster, data_dir):
     assert cluster.query("SELECT file_name, status, error FROM ingest.files WHERE source = 'retried' "
                          "ORDER BY file_name") == [
         ("hopeless.csv", "failed",
-         'header of file "hopeless.csv" names columns that table public.retried does not have: nope'),
+         'source "retried", file "hopeless.csv": header of file "hopeless.csv" names columns '
+         "that table public.retried does not have: nope"),
         ("locked.csv", "failed",
-         f'could not open file "{data_dir}/locked.csv": Permission denied')]
+         f'source "retried", file "locked.csv": could not open file "{data_dir}/locked.csv": '
+         "Permission denied")]
     (data_dir / "locked.csv").chmod(0o644)
     cluster.query("SELECT ingest.retry_file('retried', 'locked.csv')")
     cluster.query("SELECT ingest.skip_file('retried', 'hopeless.csv')")
@@ -170,6 +174,52 @@ def test_old_rejects_are_purged_by_the_worker(cluster, data_dir):
         time.sleep(0.05)
     assert cluster.query("SELECT file_name FROM ingest.rejects WHERE source = 'aged'") == [("new.csv",)]
     cluster.query("SELECT ingest.stop('aged')")
+
+
+def add_reject(cluster, source, file_name, age):
+    cluster.query("INSERT INTO ingest.rejects (source, file_name, line_number, byte_offset, "
+                  "raw_line, error, rejected_at) VALUES (%s, %s, 2, 10, 'x', 'refused', "
+                  "now() - %s::interval)", (source, file_name, age))
+
+
+def wait_for_rejects(cluster, source, file_names):
+    deadline = time.time() + 10
+    while [name for (name,) in cluster.query(
+            "SELECT file_name FROM ingest.rejects WHERE source = %s ORDER BY file_name",
+            (source,))] != file_names:
+        assert time.time() < deadline, f"rejects of {source} are not {file_names}"
+        time.sleep(0.05)
+
+
+def test_rejects_retention_applies_on_reload_and_when_the_worker_starts(cluster, data_dir):
+    cluster.query("CREATE TABLE retained (id bigint)")
+    cluster.query("SELECT ingest.create_source('retained', %s, 'retained')", (str(data_dir),))
+    cluster.query("SELECT ingest.start('retained')")
+    cluster.worker_pid("retained")
+    add_reject(cluster, "retained", "two_hours.csv", "2 hours")
+    add_reject(cluster, "retained", "half_an_hour.csv", "30 minutes")
+    wait_idle(cluster, "retained")
+    assert cluster.scalar("SELECT count(*) FROM ingest.rejects WHERE source = 'retained'") == 2
+    try:
+        # A reload purges at once with the new retention, not at the next hourly purge.
+        cluster.query("ALTER SYSTEM SET pg_ingest.rejects_retention = '1h'")
+        cluster.query("SELECT pg_reload_conf()")
+        wait_for_rejects(cluster, "retained", ["half_an_hour.csv"])
+
+        cluster.query("SELECT ingest.stop('retained')")
+        deadline = time.time() + 10
+        while cluster.query("SELECT 1 FROM pg_stat_activity WHERE application_name = "
+                            "'pg_ingest: retained'"):
+            assert time.time() < deadline
+            time.sleep(0.05)
+        add_reject(cluster, "retained", "ninety_minutes.csv", "90 minutes")
+        add_reject(cluster, "retained", "fifty_minutes.csv", "50 minutes")
+        cluster.query("SELECT ingest.start('retained')")
+        wait_for_rejects(cluster, "retained", ["fifty_minutes.csv", "half_an_hour.csv"])
+    finally:
+        cluster.query("ALTER SYSTEM RESET pg_ingest.rejects_retention")
+        cluster.query("SELECT pg_reload_conf()")
+    cluster.query("SELECT ingest.stop('retained')")
 
 
 CORPUS = {
