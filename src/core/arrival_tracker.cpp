@@ -6,8 +6,10 @@ namespace pg_ingest {
 
 namespace {
 
+// The catalog keeps mtimes in microseconds (timestamptz): compare at that precision, or every
+// known file would look new to the first rescan after a restart.
 bool same_version(const FileIdentity &a, const FileIdentity &b) {
-    return a.size == b.size && a.mtime_ns == b.mtime_ns && a.inode == b.inode;
+    return a.size == b.size && a.mtime_ns / 1000 == b.mtime_ns / 1000 && a.inode == b.inode;
 }
 
 }  // namespace

@@ -1,0 +1,59 @@
+#include "arrival_tracker.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <fstream>
+
+#include "temp_dir.hpp"
+
+namespace pg_ingest {
+namespace {
+
+int64_t now_ns() {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+void write_file(const std::string &path, const std::string &text) {
+    std::ofstream(path) << text;
+}
+
+TEST(ArrivalTrackerTest, FileKnownFromTheCatalogAtMicrosecondPrecisionIsNotOfferedAgain) {
+    test_support::TempDir dir;
+    write_file(dir / "a.csv", "id\n1\n");
+    write_file(dir / "b.csv", "id\n2\n");
+    // A modification time with nanoseconds below the microsecond.
+    struct timespec times[2] = {{1700000000, 123456789}, {1700000000, 123456789}};
+    ASSERT_EQ(utimensat(AT_FDCWD, (dir / "a.csv").c_str(), times, 0), 0);
+    ArrivalTracker tracker(dir.path(), "*.csv", 0, 0);
+    std::optional<FileIdentity> a = stat_file(dir.path(), "a.csv");
+    ASSERT_TRUE(a);
+    // As read back from ingest.files: a timestamptz keeps microseconds.
+    FileIdentity from_catalog = *a;
+    from_catalog.mtime_ns = a->mtime_ns / 1000 * 1000;
+    tracker.remember(from_catalog);
+
+    std::vector<FileIdentity> ready = tracker.collect(true, now_ns() + 1000000000);
+    ASSERT_EQ(ready.size(), 1u);
+    EXPECT_EQ(ready[0].name, "b.csv");
+}
+
+TEST(ArrivalTrackerTest, KnownNameWithOtherContentIsOffered) {
+    test_support::TempDir dir;
+    write_file(dir / "a.csv", "id\n1\n");
+    ArrivalTracker tracker(dir.path(), "*.csv", 0, 0);
+    tracker.remember(*stat_file(dir.path(), "a.csv"));
+    EXPECT_TRUE(tracker.collect(true, now_ns() + 1000000000).empty());
+    write_file(dir / "a.csv", "id\n1\n2\n");
+    std::vector<FileIdentity> ready = tracker.collect(true, now_ns() + 1000000000);
+    ASSERT_EQ(ready.size(), 1u);
+    EXPECT_EQ(ready[0].size, 7u);
+}
+
+}  // namespace
+}  // namespace pg_ingest
