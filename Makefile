@@ -4,7 +4,9 @@ MODULE_big = pg_ingest
 DATA = $(wildcard sql/extension/pg_ingest--*.sql)
 OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
 
-PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg
+# The library knows which catalog version it works with: the control file's default_version.
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/pg_ingest.control)
+PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg -DPG_INGEST_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers
 SHLIB_LINK = -lcsv -lstdc++
 

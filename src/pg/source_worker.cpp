@@ -100,6 +100,33 @@ void claim_slot(int index, Oid database_id, int32 source_id) {
     before_shmem_exit(release_slot, 0);
 }
 
+// The library's statements expect the catalog of its own version. After a library upgrade the
+// catalog follows with ALTER EXTENSION pg_ingest UPDATE, which restarts the workers.
+const char *catalog_version_mismatch() {
+    int ret = SPI_execute(
+        "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_ingest'", true, 1);
+    if (ret != SPI_OK_SELECT || SPI_processed != 1) return "extension pg_ingest is not installed";
+    char *version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    if (strcmp(version, PG_INGEST_VERSION) == 0) return nullptr;
+    return MemoryContextStrdup(
+        TopMemoryContext,
+        psprintf("the catalog is pg_ingest %s but the library is %s: run ALTER EXTENSION "
+                 "pg_ingest UPDATE",
+                 version, PG_INGEST_VERSION));
+}
+
+// Touches nothing until stopped (the update stops it); says why in the log and ingest.status.
+void wait_for_catalog_update(const char *mismatch) {
+    ereport(LOG,
+            (errmsg("pg_ingest worker for source %d is waiting: %s", slot->source_id, mismatch)));
+    set_state("needs update", mismatch);
+    for (;;) {
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+    }
+}
+
 // Leaves for good (the launcher does not restart it) with the source marked failed.
 void fail_source_and_exit(const char *message) {
     ereport(LOG, (errmsg("pg_ingest source \"%s\" stopped: %s", source->name, message)));
@@ -303,6 +330,10 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
     // Every statement names its schemas: nothing in a user schema can capture them.
     SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
 
+    begin_worker_transaction();
+    const char *mismatch = catalog_version_mismatch();
+    commit_worker_transaction();
+    if (mismatch != nullptr) wait_for_catalog_update(mismatch);
     begin_worker_transaction();
     source = read_source_definition(source_id);
     commit_worker_transaction();

@@ -28,6 +28,11 @@ bool drops_this_extension(const DropStmt *stmt) {
     return false;
 }
 
+bool updates_this_extension(const Node *parsetree) {
+    return IsA(parsetree, AlterExtensionStmt) &&
+           strcmp(castNode(AlterExtensionStmt, parsetree)->extname, "pg_ingest") == 0;
+}
+
 void on_utility(PlannedStmt *pstmt, const char *query, bool read_only_tree,
                 ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
                 DestReceiver *dest, QueryCompletion *qc) {
@@ -37,6 +42,11 @@ void on_utility(PlannedStmt *pstmt, const char *query, bool read_only_tree,
         Oid database_id = get_database_oid(castNode(DropdbStmt, parsetree)->dbname, true);
         if (OidIsValid(database_id)) stop_database_workers(database_id, kStopTimeoutMs);
         dropped_database = database_id;
+    } else if (updates_this_extension(parsetree)) {
+        // Workers run the library's statements against the catalog: stop them while it changes,
+        // and let the launcher start the sources again once the new version is committed.
+        stop_database_workers(MyDatabaseId, kStopTimeoutMs);
+        rescan_workers_at_commit();
     } else if (IsA(parsetree, DropStmt) && drops_this_extension(castNode(DropStmt, parsetree))) {
         stop_database_workers(MyDatabaseId, kStopTimeoutMs);
         dropped_database = MyDatabaseId;

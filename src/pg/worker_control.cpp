@@ -21,6 +21,7 @@ namespace {
 // Encoded as source_id * 2 + run, in TopMemoryContext until the transaction ends.
 List *pending_signals = NIL;
 bool rescan_on_abort = false;
+bool rescan_on_commit = false;
 
 void apply_pending_signals() {
     SharedState *s = shared();
@@ -57,6 +58,7 @@ void on_transaction_end(XactEvent event, void *) {
         case XACT_EVENT_COMMIT:
         case XACT_EVENT_PARALLEL_COMMIT:
             if (pending_signals != NIL) apply_pending_signals();
+            if (rescan_on_commit) request_rescan();
             break;
         case XACT_EVENT_ABORT:
         case XACT_EVENT_PARALLEL_ABORT:
@@ -69,6 +71,7 @@ void on_transaction_end(XactEvent event, void *) {
     list_free(pending_signals);
     pending_signals = NIL;
     rescan_on_abort = false;
+    rescan_on_commit = false;
 }
 
 }  // namespace
@@ -82,6 +85,10 @@ void queue_source_signal(int32 source_id, bool run) {
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
     pending_signals = lappend_int(pending_signals, source_id * 2 + (run ? 1 : 0));
     MemoryContextSwitchTo(old);
+}
+
+void rescan_workers_at_commit() {
+    rescan_on_commit = true;
 }
 
 void stop_database_workers(Oid database_id, int timeout_ms) {

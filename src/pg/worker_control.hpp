@@ -13,5 +13,7 @@ void queue_source_signal(int32 source_id, bool run);
 // Stops every worker of the database now and waits for them to exit; on abort of the current
 // transaction the launcher rescans, so sources that were meant to run come back.
 void stop_database_workers(Oid database_id, int timeout_ms);
+// After the current transaction commits, the launcher starts the started sources again.
+void rescan_workers_at_commit();
 
 }  // namespace pg_ingest
