@@ -1,6 +1,7 @@
 #include "arrival_tracker.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace pg_ingest {
 
@@ -66,9 +67,19 @@ void ArrivalTracker::consider(const FileIdentity &identity, int64_t now_ns,
 std::vector<FileIdentity> ArrivalTracker::collect(bool full_scan, int64_t now_ns) {
     std::vector<FileIdentity> ready;
     if (full_scan) {
-        std::set<std::string> present;
-        for (ScanEntry &entry : scan_directory(directory_, glob_)) {
+        // With inotify, a known file that changes in place is announced, so the rescan (a safety
+        // net for missed events) need not lstat the files it already knows.
+        KnownFileTest known_file;
+        if (watcher_.fd() >= 0)
+            known_file = [this](const std::string &name, uint64_t inode) {
+                auto known = known_.find(name);
+                return known != known_.end() && known->second.inode == inode &&
+                       !writing_.count(name) && !announced_.count(name);
+            };
+        std::unordered_set<std::string> present;
+        for (ScanEntry &entry : scan_directory(directory_, glob_, known_file)) {
             present.insert(entry.identity.name);
+            if (entry.unexamined) continue;
             if (!entry.regular) {
                 if (skipped_reported_.insert(entry.identity.name).second)
                     skipped_.push_back(std::move(entry));

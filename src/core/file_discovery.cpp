@@ -46,7 +46,8 @@ bool is_candidate_name(std::string_view name, const std::string &glob) {
     return fnmatch(glob.c_str(), std::string(name).c_str(), FNM_PERIOD) == 0;
 }
 
-std::vector<ScanEntry> scan_directory(const std::string &dir, const std::string &glob) {
+std::vector<ScanEntry> scan_directory(const std::string &dir, const std::string &glob,
+                                      const KnownFileTest &known_file) {
     std::unique_ptr<DIR, int (*)(DIR *)> stream(opendir(dir.c_str()), closedir);
     if (!stream) {
         throw std::system_error(errno, std::generic_category(), "cannot open directory " + dir);
@@ -63,6 +64,12 @@ std::vector<ScanEntry> scan_directory(const std::string &dir, const std::string 
             break;
         }
         if (!is_candidate_name(entry->d_name, glob)) continue;
+        if (known_file && entry->d_type == DT_REG && known_file(entry->d_name, entry->d_ino)) {
+            ScanEntry unexamined{FileIdentity{entry->d_name, 0, 0, entry->d_ino}, true, {}};
+            unexamined.unexamined = true;
+            entries.push_back(std::move(unexamined));
+            continue;
+        }
         struct stat status;
         if (fstatat(dirfd(stream.get()), entry->d_name, &status, AT_SYMLINK_NOFOLLOW) != 0) {
             // Removed since readdir: nothing to report.

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,13 +29,22 @@ struct ScanEntry {
     FileIdentity identity;  // from lstat
     bool regular;           // false: never open it; `note` says what it is
     std::string note;       // e.g. "not a regular file: fifo"; empty for a regular file
+    // Not examined: the caller vouched for it (see scan_directory); identity has name and inode.
+    bool unexamined = false;
 };
+
+// Tells scan_directory that a regular file with this name and inode is known and needs no lstat
+// (the caller learns of changes to it otherwise, e.g. from inotify).
+using KnownFileTest = std::function<bool(const std::string &name, uint64_t inode)>;
 
 // The candidate entries of `dir`, sorted by name in byte order. Entries other than regular files
 // (symbolic links, FIFOs, devices, directories...) are included with regular = false so that the
 // caller can record that it skips them; nothing is opened. Throws std::system_error naming the
 // directory if it cannot be read.
-std::vector<ScanEntry> scan_directory(const std::string &dir, const std::string &glob);
+// With known_file, regular files it vouches for are listed unexamined: in a directory of many
+// already loaded files, a rescan then costs a readdir rather than an lstat per file.
+std::vector<ScanEntry> scan_directory(const std::string &dir, const std::string &glob,
+                                      const KnownFileTest &known_file = nullptr);
 
 // The identity of `dir`/`name` if it is a regular file (not following symbolic links); nullopt if
 // it is something else or cannot be examined, e.g. because it is gone.
