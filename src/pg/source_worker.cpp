@@ -323,7 +323,7 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
     BackgroundWorkerUnblockSignals();
     // Every batch allocates and frees the same few megabytes: keep freed memory in the process
     // instead of handing it back to the kernel and faulting it in again for the next batch.
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     claim_slot(DatumGetInt32(arg), database_id, source_id);
     BackgroundWorkerInitializeConnectionByOid(database_id, InvalidOid, 0);
