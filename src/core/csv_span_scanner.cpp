@@ -49,7 +49,7 @@ bool CsvSpanScanner::refill() {
 }
 
 CsvSpan CsvSpanScanner::next_span(size_t max_rows, size_t max_bytes) {
-    CsvSpan span{offset_, line_, offset_, line_, line_ - 1, 0, false};
+    CsvSpan span{offset_, line_, offset_, line_, line_ - 1, 0, false, false};
     if (offset_ == 0) {
         while (chunk_end_ - chunk_pos_ < sizeof kBom && refill()) {
         }
@@ -197,9 +197,10 @@ CsvSpan CsvSpanScanner::next_span(size_t max_rows, size_t max_bytes) {
         chunk_pos_ = i;
     }
     // End of input.
-    if (state == State::kFieldStart && row_empty) return span;
     if (state == State::kQuoted || state == State::kCarriageReturn) return irregular();
-    if (!end_row(position(chunk_end_), false)) return irregular();
+    if (!(state == State::kFieldStart && row_empty) && !end_row(position(chunk_end_), false))
+        return irregular();
+    span.at_end = true;
     return span;
 }
 

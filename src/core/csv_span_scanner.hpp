@@ -34,6 +34,8 @@ struct CsvSpan {
     // Scanning stopped at a row that is not plain: the span is not vouched for, read it with
     // CsvReader from start_offset.
     bool irregular;
+    // The input ends at end_offset: no row follows.
+    bool at_end;
 };
 
 class CsvSpanScanner {

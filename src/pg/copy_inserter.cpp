@@ -138,6 +138,10 @@ bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, ui
         int ret = SPI_execute_plan(inserter->plan, nullptr, nullptr, false, 0);
         SetUserIdAndSecContext(saved_user, saved_context);
         copied = ret == SPI_OK_UTILITY && SPI_processed == rows;
+        if (!copied)
+            elog(DEBUG1, "pg_ingest: COPY of a span of %llu rows stored %llu (%s), loading it row by row",
+                 static_cast<unsigned long long>(rows), static_cast<unsigned long long>(SPI_processed),
+                 SPI_result_code_string(ret));
         if (copied)
             ReleaseCurrentSubTransaction();
         else

@@ -7,6 +7,7 @@
 #include "pg_guard.hpp"
 #include "reject_log.hpp"
 #include "source_metrics.hpp"
+#include "target_cache.hpp"
 #include "text_check.hpp"
 #include "time_convert.hpp"
 #include "owner_check.hpp"
@@ -305,12 +306,23 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
     return loaded + rejects.count;
 }
 
-// A plain span through COPY in one transaction with the file's new position. Returns its rows,
-// -1 (writing nothing) when the owner may no longer insert, -2 when COPY refused the span.
+// Marking a file done commits synchronously when on_success acts on the file next, whatever the
+// server's synchronous_commit; otherwise a lost commit just has the file finished again.
+CommitDurability finish_durability(const SourceDefinition *source) {
+    return source->on_success == OnSuccess::Keep ? CommitDurability::Asynchronous
+                                                 : CommitDurability::Synchronous;
+}
+
+// A plain span through COPY in one transaction with the file's new position, and with the file
+// marked done when the span `finishes` it. Returns its rows, -1 (writing nothing) when the owner
+// may no longer insert, -2 when COPY refused the span.
 int64 commit_span(const SourceDefinition *source, const FileRow *file,
                   const BatchInserter *inserter, CopyInserter *copier, int fd, const CsvSpan &span,
-                  FileLoadResult *result) {
-    begin_worker_transaction(batch_durability(inserter));
+                  bool finishes, FileLoadResult *result) {
+    bool synchronous = batch_durability(inserter) == CommitDurability::Synchronous ||
+                       (finishes && finish_durability(source) == CommitDurability::Synchronous);
+    begin_worker_transaction(synchronous ? CommitDurability::Synchronous
+                                         : CommitDurability::Asynchronous);
     if (owner_refusal(source) != nullptr) {
         commit_worker_transaction();
         return -1;
@@ -323,8 +335,10 @@ int64 commit_span(const SourceDefinition *source, const FileRow *file,
     int64 rows = static_cast<int64>(span.rows);
     record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
                  rows, 0);
+    if (finishes) finish_file(file);
     commit_worker_transaction();
     note_batch_committed(rows, 0, static_cast<int64>(span.end_offset));
+    if (finishes) note_file_done();
     result->rows_loaded += rows;
     elog(DEBUG1,
          "pg_ingest source \"%s\": file \"%s\": copied lines %llu to %llu, %lld rows, offset %llu",
@@ -343,9 +357,8 @@ bool read_nonempty_batch(int max_rows) {
     }
 }
 
-void finish(const FileRow *file) {
-    // on_success acts on the file next, whatever the server's synchronous_commit.
-    begin_worker_transaction(CommitDurability::Synchronous);
+void finish(const SourceDefinition *source, const FileRow *file) {
+    begin_worker_transaction(finish_durability(source));
     finish_file(file);
     commit_worker_transaction();
     note_file_done();
@@ -431,11 +444,12 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     }
     BatchInserter *inserter = nullptr;
     CopyInserter *copier = nullptr;
+    bool finished = false;
     if (!empty) {
         begin_worker_transaction();
-        inserter =
-            prepare_batch_inserter(source, file->file_name, header, header_count, file_context);
-        copier = prepare_copy_inserter(source, header, header_count, file_context);
+        PreparedTarget prepared = prepare_target(source, file->file_name, header, header_count);
+        inserter = prepared.inserter;
+        copier = prepared.copier;
         commit_worker_transaction();
 
         // With COPY, plain spans go to COPY and a span that is not plain, or that COPY refuses,
@@ -458,9 +472,19 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
                 }
                 if (!span.irregular) {
                     check_file_identity(fd, file);
-                    rows = commit_span(source, file, inserter, copier, fd, span, &result);
+                    // The last span of a file read whole also marks it done: one transaction
+                    // less per file, which is most of a small file's cost.
+                    bool finishes =
+                        span.at_end && static_cast<int64>(span.end_offset) == file->size;
+                    rows = commit_span(source, file, inserter, copier, fd, span, finishes, &result);
                     end_offset = static_cast<int64>(span.end_offset);
                     next_line = static_cast<int64>(span.end_line);
+                    if (rows >= 0 && finishes) {
+                        finished = true;
+                        end_of_input = span.end_offset;
+                        note_progress(slot, file, end_offset, rows);
+                        break;
+                    }
                 }
                 if (rows == -2) start_reader(source, file, fd, span.start_offset, span.start_line);
             }
@@ -480,8 +504,6 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
             }
             if (rows < 0) {
                 // The worker fails the source on its next round; this file stays where it is.
-                free_copy_inserter(copier);
-                free_batch_inserter(inserter);
                 abandon_file_load();
                 error_context_stack = callback.previous;
                 result.stopped = true;
@@ -492,9 +514,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
         }
         check_read_to_end(file, fd, end_of_input);
     }
-    finish(file);
-    free_copy_inserter(copier);
-    free_batch_inserter(inserter);
+    if (!finished) finish(source, file);
     abandon_file_load();
     apply_on_success(source, path, shown, file);
 

@@ -10,6 +10,7 @@
 #include "pg_guard.hpp"
 #include "shared_state.hpp"
 #include "source_definition.hpp"
+#include "target_cache.hpp"
 #include "source_metrics.hpp"
 #include "time_convert.hpp"
 #include "owner_check.hpp"
@@ -352,6 +353,7 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
         LWLockRelease(s->lock);
     }
     attach_source_metrics(database_id, source_id);
+    register_target_cache();
     start_watching();
     ereport(LOG,
             (errmsg("pg_ingest source \"%s\" started on \"%s\"", source->name, source->directory)));

@@ -43,8 +43,11 @@ TEST(CsvSpanScanner, SplitsPlainRowsIntoBatchesWithOffsetsAndLines) {
     EXPECT_EQ(spans[1].start_offset, 24u);
     EXPECT_EQ(spans[1].end_offset, text.size());
     EXPECT_EQ(spans[1].last_line, 4u);  // no newline at the end
+    EXPECT_FALSE(spans[0].at_end);
+    EXPECT_TRUE(spans[1].at_end);
     EXPECT_EQ(spans[2].rows, 0u);
     EXPECT_FALSE(spans[2].irregular);
+    EXPECT_TRUE(spans[2].at_end);
 }
 
 TEST(CsvSpanScanner, AcceptsCrLfLineEndings) {
@@ -90,9 +93,11 @@ TEST(CsvSpanScanner, StopsAfterMaxBytesAtARowBoundary) {
     CsvSpan span = scanner.next_span(1000, 40);
     EXPECT_EQ(span.rows, 5u);  // 45 bytes: the first row boundary at or past 40
     EXPECT_EQ(span.end_offset, 45u);
+    EXPECT_FALSE(span.at_end);
     span = scanner.next_span(1000);
     EXPECT_EQ(span.rows, 95u);
     EXPECT_EQ(span.start_line, 6u);
+    EXPECT_TRUE(span.at_end);
 }
 
 TEST(CsvSpanScanner, IrregularSpanStartsAtTheBatchNotAtTheBadRow) {
