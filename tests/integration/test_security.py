@@ -280,9 +280,11 @@ def test_file_names_invalid_in_the_database_encoding_load_under_an_escaped_name(
     assert [(name, bytes(exact), *rest) for name, exact, *rest in files] == [
         ("caf\\xe9-\\xff\\xfe-é.csv", b"caf\xe9-\xff\xfe-\xc3\xa9.csv", "done", 2, 1, None),
         ("retry\\xff.csv", b"retry\xff.csv", "failed", 0, 0,
-         'header of file "retry\\xff.csv" names columns that table public.named does not have: extra'),
+         'source "named", file "retry\\xff.csv": header of file "retry\\xff.csv" names columns '
+         'that table public.named does not have: extra'),
         ("skip\\xfe.csv", b"skip\xfe.csv", "failed", 0, 0,
-         'header of file "skip\\xfe.csv" names columns that table public.named does not have: nope'),
+         'source "named", file "skip\\xfe.csv": header of file "skip\\xfe.csv" names columns '
+         'that table public.named does not have: nope'),
     ]
     assert cluster.query("SELECT file_name, line_number, raw_line FROM ingest.rejects "
                          "WHERE source = 'named'") == [("caf\\xe9-\\xff\\xfe-é.csv", 3, "x,b")]
