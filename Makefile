@@ -8,7 +8,7 @@ OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/pg_ingest.control)
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg -DPG_INGEST_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers
-SHLIB_LINK = -lcsv -lstdc++
+SHLIB_LINK = -lcsv -lz -lzstd -lstdc++
 
 REGRESS = $(sort $(notdir $(basename $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=pg_ingest

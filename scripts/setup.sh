@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql-15 postgresql-server-dev-15 libcsv-dev libboost-dev cmake g++ make
-    libgtest-dev libcli11-dev libfmt-dev python3 python3-pytest python3-psycopg2 python3-yaml)
+packages=(postgresql-15 postgresql-server-dev-15 libcsv-dev libboost-dev zlib1g-dev libzstd-dev
+    cmake g++ make libgtest-dev libcli11-dev libfmt-dev python3 python3-pytest python3-psycopg2
+    python3-yaml)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,6 +1,7 @@
 #include "file_loader.hpp"
 
 #include "batch_inserter.hpp"
+#include "compressed_source.hpp"
 #include "copy_inserter.hpp"
 #include "csv_reader.hpp"
 #include "csv_span_scanner.hpp"
@@ -43,6 +44,8 @@ constexpr size_t kMaxBatchBytes = 8 << 20;
 
 struct ReaderState {
     std::unique_ptr<FdByteSource> bytes;
+    std::unique_ptr<ByteSource> decompressor;       // for a compressed file, over bytes
+    std::unique_ptr<UncompressedReader> raw_lines;  // rejected lines' text in a compressed file
     std::unique_ptr<CsvReader> reader;
     std::unique_ptr<CsvSpanScanner> scanner;
     CsvBatch batch;
@@ -135,16 +138,26 @@ void seek_data_file(int fd, uint64_t offset, const FileRow *file) {
                         errmsg("could not seek in \"%s\": %m", file->file_name)));
 }
 
+// A compressed file is read from its start and its uncompressed bytes skipped up to offset.
 void start_reader(const SourceDefinition *source, const FileRow *file, int fd, uint64_t offset,
                   uint64_t line) {
-    seek_data_file(fd, offset, file);
+    Compression compression = compression_of(file->disk_name);
+    seek_data_file(fd, compression == Compression::kNone ? offset : 0, file);
     cpp_guard([&] {
         ReaderState &state = reader_state();
         state.reader.reset();
         state.scanner.reset();
+        state.decompressor.reset();
         state.bytes = std::make_unique<FdByteSource>(fd);
-        state.reader =
-            std::make_unique<CsvReader>(*state.bytes, reader_options(source), offset, line);
+        ByteSource *input = state.bytes.get();
+        if (compression != Compression::kNone) {
+            state.decompressor = make_decompressor(compression, *state.bytes);
+            skip_bytes(*state.decompressor, offset);
+            input = state.decompressor.get();
+            if (!state.raw_lines)
+                state.raw_lines = std::make_unique<UncompressedReader>(fd, compression);
+        }
+        state.reader = std::make_unique<CsvReader>(*input, reader_options(source), offset, line);
     });
 }
 
@@ -212,8 +225,12 @@ char **read_header(const SourceDefinition *source, const FileRow *file, int fd, 
 // that line rather than the next.
 int64 last_committed_line(int fd, const CsvRow &last) {
     char terminator = '\n';
-    if (last.end_offset > 0 &&
-        pread(fd, &terminator, 1, static_cast<off_t>(last.end_offset - 1)) != 1)
+    UncompressedReader *uncompressed = reader_state().raw_lines.get();
+    if (last.end_offset == 0)
+        terminator = '\n';
+    else if (uncompressed != nullptr)
+        (void)cpp_guard([&] { return uncompressed->read_at(&terminator, 1, last.end_offset - 1); });
+    else if (pread(fd, &terminator, 1, static_cast<off_t>(last.end_offset - 1)) != 1)
         terminator = '\n';
     return static_cast<int64>(last.end_line) - (terminator == '\n' ? 1 : 0);
 }
@@ -259,7 +276,7 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
     }
     MemoryContextSwitchTo(batch_context);
 
-    RejectTarget rejects = {source, file, fd, 0};
+    RejectTarget rejects = {source, file, fd, reader_state().raw_lines.get(), 0};
     auto *pending = static_cast<PendingRow *>(palloc(sizeof(PendingRow) * batch.rows.size()));
     int good = 0;
     for (const CsvRow &row : batch.rows) {
@@ -390,7 +407,10 @@ void abandon_file_load() {
     cpp_guard([] {
         ReaderState &state = reader_state();
         state.reader.reset();
+        state.scanner.reset();
+        state.decompressor.reset();
         state.bytes.reset();
+        state.raw_lines.reset();
     });
     if (open_fd >= 0) close(open_fd);
     open_fd = -1;
@@ -426,7 +446,10 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     char *shown =
         MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->file_name));
     int fd = open_data_file(path, shown, file);
-    check_file_is_text(source, file, fd);
+    // A compressed file is not text, and the COPY path needs the file's own bytes: its rows are
+    // read through the decompressor and loaded row by row.
+    bool compressed = compression_of(file->disk_name) != Compression::kNone;
+    if (!compressed) check_file_is_text(source, file, fd);
 
     uint64_t offset = static_cast<uint64_t>(file->byte_offset);
     uint64_t line = static_cast<uint64_t>(file->line_number) + 1;
@@ -449,7 +472,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
         begin_worker_transaction();
         PreparedTarget prepared = prepare_target(source, file->file_name, header, header_count);
         inserter = prepared.inserter;
-        copier = prepared.copier;
+        copier = compressed ? nullptr : prepared.copier;
         commit_worker_transaction();
 
         // With COPY, plain spans go to COPY and a span that is not plain, or that COPY refuses,
@@ -512,7 +535,8 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
             note_progress(slot, file, end_offset, rows);
             load_context.line = next_line;
         }
-        check_read_to_end(file, fd, end_of_input);
+        // A compressed stream that ends early fails in the decompressor instead.
+        if (!compressed) check_read_to_end(file, fd, end_of_input);
     }
     if (!finished) finish(source, file);
     abandon_file_load();

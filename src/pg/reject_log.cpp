@@ -1,5 +1,7 @@
 #include "reject_log.hpp"
 
+#include "compressed_source.hpp"
+#include "pg_guard.hpp"
 #include "prepared_statement.hpp"
 
 extern "C" {
@@ -43,7 +45,14 @@ void record_reject(RejectTarget *target, int64 line_number, int64 start_offset, 
                    const char *message, const char *sqlstate) {
     int64 wanted = Min(end_offset - start_offset, kMaxRawLineBytes);
     char *raw = static_cast<char *>(palloc(wanted + 1));
-    ssize_t got = pread(target->fd, raw, wanted, start_offset);
+    ssize_t got;
+    if (target->uncompressed != nullptr)
+        got = cpp_guard([&] {
+            return static_cast<ssize_t>(target->uncompressed->read_at(
+                raw, static_cast<size_t>(wanted), static_cast<uint64_t>(start_offset)));
+        });
+    else
+        got = pread(target->fd, raw, wanted, start_offset);
     size_t length = got > 0 ? static_cast<size_t>(got) : 0;
     if (length > 0 && raw[length - 1] == '\n') length--;
     if (length > 0 && raw[length - 1] == '\r') length--;

@@ -6,10 +6,13 @@
 
 namespace pg_ingest {
 
+class UncompressedReader;
+
 struct RejectTarget {
     const SourceDefinition *source;
     const FileRow *file;
     int fd;
+    UncompressedReader *uncompressed;  // for a compressed file: offsets are uncompressed ones
     int64 count;
 };
 

@@ -17,7 +17,7 @@ from conftest import PG_CONFIG, PGBIN, ROOT, eventgen, eventgen_ddl, postgres_di
 DOCKER = ROOT / "docker"
 # Debian packages postgres:15-bookworm already has (PostgreSQL itself needs them); the image's
 # final stage must apt-get install every other package the shipped binaries link to.
-BASE_IMAGE_PACKAGES = {"libc6", "libgcc-s1", "libstdc++6"}
+BASE_IMAGE_PACKAGES = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g", "libzstd1"}
 
 
 def pg_config(option):
