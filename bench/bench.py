@@ -1,13 +1,16 @@
 """pg_ingest vs server-side COPY on the same eventgen data; driven by bench/run.sh.
 
-Environment: SCALE (1.0), BATCH (batch_size of the sources, 1000), LAT_FILES (50), SEED (42).
+Environment: SCALE (1.0), BATCH (batch_size of the sources; unset: create_source's default),
+WORKERS (the parallel case's workers, 2), LAT_FILES (50), SEED (42).
 """
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -17,7 +20,8 @@ from conftest import Cluster, postgres_dir  # noqa: E402
 
 EVENTGEN = ROOT / "build" / "eventgen"
 SCALE = float(os.environ.get("SCALE", "1"))
-BATCH = int(os.environ.get("BATCH", "1000"))
+BATCH = int(os.environ["BATCH"]) if os.environ.get("BATCH") else None
+WORKERS = int(os.environ.get("WORKERS", "2"))
 SEED = int(os.environ.get("SEED", "42"))
 LAT_FILES = int(os.environ.get("LAT_FILES", str(max(3, round(50 * min(SCALE, 1))))))
 
@@ -60,38 +64,90 @@ def make_table(cur, table, pk):
         assert cur.fetchone()[0] == 0
 
 
-def vm_hwm_kb(pid):
-    """(VmHWM, RssAnon) in kB. VmHWM counts the shared_buffers pages the process touched;
-    RssAnon (current, not peak) is the worker's private memory."""
-    got = {}
+def rss_anon_kb(pid):
+    """The process's private (anonymous) resident memory: its heap, not shared buffers."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key = line.split(":")[0]
-        if key in ("VmHWM", "RssAnon"):
-            got[key] = int(line.split()[1])
-    return got.get("VmHWM"), got.get("RssAnon")
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far: on a shared, noisy machine a steadier measure
+    of the work done than wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(cur, source):
+    cur.execute("SELECT pg_stat_clear_snapshot()")
+    cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s "
+                "OR application_name LIKE %s", (f"pg_ingest: {source}", f"pg_ingest: {source} #%"))
+    return [r[0] for r in cur.fetchall()]
+
+
+class PeakMemory:
+    """Samples the private memory of processes every 20 ms while a load runs."""
+
+    def __init__(self):
+        self.pids, self.peak_kb = [], 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._done.is_set():
+            for pid in list(self.pids):
+                try:
+                    self.peak_kb = max(self.peak_kb, rss_anon_kb(pid))
+                except (FileNotFoundError, ProcessLookupError):
+                    pass
+            time.sleep(0.02)
+
+    def stop(self):
+        self._done.set()
+        self._thread.join()
 
 
 def run_copy(cur, table, files):
+    cur.execute("SELECT pg_backend_pid()")
+    backend = cur.fetchone()[0]
+    cpu0 = cpu_seconds(backend)
     t0 = time.monotonic()
     for f in files:
         cur.execute(f"COPY {table} FROM %s WITH (FORMAT csv, HEADER true)", (str(f),))
-    return time.monotonic() - t0
+    return time.monotonic() - t0, cpu_seconds(backend) - cpu0
 
 
-def run_ingest(cluster, cur, source, table, src_dir: Path, work: Path):
+def run_ingest(cluster, cur, source, table, src_dir: Path, work: Path, workers=1):
+    """Loads src_dir's files with one source; returns (seconds, worker CPU seconds, worker peak
+    private memory in kB). The clock starts at ingest.start, with the files already there."""
     run_dir = work / f"dir_{source}"
     subprocess.run(["cp", "-al", str(src_dir), str(run_dir)], check=True)
     shutil.chown(run_dir, "postgres", "postgres")
-    cur.execute("SELECT ingest.create_source(%s, %s, %s, 'user_events_*.csv', %s)",
-                (source, str(run_dir), table, BATCH))
+    options = json.dumps({"workers": workers}) if workers > 1 else "{}"
+    if BATCH:
+        cur.execute("SELECT ingest.create_source(%s, %s, %s, 'user_events_*.csv', %s, %s)",
+                    (source, str(run_dir), table, BATCH, options))
+    else:
+        cur.execute("SELECT ingest.create_source(%s, %s, %s, 'user_events_*.csv', "
+                    "options => %s)", (source, str(run_dir), table, options))
+    memory = PeakMemory()
     t0 = time.monotonic()
     cur.execute("SELECT ingest.start(%s)", (source,))
+    conn2 = cluster.connect()
+    cur2 = conn2.cursor()
+    while len(memory.pids) < workers and time.monotonic() - t0 < 30:
+        memory.pids = worker_pids(cur2, source)
+        time.sleep(0.005)
+    conn2.close()
     cur.execute("SELECT ingest.wait_idle(%s, '600s')", (source,))
     ok = cur.fetchone()[0]
     secs = time.monotonic() - t0
+    memory.stop()
     assert ok is True, f"{source}: wait_idle returned {ok}"
-    pid = cluster.worker_pid(source)
-    hwm = vm_hwm_kb(pid)
+    cpu = sum(cpu_seconds(pid) for pid in memory.pids)
+    hwm = memory.peak_kb
     cur.execute("SELECT count(*) FILTER (WHERE status <> 'done'), coalesce(sum(rows_rejected), 0) "
                 "FROM ingest.files WHERE source = %s", (source,))
     not_done, rejected = cur.fetchone()
@@ -99,7 +155,7 @@ def run_ingest(cluster, cur, source, table, src_dir: Path, work: Path):
     cur.execute("SELECT ingest.stop(%s)", (source,))
     cur.execute("SELECT ingest.drop_source(%s)", (source,))
     shutil.rmtree(run_dir, ignore_errors=True)
-    return secs, hwm
+    return secs, cpu, hwm
 
 
 def latency(cluster, cur, work: Path):
@@ -108,8 +164,8 @@ def latency(cluster, cur, work: Path):
     try:
         files = gen(staging, LAT_FILES, 1000, SEED + 100)
         make_table(cur, "lat_events", pk=True)
-        cur.execute("SELECT ingest.create_source('lat', %s, 'lat_events', 'user_events_*.csv', %s)",
-                    (str(watched), BATCH))
+        cur.execute("SELECT ingest.create_source('lat', %s, 'lat_events', 'user_events_*.csv')",
+                    (str(watched),))
         cur.execute("SELECT ingest.start('lat')")
         cluster.worker_pid("lat")
         cur.execute("SELECT ingest.wait_idle('lat', '60s')")
@@ -150,7 +206,7 @@ def main():
         conn = cluster.connect()
         cur = conn.cursor()
         cur.execute("CREATE EXTENSION pg_ingest")
-        print(f"# SCALE={SCALE} BATCH={BATCH} SEED={SEED}; cluster: cluster.sh defaults "
+        print(f"# SCALE={SCALE} BATCH={BATCH or 'default'} WORKERS={WORKERS} SEED={SEED}; cluster: cluster.sh defaults "
               f"(fsync = off) + synchronous_commit = on", flush=True)
         datasets = []
         for i, (label, nfiles, events) in enumerate(shapes()):
@@ -160,44 +216,59 @@ def main():
             shutil.chown(d, "postgres", "postgres")
             print(f"# generated {label}: {nfiles} file(s) x {events} rows in {time.monotonic() - t0:.2f} s",
                   flush=True)
-            datasets.append((label, d, files, nfiles * events))
+            datasets.append((i, label, d, files, nfiles * events))
 
         results = []
         n = 0
         for pk in (True, False):
-            for label, d, files, rows in datasets:
+            for shape, label, d, files, rows in datasets:
                 case = f"{'pk' if pk else 'noidx'} {label}"
                 n += 1
                 table = f"b{n}_copy"
                 make_table(cur, table, pk)
                 cur.execute("CHECKPOINT")
-                secs = run_copy(cur, table, files)
+                copy_secs, copy_cpu = run_copy(cur, table, files)
                 cur.execute(f"SELECT count(*) FROM {table}")
                 assert cur.fetchone()[0] == rows
                 cur.execute(f"DROP TABLE {table}")
-                copy_secs = secs
-                results.append((case, "COPY", rows, secs, None, 1.0))
-                print(f"# {case} COPY {secs:.3f} s", flush=True)
+                results.append((case, "COPY", rows, copy_secs, copy_cpu, None, copy_secs, copy_cpu))
+                print(f"# {case} COPY {copy_secs:.3f} s", flush=True)
 
-                table = f"b{n}_ingest"
-                make_table(cur, table, pk)
-                cur.execute("CHECKPOINT")
-                secs, hwm = run_ingest(cluster, cur, f"bench{n}", table, d, work)
-                cur.execute(f"SELECT count(*) FROM {table}")
-                got = cur.fetchone()[0]
-                assert got == rows, f"{case}: {got} rows, expected {rows}"
-                cur.execute(f"DROP TABLE {table}")
-                results.append((case, "pg_ingest", rows, secs, hwm, secs / copy_secs if copy_secs else None))
-                print(f"# {case} pg_ingest {secs:.3f} s", flush=True)
+                methods = [("pg_ingest", 1)]
+                if shape == 1:  # the 100 x 10,000 shape
+                    methods.append((f"pg_ingest, {WORKERS} workers", WORKERS))
+                for method, workers in methods:
+                    n += 1
+                    table = f"b{n}_ingest"
+                    make_table(cur, table, pk)
+                    cur.execute("CHECKPOINT")
+                    secs, cpu, peak = run_ingest(cluster, cur, f"bench{n}", table, d, work, workers)
+                    cur.execute(f"SELECT count(*), count(DISTINCT event_id) FROM {table}")
+                    got = cur.fetchone()
+                    assert got == (rows, rows), f"{case}: {got} rows, expected {rows}"
+                    cur.execute(f"DROP TABLE {table}")
+                    results.append((case, method, rows, secs, cpu, peak, copy_secs, copy_cpu))
+                    print(f"# {case} {method} {secs:.3f} s", flush=True)
 
         print()
-        print("| case | method | rows | seconds | rows/s | time vs COPY | worker VmHWM | worker RssAnon |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|")
-        for case, method, rows, secs, hwm, ratio in results:
+        print("| case | method | rows | seconds | rows/s | rows/s vs COPY | CPU s | work vs COPY (CPU) "
+              "| worker peak private memory |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for case, method, rows, secs, cpu, peak, copy_secs, copy_cpu in results:
             rate = rows / secs if secs > 0 else float("inf")
-            hwm_s = " | ".join(f"{v / 1024:.1f} MiB" if v else "" for v in (hwm or (None, None)))
-            ratio_s = f"{ratio:.2f}x" if ratio is not None else ""
-            print(f"| {case} | {method} | {rows} | {secs:.3f} | {rate:,.0f} | {ratio_s} | {hwm_s} |")
+            speed = f"{copy_secs / secs:.2f}x" if method != "COPY" else "1.00x"
+            work_ratio = f"{copy_cpu / cpu:.2f}x" if method != "COPY" and cpu else ""
+            peak_s = f"{peak / 1024:.1f} MiB" if peak else ""
+            print(f"| {case} | {method} | {rows} | {secs:.3f} | {rate:,.0f} | {speed} | {cpu:.2f} | "
+                  f"{work_ratio} | {peak_s} |")
+        by_case = {(c, m): r / s for c, m, r, s, *_ in results}
+        for pk in ("pk", "noidx"):
+            small = [k for k in by_case if k[0].startswith(f"{pk} 1000x") and k[1] == "pg_ingest"]
+            large = [k for k in by_case if k[0].startswith(f"{pk} 1x") and k[1] == "pg_ingest"]
+            if small and large:
+                print(f"per-file overhead ({pk}): pg_ingest's rows/s on {small[0][0].split()[1]} "
+                      f"files = {by_case[small[0]] / by_case[large[0]]:.2f}x its rows/s on "
+                      f"{large[0][0].split()[1]}")
         print()
         p50, p99, mx = latency(cluster, cur, work)
         print(f"file-to-commit latency, {LAT_FILES} files of 1000 rows renamed one at a time (pk table): "

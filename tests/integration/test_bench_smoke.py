@@ -11,9 +11,13 @@ def test_bench_smoke():
     result = subprocess.run(["bash", str(ROOT / "bench" / "run.sh")], env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = re.findall(r"^\| (pk|noidx) (\d+x\d+) \| (COPY|pg_ingest) \| (\d+) \|", result.stdout, re.M)
+    rows = re.findall(r"^\| (pk|noidx) (\d+x\d+) \| (COPY|pg_ingest|pg_ingest, 2 workers) \| (\d+) \|",
+                      result.stdout, re.M)
     seen = {(idx, method) for idx, _, method, _ in rows}
-    assert seen == {(i, m) for i in ("pk", "noidx") for m in ("COPY", "pg_ingest")}, result.stdout
-    assert len(rows) == 12, result.stdout                 # 2 index variants x 3 shapes x 2 methods
+    assert seen == {(i, m) for i in ("pk", "noidx")
+                    for m in ("COPY", "pg_ingest", "pg_ingest, 2 workers")}, result.stdout
+    # 2 index variants x 3 shapes x (COPY, one worker), and two workers on the 100-file shape
+    assert len(rows) == 14, result.stdout
     assert len({shape for _, shape, _, _ in rows}) == 3, result.stdout
+    assert "per-file overhead (pk)" in result.stdout
     assert "file-to-commit latency" in result.stdout and "p99" in result.stdout
