@@ -2,6 +2,7 @@
 // its latch and on inotify together, with a periodic rescan as the fallback.
 #include "allowed_directories.hpp"
 #include "arrival_tracker.hpp"
+#include "content_checksum.hpp"
 #include "file_catalog.hpp"
 #include "file_loader.hpp"
 #include "file_name_text.hpp"
@@ -126,8 +127,9 @@ void remember_known(const char *name, int64 size, TimestampTz mtime, int64 inode
 
 void start_watching() {
     cpp_guard([] {
-        tracker = std::make_unique<ArrivalTracker>(source->directory, source->pattern,
-                                                   source->min_age_ms, poll_interval_ms);
+        tracker =
+            std::make_unique<ArrivalTracker>(source->directory, source->pattern, source->min_age_ms,
+                                             poll_interval_ms, source->ready_marker);
     });
     begin_worker_transaction();
     for_each_known_file(source, remember_known, nullptr);
@@ -172,12 +174,34 @@ void register_arrivals() {
     });
 }
 
+// Before a file's first row: records its content checksum and, with dedupe, settles it as a
+// duplicate of a done file with the same content. True when it is a duplicate (not to be loaded).
+bool settle_duplicate(const FileRow *file) {
+    begin_worker_transaction();
+    bytea *sha256 = file_sha256(psprintf("%s/%s", source->directory, file->disk_name),
+                                psprintf("%s/%s", source->directory, file->file_name),
+                                file->file_name, file->size);
+    char *original = record_content(source, file, sha256);
+    commit_worker_transaction();
+    if (original == nullptr) return false;
+    ereport(LOG,
+            (errmsg("pg_ingest source \"%s\": file \"%s\" is a duplicate of \"%s\", not loaded",
+                    source->name, file->file_name, original)));
+    return true;
+}
+
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
 void load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
     ErrorData *error = nullptr;
+    volatile bool reading_rows = false;
     PG_TRY();
-    { (void)load_file(source, file, slot); }
+    {
+        if (file->loading || !settle_duplicate(file)) {
+            reading_rows = true;
+            (void)load_file(source, file, slot);
+        }
+    }
     PG_CATCH();
     {
         MemoryContextSwitchTo(context);
@@ -196,7 +220,7 @@ void load_one(FileRow *file) {
         note_worker_error();
         return;
     }
-    int64 line = current_load_line();
+    int64 line = reading_rows ? current_load_line() : 0;
     char *message = line > 0
                         ? psprintf("line %lld: %s", static_cast<long long>(line), error->message)
                         : pstrdup(error->message);
