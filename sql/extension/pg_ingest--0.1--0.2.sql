@@ -181,3 +181,169 @@ CREATE VIEW ingest.metrics AS SELECT * FROM ingest._visible_metrics();
 
 GRANT SELECT ON ingest.metrics TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION ingest._source_metrics() FROM PUBLIC;
+
+-- Issue 9: notifications, completeness markers, content dedupe.
+
+-- Every file's final status is announced with NOTIFY pg_ingest when it commits: the worker does
+-- it for done, failed and duplicate files, skip_file for skipped ones. Payload: a JSON object
+-- with source, file, status, rows_loaded and rows_rejected.
+CREATE FUNCTION ingest._notify_finished(file_row ingest.files) RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_catalog.pg_notify('pg_ingest', pg_catalog.json_build_object(
+        'source', file_row.source, 'file', file_row.file_name, 'status', file_row.status,
+        'rows_loaded', file_row.rows_loaded, 'rows_rejected', file_row.rows_rejected)::text)
+$$;
+
+CREATE OR REPLACE FUNCTION ingest.skip_file(source text, file_name text) RETURNS void
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql AS $$
+DECLARE
+    file_row ingest.files := ingest._file(source, file_name);
+BEGIN
+    IF file_row.status = 'done' THEN
+        RAISE EXCEPTION 'file "%" of source "%" is done already', file_name, source
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    UPDATE ingest.files f
+    SET status = 'skipped', finished_at = now(),
+        error = coalesce(f.error || '; ', '') || format('skipped by %s', ingest._caller())
+    WHERE f.file_id = file_row.file_id
+    RETURNING * INTO file_row;
+    PERFORM ingest._notify_finished(file_row);
+END
+$$;
+
+-- Content dedupe: the SHA-256 of each file's content, taken before its first row is loaded; with
+-- option dedupe, a file with the size and content of a done file of its source is a duplicate
+-- of that file and is not loaded.
+ALTER TABLE ingest.files ADD COLUMN content_sha256 bytea,
+    ADD COLUMN duplicate_of bigint REFERENCES ingest.files (file_id) ON DELETE SET NULL,
+    DROP CONSTRAINT files_status_check,
+    ADD CONSTRAINT files_status_check
+        CHECK (status IN ('pending', 'loading', 'done', 'failed', 'skipped', 'duplicate'));
+CREATE INDEX files_content_idx ON ingest.files (source, content_sha256)
+    WHERE content_sha256 IS NOT NULL;
+
+-- Completeness markers: with option ready_marker (e.g. ".done"), a data file counts as arrived,
+-- for the worker and for wait_idle, only once "<name><ready_marker>" exists; markers are never
+-- data. The third argument is the suffix, '' when markers are not used.
+CREATE FUNCTION ingest._directory_candidates(directory text, pattern text, ready_marker text,
+    OUT file_name text, OUT file_size bigint, OUT file_mtime timestamptz, OUT file_inode bigint)
+RETURNS SETOF record LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'ingest_directory_candidates';
+
+CREATE OR REPLACE FUNCTION ingest._pending_count(source_name text) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT (SELECT count(*) FROM ingest.files f
+            WHERE f.source = source_name AND f.status IN ('pending', 'loading'))
+         + (SELECT count(*)
+            FROM ingest.sources s,
+                 ingest._directory_candidates(s.directory, s.pattern,
+                                              coalesce(s.options ->> 'ready_marker', '')) d
+            WHERE s.name = source_name
+              AND NOT EXISTS (SELECT 1 FROM ingest.files f
+                              WHERE f.source = s.name AND f.file_name = d.file_name
+                                AND f.file_size = d.file_size AND f.file_mtime = d.file_mtime
+                                AND f.file_inode = d.file_inode))
+$$;
+
+CREATE OR REPLACE FUNCTION ingest._default_options() RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object(
+        'delimiter', ',', 'quote', '"', 'header', true, 'null', '', 'encoding', 'UTF8',
+        'on_success', 'keep', 'archive_directory', NULL, 'min_age_ms', 0,
+        'max_field_bytes', 1048576, 'max_rejects_per_file', NULL, 'ready_marker', NULL,
+        'dedupe', true)
+$$;
+
+CREATE OR REPLACE FUNCTION ingest._validate_options(options jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    merged jsonb;
+    key text;
+    value jsonb;
+BEGIN
+    IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR key IN SELECT jsonb_object_keys(options) LOOP
+        IF NOT ingest._default_options() ? key THEN
+            RAISE EXCEPTION 'unknown option "%"', key
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Valid options are: ' || (SELECT string_agg(k, ', ' ORDER BY k)
+                                FROM jsonb_object_keys(ingest._default_options()) k) || '.';
+        END IF;
+    END LOOP;
+    merged := ingest._default_options() || options;
+
+    FOREACH key IN ARRAY ARRAY['delimiter', 'quote'] LOOP
+        value := merged -> key;
+        IF jsonb_typeof(value) <> 'string' OR octet_length(value #>> '{}') <> 1
+           OR value #>> '{}' IN (E'\n', E'\r') THEN
+            RAISE EXCEPTION 'option "%" must be a single one-byte character other than a newline', key
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    IF merged ->> 'delimiter' = merged ->> 'quote' THEN
+        RAISE EXCEPTION 'options "delimiter" and "quote" must differ'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(merged -> 'header') <> 'boolean' THEN
+        RAISE EXCEPTION 'option "header" must be true or false' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(merged -> 'null') <> 'string' THEN
+        RAISE EXCEPTION 'option "null" must be a string' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(merged -> 'encoding') <> 'string'
+       OR pg_catalog.pg_char_to_encoding(merged ->> 'encoding') < 0 THEN
+        RAISE EXCEPTION 'option "encoding" must name an encoding known to PostgreSQL, not %',
+            merged -> 'encoding' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    merged := jsonb_set(merged, '{encoding}',
+        to_jsonb(pg_catalog.pg_encoding_to_char(pg_catalog.pg_char_to_encoding(merged ->> 'encoding'))::text));
+    IF jsonb_typeof(merged -> 'on_success') <> 'string'
+       OR merged ->> 'on_success' NOT IN ('keep', 'delete', 'move') THEN
+        RAISE EXCEPTION 'option "on_success" must be one of keep, delete, move'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF merged ->> 'on_success' = 'move' THEN
+        IF jsonb_typeof(merged -> 'archive_directory') IS DISTINCT FROM 'string' THEN
+            RAISE EXCEPTION 'option "on_success" = move needs option "archive_directory"'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        merged := jsonb_set(merged, '{archive_directory}', to_jsonb(
+            ingest._check_directory(merged ->> 'archive_directory', 'archive directory', true)));
+    ELSIF jsonb_typeof(merged -> 'archive_directory') <> 'null' THEN
+        RAISE EXCEPTION 'option "archive_directory" is only used with "on_success" = move'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH key IN ARRAY ARRAY['min_age_ms', 'max_field_bytes'] LOOP
+        value := merged -> key;
+        IF jsonb_typeof(value) <> 'number' OR value::numeric <> trunc(value::numeric)
+           OR value::numeric < 0 OR value::numeric > 2147483647 THEN
+            RAISE EXCEPTION 'option "%" must be a non-negative integer', key
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    value := merged -> 'max_rejects_per_file';
+    IF jsonb_typeof(value) <> 'null' AND (jsonb_typeof(value) <> 'number'
+       OR value::numeric <> trunc(value::numeric) OR value::numeric < 0) THEN
+        RAISE EXCEPTION 'option "max_rejects_per_file" must be a non-negative integer or null'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF (merged ->> 'max_field_bytes')::bigint < 1 THEN
+        RAISE EXCEPTION 'option "max_field_bytes" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    value := merged -> 'ready_marker';
+    IF jsonb_typeof(value) <> 'null' AND (jsonb_typeof(value) <> 'string' OR value #>> '{}' = ''
+       OR strpos(value #>> '{}', '/') > 0 OR octet_length(value #>> '{}') > 200) THEN
+        RAISE EXCEPTION 'option "ready_marker" must be null or a file name suffix of 1 to 200 bytes without "/"'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(merged -> 'dedupe') <> 'boolean' THEN
+        RAISE EXCEPTION 'option "dedupe" must be true or false' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN merged;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION ingest._notify_finished(ingest.files),
+    ingest._directory_candidates(text, text, text), ingest._pending_count(text) FROM PUBLIC;

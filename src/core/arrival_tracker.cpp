@@ -16,9 +16,10 @@ bool same_version(const FileIdentity &a, const FileIdentity &b) {
 }  // namespace
 
 ArrivalTracker::ArrivalTracker(std::string directory, std::string glob, int64_t min_age_ms,
-                               int64_t quiet_ms)
+                               int64_t quiet_ms, std::string ready_marker)
     : directory_(std::move(directory)),
       glob_(std::move(glob)),
+      marker_(std::move(ready_marker)),
       min_age_ns_(min_age_ms * 1000000),
       quiet_ns_(quiet_ms * 1000000),
       watcher_(directory_) {}
@@ -33,11 +34,16 @@ bool ArrivalTracker::drain_events() {
     if (watcher_.fd() < 0) return false;
     DirectoryWatcher::Events events = watcher_.drain();
     for (const std::string &name : events.modified) {
-        if (!is_candidate_name(name, glob_)) continue;
+        if (marker_.is_marker(name) || !is_candidate_name(name, glob_)) continue;
         writing_.insert(name);
         announced_.erase(name);
     }
     for (const std::string &name : events.names) {
+        if (std::optional<std::string> data = marker_.data_name_of(name)) {
+            // A marker arrived: its data file is looked at again.
+            if (is_candidate_name(*data, glob_)) waiting_.emplace(*data, 0);
+            continue;
+        }
         if (!is_candidate_name(name, glob_)) continue;
         writing_.erase(name);
         announced_.insert(name);
@@ -54,8 +60,14 @@ void ArrivalTracker::consider(const FileIdentity &identity, int64_t now_ns,
         return;
     }
     if (writing_.count(identity.name)) return;  // its IN_CLOSE_WRITE will announce it
+    if (!marker_.data_is_ready(directory_, identity.name)) {
+        // Its marker's arrival (or a rescan) brings it back.
+        waiting_.erase(identity.name);
+        return;
+    }
+    bool complete = announced_.count(identity.name) || marker_.enabled();
     int64_t age = now_ns - identity.mtime_ns;
-    int64_t needed = std::max(min_age_ns_, announced_.count(identity.name) ? 0 : quiet_ns_);
+    int64_t needed = std::max(min_age_ns_, complete ? 0 : quiet_ns_);
     if (age >= needed) {
         ready.push_back(identity);
         waiting_.erase(identity.name);
@@ -78,6 +90,7 @@ std::vector<FileIdentity> ArrivalTracker::collect(bool full_scan, int64_t now_ns
             };
         std::unordered_set<std::string> present;
         for (ScanEntry &entry : scan_directory(directory_, glob_, known_file)) {
+            if (marker_.is_marker(entry.identity.name)) continue;
             present.insert(entry.identity.name);
             if (entry.unexamined) continue;
             if (!entry.regular) {

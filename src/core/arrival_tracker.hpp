@@ -11,14 +11,17 @@
 
 #include "directory_watcher.hpp"
 #include "file_discovery.hpp"
+#include "ready_marker.hpp"
 
 namespace pg_ingest {
 
 class ArrivalTracker {
   public:
     // A file found only by a rescan (not announced by inotify as closed or renamed in) must be
-    // unmodified for quiet_ms: it may still be open for writing.
-    ArrivalTracker(std::string directory, std::string glob, int64_t min_age_ms, int64_t quiet_ms);
+    // unmodified for quiet_ms: it may still be open for writing. With a ready_marker suffix, a
+    // file is taken only once its marker exists, which also says it is complete (no quiet time).
+    ArrivalTracker(std::string directory, std::string glob, int64_t min_age_ms, int64_t quiet_ms,
+                   std::string ready_marker = std::string());
 
     // The file version is in the catalog: it is never offered again.
     void remember(const FileIdentity &identity);
@@ -40,6 +43,7 @@ class ArrivalTracker {
 
     std::string directory_;
     std::string glob_;
+    ReadyMarker marker_;
     int64_t min_age_ns_;
     int64_t quiet_ns_;
     DirectoryWatcher watcher_;

@@ -38,6 +38,12 @@ char *disk_name(HeapTuple tuple, int text_column, int bytes_column, MemoryContex
     return result;
 }
 
+// Runs a statement that sets a file's final status and announces it with
+// ingest._notify_finished (NOTIFY pg_ingest, delivered when the transaction commits).
+void finish_and_notify(const char *sql, int nargs, Oid *types, Datum *values) {
+    execute(sql, nargs, types, values, SPI_OK_SELECT);
+}
+
 }  // namespace
 
 void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
@@ -108,21 +114,52 @@ void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int6
 void finish_file(const FileRow *row) {
     Oid types[1] = {INT8OID};
     Datum values[1] = {Int64GetDatum(row->file_id)};
-    execute(
-        "UPDATE ingest.files SET status = 'done', "
+    finish_and_notify(
+        "WITH finished AS (UPDATE ingest.files f SET status = 'done', "
         "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
-        "WHERE file_id = $1",
-        1, types, values, SPI_OK_UPDATE);
+        "  WHERE file_id = $1 RETURNING f) "
+        "SELECT ingest._notify_finished(f) FROM finished",
+        1, types, values);
 }
 
 void fail_file(int64 file_id, const char *message) {
     Oid types[2] = {INT8OID, TEXTOID};
     Datum values[2] = {Int64GetDatum(file_id), CStringGetTextDatum(message)};
-    execute(
-        "UPDATE ingest.files SET status = 'failed', error = $2, "
+    finish_and_notify(
+        "WITH finished AS (UPDATE ingest.files f SET status = 'failed', error = $2, "
         "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
-        "WHERE file_id = $1 AND status IN ('pending', 'loading')",
-        2, types, values, SPI_OK_UPDATE);
+        "  WHERE file_id = $1 AND status IN ('pending', 'loading') RETURNING f) "
+        "SELECT ingest._notify_finished(f) FROM finished",
+        2, types, values);
+}
+
+char *record_content(const SourceDefinition *source, const FileRow *row, bytea *sha256) {
+    Oid types[2] = {INT8OID, BYTEAOID};
+    Datum values[2] = {Int64GetDatum(row->file_id), PointerGetDatum(sha256)};
+    execute("UPDATE ingest.files SET content_sha256 = $2 WHERE file_id = $1", 2, types, values,
+            SPI_OK_UPDATE);
+    if (!source->dedupe) return nullptr;
+    // The oldest done file of the source with this content, under whatever name.
+    int ret = execute_prepared(
+        "SELECT o.file_id, o.file_name FROM ingest.files f JOIN ingest.files o "
+        "  ON o.source = f.source AND o.content_sha256 = f.content_sha256 "
+        "  AND o.file_size = f.file_size AND o.status = 'done' AND o.file_id <> f.file_id "
+        "WHERE f.file_id = $1 ORDER BY o.file_id LIMIT 1",
+        1, types, values, nullptr, false);
+    if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
+    if (SPI_processed == 0) return nullptr;
+    bool isnull;
+    Datum original_id = column(SPI_tuptable->vals[0], 1, &isnull);
+    char *original_name = TextDatumGetCString(column(SPI_tuptable->vals[0], 2, &isnull));
+    Oid duplicate_types[2] = {INT8OID, INT8OID};
+    Datum duplicate_values[2] = {Int64GetDatum(row->file_id), original_id};
+    finish_and_notify(
+        "WITH finished AS (UPDATE ingest.files f SET status = 'duplicate', duplicate_of = $2, "
+        "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
+        "  WHERE file_id = $1 AND status = 'pending' RETURNING f) "
+        "SELECT ingest._notify_finished(f) FROM finished",
+        2, duplicate_types, duplicate_values);
+    return original_name;
 }
 
 void purge_rejects(const SourceDefinition *source, int retention_minutes) {

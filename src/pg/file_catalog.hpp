@@ -34,8 +34,13 @@ void register_file(const SourceDefinition *source, const char *name, int64 size,
 bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row);
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                   int64 rejected);
+// These two, and record_content for a duplicate, NOTIFY pg_ingest with the file's outcome.
 void finish_file(const FileRow *row);
 void fail_file(int64 file_id, const char *message);
+// Records the SHA-256 of a pending file's content. With the source's `dedupe`, a done file of the
+// source with the same size and content (under whatever name) makes this one a duplicate of it,
+// never loaded: returns that file's name, else nullptr.
+char *record_content(const SourceDefinition *source, const FileRow *row, bytea *sha256);
 void purge_rejects(const SourceDefinition *source, int retention_minutes);
 // Marks the source failed so it stays stopped until ingest.start.
 void fail_source(int32 source_id, const char *message);

@@ -381,9 +381,8 @@ void finish(const SourceDefinition *source, const FileRow *file) {
     note_file_done();
 }
 
-// Runs only after the commit that marked the file done was flushed.
-void apply_on_success(const SourceDefinition *source, const char *path, const char *shown,
-                      const FileRow *file) {
+void apply_on_success_to(const SourceDefinition *source, const char *path, const char *shown,
+                         const char *disk_name) {
     if (source->on_success == OnSuccess::Delete) {
         if (unlink(path) != 0)
             ereport(WARNING,
@@ -391,7 +390,7 @@ void apply_on_success(const SourceDefinition *source, const char *path, const ch
                      errmsg("pg_ingest source \"%s\": could not delete loaded file \"%s\": %m",
                             source->name, shown)));
     } else if (source->on_success == OnSuccess::Move) {
-        char *destination = psprintf("%s/%s", source->archive_directory, file->disk_name);
+        char *destination = psprintf("%s/%s", source->archive_directory, disk_name);
         if (rename(path, destination) != 0)
             ereport(WARNING,
                     (errcode_for_file_access(),
@@ -399,6 +398,18 @@ void apply_on_success(const SourceDefinition *source, const char *path, const ch
                             "\"%s\": %m",
                             source->name, shown, source->archive_directory)));
     }
+}
+
+// Runs only after the commit that marked the file done was flushed. The file's completeness
+// marker, when the source uses them, goes with it.
+void apply_on_success(const SourceDefinition *source, const char *path, const char *shown,
+                      const FileRow *file) {
+    apply_on_success_to(source, path, shown, file->disk_name);
+    if (source->ready_marker[0] == '\0') return;
+    const char *marker = source->ready_marker;
+    apply_on_success_to(source, psprintf("%s/%s%s", source->directory, file->disk_name, marker),
+                        psprintf("%s/%s%s", source->directory, file->file_name, marker),
+                        psprintf("%s%s", file->disk_name, marker));
 }
 
 }  // namespace
@@ -539,8 +550,9 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
         if (!compressed) check_read_to_end(file, fd, end_of_input);
     }
     if (!finished) finish(source, file);
-    abandon_file_load();
+    // Before the file's memory (path, shown) is released with the rest of the load.
     apply_on_success(source, path, shown, file);
+    abandon_file_load();
 
     error_context_stack = callback.previous;
     instr_time elapsed;

@@ -28,6 +28,8 @@ struct SourceDefinition {
     int min_age_ms;
     int max_field_bytes;
     int64 max_rejects_per_file;  // -1: unlimited
+    char *ready_marker;          // suffix of completeness markers; "" when not used
+    bool dedupe;                 // a file with the content of a done file is a duplicate
 };
 
 // Reads the source in the current transaction (SPI connected); nullptr if it no longer exists.

@@ -2,6 +2,7 @@
 // its latch and on inotify together, with a periodic rescan as the fallback.
 #include "allowed_directories.hpp"
 #include "arrival_tracker.hpp"
+#include "content_checksum.hpp"
 #include "file_catalog.hpp"
 #include "file_loader.hpp"
 #include "file_name_text.hpp"
@@ -154,8 +155,9 @@ void remember_known(const char *name, int64 size, TimestampTz mtime, int64 inode
 
 void start_watching() {
     cpp_guard([] {
-        tracker = std::make_unique<ArrivalTracker>(source->directory, source->pattern,
-                                                   source->min_age_ms, poll_interval_ms);
+        tracker =
+            std::make_unique<ArrivalTracker>(source->directory, source->pattern, source->min_age_ms,
+                                             poll_interval_ms, source->ready_marker);
     });
     begin_worker_transaction();
     for_each_known_file(source, remember_known, nullptr);
@@ -201,8 +203,7 @@ void register_arrivals() {
 }
 
 // What ingest.files.error says: the source, the file, the line loading stood at, and why.
-char *describe_file_failure(const FileRow *file, const char *reason) {
-    int64 line = current_load_line();
+char *describe_file_failure(const FileRow *file, int64 line, const char *reason) {
     if (line > 0)
         return psprintf("source \"%s\", file \"%s\", line %lld: %s", source->name, file->file_name,
                         static_cast<long long>(line), reason);
@@ -216,12 +217,34 @@ bool target_is_gone() {
     return gone;
 }
 
+// Before a file's first row: records its content checksum and, with dedupe, settles it as a
+// duplicate of a done file with the same content. True when it is a duplicate (not to be loaded).
+bool settle_duplicate(const FileRow *file) {
+    begin_worker_transaction();
+    bytea *sha256 = file_sha256(psprintf("%s/%s", source->directory, file->disk_name),
+                                psprintf("%s/%s", source->directory, file->file_name),
+                                file->file_name, file->size);
+    char *original = record_content(source, file, sha256);
+    commit_worker_transaction();
+    if (original == nullptr) return false;
+    ereport(LOG,
+            (errmsg("pg_ingest source \"%s\": file \"%s\" is a duplicate of \"%s\", not loaded",
+                    source->name, file->file_name, original)));
+    return true;
+}
+
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
 void load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
     ErrorData *error = nullptr;
+    volatile bool reading_rows = false;
     PG_TRY();
-    { (void)load_file(source, file, slot); }
+    {
+        if (file->loading || !settle_duplicate(file)) {
+            reading_rows = true;
+            (void)load_file(source, file, slot);
+        }
+    }
     PG_CATCH();
     {
         MemoryContextSwitchTo(context);
@@ -240,12 +263,13 @@ void load_one(FileRow *file) {
         note_worker_error();
         return;
     }
+    int64 line = reading_rows ? current_load_line() : 0;
     if (target_is_gone()) {
         // Not the file's fault: it stays where it is and resumes once the source is started
         // again on a target that exists.
-        fail_source_and_exit(describe_file_failure(file, "target table no longer exists"));
+        fail_source_and_exit(describe_file_failure(file, line, "target table no longer exists"));
     }
-    char *message = describe_file_failure(file, error->message);
+    char *message = describe_file_failure(file, line, error->message);
     ereport(LOG, (errmsg("pg_ingest file failed: %s", message)));
     set_state("idle", message);
     begin_worker_transaction();

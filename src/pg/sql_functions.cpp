@@ -3,11 +3,13 @@
 #include "file_discovery.hpp"
 #include "file_name_text.hpp"
 #include "pg_guard.hpp"
+#include "ready_marker.hpp"
 #include "shared_state.hpp"
 #include "source_metrics.hpp"
 #include "time_convert.hpp"
 #include "worker_control.hpp"
 
+#include <algorithm>
 #include <vector>
 
 extern "C" {
@@ -91,17 +93,28 @@ Datum ingest_check_allowed_directory(PG_FUNCTION_ARGS) {
     PG_RETURN_VOID();
 }
 
-// Regular files in the directory that the pattern selects, with their identity.
+// Regular files in the directory that the pattern selects, with their identity. With a
+// ready_marker suffix, markers are left out, and so are data files whose marker is missing.
 Datum ingest_directory_candidates(PG_FUNCTION_ARGS) {
     static std::vector<ScanEntry> entries;
     char *directory = text_to_cstring(PG_GETARG_TEXT_PP(0));
     char *pattern = text_to_cstring(PG_GETARG_TEXT_PP(1));
+    // The three-argument form also takes the ready_marker suffix ("" when not used).
+    char *marker_suffix = PG_NARGS() > 2 ? text_to_cstring(PG_GETARG_TEXT_PP(2)) : pstrdup("");
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 
     bool listed = cpp_guard([&] {
         try {
             entries = scan_directory(directory, pattern);
+            ReadyMarker marker(marker_suffix);
+            entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                         [&](const ScanEntry &entry) {
+                                             const std::string &name = entry.identity.name;
+                                             return marker.is_marker(name) ||
+                                                    !marker.data_is_ready(directory, name);
+                                         }),
+                          entries.end());
             return true;
         } catch (const std::system_error &) {
             entries.clear();
