@@ -33,7 +33,8 @@ SourceDefinition *read_source_definition(int32 source_id) {
         "  pg_catalog.pg_char_to_encoding(options->>'encoding'), options->>'on_success', "
         "  options->>'archive_directory', (options->>'min_age_ms')::integer, "
         "  (options->>'max_field_bytes')::integer, "
-        "  coalesce((options->>'max_rejects_per_file')::bigint, -1) "
+        "  coalesce((options->>'max_rejects_per_file')::bigint, -1), "
+        "  coalesce((options->>'workers')::integer, 1) "
         "FROM ingest.sources WHERE source_id = $1",
         1, argtypes, args, nullptr, true, 1);
     if (ret != SPI_OK_SELECT || SPI_processed == 0) return nullptr;
@@ -61,6 +62,8 @@ SourceDefinition *read_source_definition(int32 source_id) {
     source->min_age_ms = DatumGetInt32(column_datum(15));
     source->max_field_bytes = DatumGetInt32(column_datum(16));
     source->max_rejects_per_file = DatumGetInt64(column_datum(17));
+    // Sources of a 0.1 catalog have no `workers` yet.
+    source->workers = DatumGetInt32(column_datum(18));
     return source;
 }
 

@@ -28,6 +28,7 @@ struct SourceDefinition {
     int min_age_ms;
     int max_field_bytes;
     int64 max_rejects_per_file;  // -1: unlimited
+    int workers;                 // worker processes loading the source's files
 };
 
 // Reads the source in the current transaction (SPI connected); nullptr if it no longer exists.
