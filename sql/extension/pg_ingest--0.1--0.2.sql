@@ -181,3 +181,119 @@ CREATE VIEW ingest.metrics AS SELECT * FROM ingest._visible_metrics();
 
 GRANT SELECT ON ingest.metrics TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION ingest._source_metrics() FROM PUBLIC;
+
+-- Issue 6: parallel workers. Option `workers` (1 to 16): that many worker processes load a
+-- source's files, each file by one of them (a session-level advisory lock claims it), so order
+-- holds within a file, not across files. ingest.status stays one row per source;
+-- ingest.workers shows each running worker.
+CREATE OR REPLACE FUNCTION ingest._default_options() RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object(
+        'delimiter', ',', 'quote', '"', 'header', true, 'null', '', 'encoding', 'UTF8',
+        'on_success', 'keep', 'archive_directory', NULL, 'min_age_ms', 0,
+        'max_field_bytes', 1048576, 'max_rejects_per_file', NULL, 'workers', 1)
+$$;
+
+-- Merges options into the defaults and checks every key and value; returns the full set.
+CREATE OR REPLACE FUNCTION ingest._validate_options(options jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    merged jsonb;
+    key text;
+    value jsonb;
+BEGIN
+    IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR key IN SELECT jsonb_object_keys(options) LOOP
+        IF NOT ingest._default_options() ? key THEN
+            RAISE EXCEPTION 'unknown option "%"', key
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Valid options are: ' || (SELECT string_agg(k, ', ' ORDER BY k)
+                                FROM jsonb_object_keys(ingest._default_options()) k) || '.';
+        END IF;
+    END LOOP;
+    merged := ingest._default_options() || options;
+
+    FOREACH key IN ARRAY ARRAY['delimiter', 'quote'] LOOP
+        value := merged -> key;
+        IF jsonb_typeof(value) <> 'string' OR octet_length(value #>> '{}') <> 1
+           OR value #>> '{}' IN (E'\n', E'\r') THEN
+            RAISE EXCEPTION 'option "%" must be a single one-byte character other than a newline', key
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    IF merged ->> 'delimiter' = merged ->> 'quote' THEN
+        RAISE EXCEPTION 'options "delimiter" and "quote" must differ'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(merged -> 'header') <> 'boolean' THEN
+        RAISE EXCEPTION 'option "header" must be true or false' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(merged -> 'null') <> 'string' THEN
+        RAISE EXCEPTION 'option "null" must be a string' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(merged -> 'encoding') <> 'string'
+       OR pg_catalog.pg_char_to_encoding(merged ->> 'encoding') < 0 THEN
+        RAISE EXCEPTION 'option "encoding" must name an encoding known to PostgreSQL, not %',
+            merged -> 'encoding' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    merged := jsonb_set(merged, '{encoding}',
+        to_jsonb(pg_catalog.pg_encoding_to_char(pg_catalog.pg_char_to_encoding(merged ->> 'encoding'))::text));
+    IF jsonb_typeof(merged -> 'on_success') <> 'string'
+       OR merged ->> 'on_success' NOT IN ('keep', 'delete', 'move') THEN
+        RAISE EXCEPTION 'option "on_success" must be one of keep, delete, move'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF merged ->> 'on_success' = 'move' THEN
+        IF jsonb_typeof(merged -> 'archive_directory') IS DISTINCT FROM 'string' THEN
+            RAISE EXCEPTION 'option "on_success" = move needs option "archive_directory"'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        merged := jsonb_set(merged, '{archive_directory}', to_jsonb(
+            ingest._check_directory(merged ->> 'archive_directory', 'archive directory', true)));
+    ELSIF jsonb_typeof(merged -> 'archive_directory') <> 'null' THEN
+        RAISE EXCEPTION 'option "archive_directory" is only used with "on_success" = move'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH key IN ARRAY ARRAY['min_age_ms', 'max_field_bytes'] LOOP
+        value := merged -> key;
+        IF jsonb_typeof(value) <> 'number' OR value::numeric <> trunc(value::numeric)
+           OR value::numeric < 0 OR value::numeric > 2147483647 THEN
+            RAISE EXCEPTION 'option "%" must be a non-negative integer', key
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    value := merged -> 'max_rejects_per_file';
+    IF jsonb_typeof(value) <> 'null' AND (jsonb_typeof(value) <> 'number'
+       OR value::numeric <> trunc(value::numeric) OR value::numeric < 0) THEN
+        RAISE EXCEPTION 'option "max_rejects_per_file" must be a non-negative integer or null'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF (merged ->> 'max_field_bytes')::bigint < 1 THEN
+        RAISE EXCEPTION 'option "max_field_bytes" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    value := merged -> 'workers';
+    IF jsonb_typeof(value) <> 'number' OR value::numeric <> trunc(value::numeric)
+       OR value::numeric NOT BETWEEN 1 AND 16 THEN
+        RAISE EXCEPTION 'option "workers" must be an integer from 1 to 16'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN merged;
+END
+$$;
+
+-- Each running worker of this database's sources, numbered from 1 as in its application_name
+-- (`pg_ingest: <source>` for worker 1, `pg_ingest: <source> #2` and so on for the others).
+CREATE FUNCTION ingest._source_workers(
+    OUT source_id integer, OUT worker integer, OUT pid integer, OUT state text,
+    OUT current_file text, OUT current_offset bigint, OUT rows_per_second double precision,
+    OUT last_error text)
+RETURNS SETOF record LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'ingest_source_workers';
+
+CREATE VIEW ingest.workers WITH (security_invoker = true) AS
+SELECT s.name AS source, w.worker, w.pid, w.state, w.current_file, w.current_offset,
+       w.rows_per_second, w.last_error
+FROM ingest.sources s
+JOIN ingest._source_workers() w ON w.source_id = s.source_id;
+
+GRANT SELECT ON ingest.workers TO PUBLIC;
