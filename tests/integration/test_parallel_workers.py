@@ -46,17 +46,22 @@ def wait_for(condition, timeout=30, what="condition"):
         time.sleep(0.02)
 
 
-def wait_for_workers(cluster, name, count):
-    """Waits until exactly `count` workers run and have left 'starting'; returns their pids."""
+def wait_for_workers(cluster, name, count, timeout=30, gone=()):
+    """Waits until exactly `count` workers run, none of them in `gone`, and have left
+    'starting'; returns their pids. Rides out a server restarting after a crash."""
     def settled():
-        rows = cluster.query("SELECT worker, pid, state FROM ingest.workers WHERE source = %s "
-                             "ORDER BY worker", (name,))
-        apps = worker_applications(cluster, name)
+        try:
+            rows = cluster.query("SELECT worker, pid, state FROM ingest.workers "
+                                 "WHERE source = %s ORDER BY worker", (name,))
+            apps = worker_applications(cluster, name)
+        except psycopg2.OperationalError:
+            return None
+        pids = [r[1] for r in rows]
         if [r[0] for r in rows] == list(range(1, count + 1)) and len(apps) == count \
-                and all(r[2] != "starting" for r in rows):
-            return [r[1] for r in rows]
+                and all(r[2] != "starting" for r in rows) and not set(pids) & set(gone):
+            return pids
         return None
-    return wait_for(settled, what=f"{count} workers of {name}")
+    return wait_for(settled, timeout, what=f"{count} workers of {name}")
 
 
 def loader_pids(cluster, name):
@@ -111,13 +116,7 @@ def test_kill_9_of_one_worker_mid_load_loses_and_duplicates_nothing(cluster, dat
     assert loaded_before < TOTAL
     os.kill(victim, signal.SIGKILL)
     # The server restarts every process after a crash; the workers come back and go on.
-    def back_up():
-        try:
-            return wait_for_workers(cluster, "parkill", 2)
-        except psycopg2.OperationalError:
-            return None
-    new_pids = wait_for(back_up, timeout=60, what="workers after the crash")
-    assert victim not in new_pids
+    wait_for_workers(cluster, "parkill", 2, timeout=60, gone=pids)
     wait_idle(cluster, "parkill", "300s")
     assert_loaded_exactly_once(cluster, "parkill")
     cluster.query("SELECT ingest.stop('parkill')")
