@@ -12,8 +12,6 @@ extern "C" {
 namespace pg_ingest {
 
 constexpr int kRateWindowSeconds = 60;
-// The range of a source's `workers` option.
-constexpr int kMaxWorkersPerSource = 16;
 
 // One worker of one source: a source with `workers` = n has the slots 0 to n - 1.
 struct WorkerSlot {
