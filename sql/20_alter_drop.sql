@@ -14,6 +14,12 @@ SELECT ingest.alter_source('s1', directory => 'relative');
 SELECT ingest.alter_source('s1', options => '{"max_rejects_per_file": -1}');
 SELECT ingest.alter_source('s1', options => '{"max_rejects_per_file": 100}');
 SELECT options->'max_rejects_per_file' AS max_rejects FROM ingest.sources WHERE name = 's1';
+SELECT ingest.alter_source('s1', options => '{"workers": 0}');
+SELECT ingest.alter_source('s1', options => '{"workers": 17}');
+SELECT ingest.alter_source('s1', options => '{"workers": 1.5}');
+SELECT ingest.alter_source('s1', options => '{"workers": "2"}');
+SELECT ingest.alter_source('s1', options => '{"workers": 16}');
+SELECT options->'workers' AS workers FROM ingest.sources WHERE name = 's1';
 SELECT ingest.alter_source('nope', batch_size => 5);
 -- operator actions on files name the source and the file
 SELECT ingest.retry_file('s1', 'never_seen.csv');

@@ -246,14 +246,20 @@ LANGUAGE sql AS $$
                                 AND f.file_inode = d.file_inode))
 $$;
 
+-- Options of issue 9 (ready_marker, dedupe) and issue 6 (workers) in one definition.
+-- Issue 6: parallel workers. Option `workers` (1 to 16): that many worker processes load a
+-- source's files, each file by one of them (a session-level advisory lock claims it), so order
+-- holds within a file, not across files. ingest.status stays one row per source;
+-- ingest.workers shows each running worker.
 CREATE OR REPLACE FUNCTION ingest._default_options() RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_build_object(
         'delimiter', ',', 'quote', '"', 'header', true, 'null', '', 'encoding', 'UTF8',
         'on_success', 'keep', 'archive_directory', NULL, 'min_age_ms', 0,
         'max_field_bytes', 1048576, 'max_rejects_per_file', NULL, 'ready_marker', NULL,
-        'dedupe', true)
+        'dedupe', true, 'workers', 1)
 $$;
 
+-- Merges options into the defaults and checks every key and value; returns the full set.
 CREATE OR REPLACE FUNCTION ingest._validate_options(options jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -341,9 +347,31 @@ BEGIN
     IF jsonb_typeof(merged -> 'dedupe') <> 'boolean' THEN
         RAISE EXCEPTION 'option "dedupe" must be true or false' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    value := merged -> 'workers';
+    IF jsonb_typeof(value) <> 'number' OR value::numeric <> trunc(value::numeric)
+       OR value::numeric NOT BETWEEN 1 AND 16 THEN
+        RAISE EXCEPTION 'option "workers" must be an integer from 1 to 16'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     RETURN merged;
 END
 $$;
 
 REVOKE EXECUTE ON FUNCTION ingest._notify_finished(ingest.files),
     ingest._directory_candidates(text, text, text), ingest._pending_count(text) FROM PUBLIC;
+
+-- Each running worker of this database's sources, numbered from 1 as in its application_name
+-- (`pg_ingest: <source>` for worker 1, `pg_ingest: <source> #2` and so on for the others).
+CREATE FUNCTION ingest._source_workers(
+    OUT source_id integer, OUT worker integer, OUT pid integer, OUT state text,
+    OUT current_file text, OUT current_offset bigint, OUT rows_per_second double precision,
+    OUT last_error text)
+RETURNS SETOF record LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'ingest_source_workers';
+
+CREATE VIEW ingest.workers WITH (security_invoker = true) AS
+SELECT s.name AS source, w.worker, w.pid, w.state, w.current_file, w.current_offset,
+       w.rows_per_second, w.last_error
+FROM ingest.sources s
+JOIN ingest._source_workers() w ON w.source_id = s.source_id;
+
+GRANT SELECT ON ingest.workers TO PUBLIC;

@@ -1,5 +1,6 @@
 #include "file_catalog.hpp"
 
+#include "file_claim.hpp"
 #include "file_name_text.hpp"
 #include "prepared_statement.hpp"
 
@@ -66,14 +67,17 @@ void register_file(const SourceDefinition *source, const char *name, int64 size,
         elog(ERROR, "pg_ingest: catalog statement failed: %s", SPI_result_code_string(ret));
 }
 
-bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row) {
-    Oid types[1] = {TEXTOID};
-    Datum values[1] = {CStringGetTextDatum(source->name)};
+namespace {
+
+// Reads an open file's row anew, after its claim: it may have been finished, failed or skipped
+// since it was listed, and another worker may have committed batches of it.
+bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
+    Oid types[1] = {INT8OID};
+    Datum values[1] = {Int64GetDatum(file_id)};
     int ret = execute_prepared(
         "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
         "  byte_offset, line_number, rows_loaded, rows_rejected, discovered_at, file_name_bytes "
-        "FROM ingest.files WHERE source = $1 AND status IN ('pending', 'loading') "
-        "ORDER BY file_name, file_id LIMIT 1",
+        "FROM ingest.files WHERE file_id = $1 AND status IN ('pending', 'loading')",
         1, types, values, nullptr, false);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
     if (SPI_processed == 0) return false;
@@ -92,6 +96,41 @@ bool next_open_file(const SourceDefinition *source, MemoryContext context, FileR
     row->discovered_at = DatumGetTimestampTz(column(tuple, 11, &isnull));
     row->disk_name = disk_name(tuple, 2, 12, context);
     return true;
+}
+
+}  // namespace
+
+bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row) {
+    // A page of as many candidates as the source has workers: the others hold at most one
+    // claim each, so the first page nearly always has a file for this one.
+    int page_size = source->workers;
+    Oid types[4] = {TEXTOID, TEXTOID, INT8OID, INT4OID};
+    Datum values[4] = {CStringGetTextDatum(source->name), CStringGetTextDatum(""), Int64GetDatum(0),
+                       Int32GetDatum(page_size)};
+    auto *ids = static_cast<int64 *>(palloc(sizeof(int64) * page_size));
+    for (;;) {
+        int ret = execute_prepared(
+            "SELECT file_id, file_name FROM ingest.files "
+            "WHERE source = $1 AND status IN ('pending', 'loading') "
+            "  AND (file_name, file_id) > ($2, $3) "
+            "ORDER BY file_name, file_id LIMIT $4",
+            4, types, values, nullptr, false);
+        if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
+        int count = static_cast<int>(SPI_processed);
+        if (count == 0) return false;
+        bool isnull;
+        for (int i = 0; i < count; i++)
+            ids[i] = DatumGetInt64(column(SPI_tuptable->vals[i], 1, &isnull));
+        HeapTuple last = SPI_tuptable->vals[count - 1];
+        values[1] = PointerGetDatum(PG_DETOAST_DATUM_COPY(column(last, 2, &isnull)));
+        values[2] = Int64GetDatum(ids[count - 1]);
+        for (int i = 0; i < count; i++) {
+            if (!claim_file(ids[i])) continue;
+            if (read_open_file(ids[i], context, row)) return true;
+            release_file_claim();
+        }
+        if (count < page_size) return false;
+    }
 }
 
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,

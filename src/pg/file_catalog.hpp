@@ -29,8 +29,9 @@ struct FileRow {
 // `name` is the exact name in the directory.
 void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
                    int64 inode);
-// The next pending or loading file in name order; false when there is none. The row is
-// allocated in the caller's memory context.
+// The first pending or loading file in name order that this worker could claim (see
+// file_claim.hpp), skipping those its sibling workers hold; false when there is none. The row
+// is read after the claim and allocated in the given memory context.
 bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row);
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                   int64 rejected);

@@ -45,9 +45,11 @@ void define_settings() {
     // A postmaster setting can only be defined while the server starts.
     if (process_shared_preload_libraries_in_progress)
         DefineCustomIntVariable(
-            "pg_ingest.max_sources", "Most sources that can run at once in the whole server.",
-            "Each running source also takes one of max_worker_processes; ingest.metrics keeps "
-            "the counters of up to twice this many sources.",
+            "pg_ingest.max_sources",
+            "Most source workers that can run at once in the whole server.",
+            "A source with the option workers = n takes n; each worker also takes one of "
+            "max_worker_processes. ingest.metrics keeps the counters of up to twice this many "
+            "sources.",
             &max_sources, 64, 1, 10000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pg_ingest");
 }

@@ -1,7 +1,8 @@
-// The launcher: one static background worker that keeps a source worker running for every
-// started source of every database, restarting failed ones with backoff. It learns about
-// sources from SQL (ingest.start/stop, at commit) and, after a server start or crash, from a
-// short-lived scanner worker per database, since a process can only read one database.
+// The launcher: one static background worker that keeps the source workers running for every
+// started source of every database (worker 0 asks for the source's others), restarting failed
+// ones with backoff. It learns about sources from SQL (ingest.start/stop, at commit) and, after a
+// server start or crash, from a short-lived scanner worker per database, since a process can only
+// read one database.
 #include "launcher.hpp"
 
 #include "guc_settings.hpp"
@@ -98,8 +99,12 @@ void scan_databases() {
 void launch_worker(int index, WorkerSlot *slot, TimestampTz now) {
     BackgroundWorker worker;
     fill_worker(&worker, "pg_ingest_source_worker_main", "pg_ingest worker");
-    snprintf(worker.bgw_name, BGW_MAXLEN, "pg_ingest worker for source %d of database %u",
-             slot->source_id, slot->database_id);
+    if (slot->worker_index == 0)
+        snprintf(worker.bgw_name, BGW_MAXLEN, "pg_ingest worker for source %d of database %u",
+                 slot->source_id, slot->database_id);
+    else
+        snprintf(worker.bgw_name, BGW_MAXLEN, "pg_ingest worker #%d for source %d of database %u",
+                 slot->worker_index + 1, slot->source_id, slot->database_id);
     worker.bgw_main_arg = Int32GetDatum(index);
     memcpy(worker.bgw_extra, &slot->database_id, sizeof(Oid));
     memcpy(worker.bgw_extra + sizeof(Oid), &slot->source_id, sizeof(int32));
@@ -178,6 +183,7 @@ void register_launcher() {
 void note_worker_exit(WorkerSlot *slot) {
     TimestampTz now = GetCurrentTimestamp();
     slot->pid = 0;
+    slot->latch = nullptr;
     if (slot->stop_requested || !slot->wanted) {
         slot->consecutive_failures = 0;
         slot->next_launch_at = now;
@@ -258,7 +264,7 @@ PGDLLEXPORT void pg_ingest_scanner_main(Datum arg) {
             bool isnull;
             int32 source_id = DatumGetInt32(
                 SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-            WorkerSlot *slot = find_or_add_slot(MyDatabaseId, source_id, "");
+            WorkerSlot *slot = find_or_add_slot(MyDatabaseId, source_id, 0, "");
             if (slot == nullptr) {
                 ereport(WARNING, (errmsg("pg_ingest: no free worker slot for source %d", source_id),
                                   errhint("Raise pg_ingest.max_sources.")));

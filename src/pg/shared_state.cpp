@@ -1,6 +1,8 @@
 #include "shared_state.hpp"
 
 extern "C" {
+#include <signal.h>
+
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
@@ -61,17 +63,18 @@ SharedState *shared() {
     return state;
 }
 
-WorkerSlot *find_slot(Oid database_id, int32 source_id) {
+WorkerSlot *find_slot(Oid database_id, int32 source_id, int worker_index) {
     for (int i = 0; i < state->slot_count; i++) {
         WorkerSlot *slot = &state->slots[i];
-        if (slot->in_use && slot->database_id == database_id && slot->source_id == source_id)
+        if (slot->in_use && slot->database_id == database_id && slot->source_id == source_id &&
+            slot->worker_index == worker_index)
             return slot;
     }
     return nullptr;
 }
 
-WorkerSlot *find_or_add_slot(Oid database_id, int32 source_id, const char *name) {
-    WorkerSlot *slot = find_slot(database_id, source_id);
+WorkerSlot *find_or_add_slot(Oid database_id, int32 source_id, int worker_index, const char *name) {
+    WorkerSlot *slot = find_slot(database_id, source_id, worker_index);
     if (slot != nullptr) return slot;
     for (int i = 0; i < state->slot_count; i++) {
         slot = &state->slots[i];
@@ -80,10 +83,65 @@ WorkerSlot *find_or_add_slot(Oid database_id, int32 source_id, const char *name)
         slot->in_use = true;
         slot->database_id = database_id;
         slot->source_id = source_id;
+        slot->worker_index = worker_index;
         strlcpy(slot->source_name, name, sizeof slot->source_name);
         return slot;
     }
     return nullptr;
+}
+
+void stop_source_workers(Oid database_id, int32 source_id, pid_t except_pid) {
+    for (int i = 0; i < state->slot_count; i++) {
+        WorkerSlot *slot = &state->slots[i];
+        if (!slot->in_use || slot->database_id != database_id || slot->source_id != source_id)
+            continue;
+        slot->wanted = false;
+        slot->stop_requested = true;
+        if (slot->pid != 0 && slot->pid != except_pid) kill(slot->pid, SIGTERM);
+    }
+}
+
+int want_sibling_workers(WorkerSlot *own, int workers) {
+    int missing = 0;
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    if (own->wanted) {
+        for (int i = 0; i < state->slot_count; i++) {
+            WorkerSlot *slot = &state->slots[i];
+            if (slot->in_use && slot->database_id == own->database_id &&
+                slot->source_id == own->source_id && slot->worker_index >= workers) {
+                slot->wanted = false;
+                slot->stop_requested = true;
+                if (slot->pid != 0) kill(slot->pid, SIGTERM);
+            }
+        }
+        for (int index = 1; index < workers; index++) {
+            WorkerSlot *slot =
+                find_or_add_slot(own->database_id, own->source_id, index, own->source_name);
+            if (slot == nullptr) {
+                missing++;
+                continue;
+            }
+            if (slot->wanted) continue;  // running, or waiting out its backoff
+            slot->wanted = true;
+            slot->consecutive_failures = 0;
+            slot->next_launch_at = 0;
+        }
+    }
+    LWLockRelease(state->lock);
+    wake_launcher();
+    return missing;
+}
+
+void wake_sibling_workers(Oid database_id, int32 source_id) {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_SHARED);
+    for (int i = 0; i < s->slot_count; i++) {
+        WorkerSlot *slot = &s->slots[i];
+        if (slot->in_use && slot->database_id == database_id && slot->source_id == source_id &&
+            slot->pid != 0 && slot->pid != MyProcPid && slot->latch != nullptr)
+            SetLatch(slot->latch);
+    }
+    LWLockRelease(s->lock);
 }
 
 void wake_launcher() {

@@ -13,6 +13,7 @@ namespace pg_ingest {
 
 constexpr int kRateWindowSeconds = 60;
 
+// One worker of one source: a source with `workers` = n has the slots 0 to n - 1.
 struct WorkerSlot {
     bool in_use;
     bool wanted;          // the source is started: the launcher keeps a worker running
@@ -20,8 +21,10 @@ struct WorkerSlot {
     bool stop_requested;  // the coming exit was asked for: not a failure
     Oid database_id;
     int32 source_id;
+    int worker_index;  // 0 watches the directory and starts the others
     char source_name[NAMEDATALEN];
-    pid_t pid;  // attached worker, 0 when none
+    pid_t pid;     // attached worker, 0 when none
+    Latch *latch;  // the attached worker's, set to wake it
     TimestampTz attached_at;
     TimestampTz next_launch_at;
     int consecutive_failures;
@@ -50,9 +53,19 @@ void attach_shared_state();
 SharedState *shared();
 
 // Callers hold shared()->lock.
-WorkerSlot *find_slot(Oid database_id, int32 source_id);
+WorkerSlot *find_slot(Oid database_id, int32 source_id, int worker_index);
 // nullptr when every slot is taken (pg_ingest.max_sources).
-WorkerSlot *find_or_add_slot(Oid database_id, int32 source_id, const char *name);
+WorkerSlot *find_or_add_slot(Oid database_id, int32 source_id, int worker_index, const char *name);
+// Asks every worker of the source to stop (not a failure); `except_pid` is not signalled.
+void stop_source_workers(Oid database_id, int32 source_id, pid_t except_pid);
+
+// Called by worker 0 of a source (`own`): the launcher is to keep workers 1 to workers - 1
+// running beside it, and no others. Nothing happens once `own` is no longer wanted, so a stop
+// that came first is not undone. Returns how many of them found no free slot.
+int want_sibling_workers(WorkerSlot *own, int workers);
+
+// Sets the latches of the source's running workers other than the caller.
+void wake_sibling_workers(Oid database_id, int32 source_id);
 
 void wake_launcher();
 void request_rescan();

@@ -34,7 +34,8 @@ SourceDefinition *read_source_definition(int32 source_id) {
         "  options->>'archive_directory', (options->>'min_age_ms')::integer, "
         "  (options->>'max_field_bytes')::integer, "
         "  coalesce((options->>'max_rejects_per_file')::bigint, -1), "
-        "  coalesce(options->>'ready_marker', ''), (options->>'dedupe')::boolean "
+        "  coalesce(options->>'ready_marker', ''), (options->>'dedupe')::boolean, "
+        "  coalesce((options->>'workers')::integer, 1) "
         "FROM ingest.sources WHERE source_id = $1",
         1, argtypes, args, nullptr, true, 1);
     if (ret != SPI_OK_SELECT || SPI_processed == 0) return nullptr;
@@ -64,6 +65,7 @@ SourceDefinition *read_source_definition(int32 source_id) {
     source->max_rejects_per_file = DatumGetInt64(column_datum(17));
     source->ready_marker = column_text(18);
     source->dedupe = DatumGetBool(column_datum(19));
+    source->workers = DatumGetInt32(column_datum(20));
     return source;
 }
 

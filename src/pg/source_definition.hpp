@@ -30,6 +30,7 @@ struct SourceDefinition {
     int64 max_rejects_per_file;  // -1: unlimited
     char *ready_marker;          // suffix of completeness markers; "" when not used
     bool dedupe;                 // a file with the content of a done file is a duplicate
+    int workers;                 // worker processes loading the source's files
 };
 
 // Reads the source in the current transaction (SPI connected); nullptr if it no longer exists.

@@ -86,7 +86,7 @@ SourceMetrics *claim_entry(Oid database_id, int32 source_id) {
 
 void detach(int, Datum) {
     LWLockAcquire(table->lock, LW_EXCLUSIVE);
-    mine->attached = false;
+    mine->attached--;
     LWLockRelease(table->lock);
 }
 
@@ -110,7 +110,7 @@ void attach_source_metrics(Oid database_id, int32 source_id) {
     LWLockAcquire(table->lock, LW_EXCLUSIVE);
     mine = claim_entry(database_id, source_id);
     if (mine != nullptr) {
-        mine->attached = true;
+        mine->attached++;
         mine->last_active_at = GetCurrentTimestamp();
     }
     LWLockRelease(table->lock);

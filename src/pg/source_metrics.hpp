@@ -15,7 +15,7 @@ struct SourceMetrics {
     Oid database_id;
     int32 source_id;
     bool in_use;
-    bool attached;  // a worker reports into it: never given to another source
+    int attached;  // workers reporting into it: never given to another source while > 0
     TimestampTz last_active_at;
 
     int64 files_done;

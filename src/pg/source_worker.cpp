@@ -1,9 +1,12 @@
-// A source worker: watches one source's directory and loads its files in name order, waiting on
-// its latch and on inotify together, with a periodic rescan as the fallback.
+// A source worker: loads one source's files in name order, one worker of the source per file.
+// Worker 0 also watches the directory, waiting on its latch and on inotify together with a
+// periodic rescan as the fallback, and wakes its siblings when it registers files; the others
+// wait on their latch, with the rescan interval as their fallback.
 #include "allowed_directories.hpp"
 #include "arrival_tracker.hpp"
 #include "content_checksum.hpp"
 #include "file_catalog.hpp"
+#include "file_claim.hpp"
 #include "file_loader.hpp"
 #include "file_name_text.hpp"
 #include "guc_settings.hpp"
@@ -47,6 +50,7 @@ namespace {
 
 SourceDefinition *source = nullptr;
 WorkerSlot *slot = nullptr;
+int worker_index = 0;
 WaitEventSet *wait_set = nullptr;
 std::unique_ptr<ArrivalTracker> tracker;
 std::vector<FileIdentity> arrivals;
@@ -88,6 +92,7 @@ void claim_slot(int index, Oid database_id, int32 source_id) {
                 candidate->source_id == source_id && candidate->wanted && candidate->pid == 0;
     if (mine) {
         candidate->pid = MyProcPid;
+        candidate->latch = MyLatch;
         candidate->launching = false;
         candidate->attached_at = GetCurrentTimestamp();
         candidate->last_error[0] = '\0';
@@ -99,6 +104,7 @@ void claim_slot(int index, Oid database_id, int32 source_id) {
     LWLockRelease(s->lock);
     if (!mine) proc_exit(0);
     slot = candidate;
+    worker_index = candidate->worker_index;
     before_shmem_exit(release_slot, 0);
 }
 
@@ -138,7 +144,7 @@ void fail_source_and_exit(const char *message) {
     commit_worker_transaction();
     SharedState *s = shared();
     LWLockAcquire(s->lock, LW_EXCLUSIVE);
-    slot->wanted = false;
+    stop_source_workers(slot->database_id, slot->source_id, MyProcPid);
     LWLockRelease(s->lock);
     proc_exit(0);
 }
@@ -153,6 +159,12 @@ void remember_known(const char *name, int64 size, TimestampTz mtime, int64 inode
     });
 }
 
+void start_waiting() {
+    wait_set = CreateWaitEventSet(TopMemoryContext, 3);
+    AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+    AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+}
+
 void start_watching() {
     cpp_guard([] {
         tracker =
@@ -163,9 +175,7 @@ void start_watching() {
     for_each_known_file(source, remember_known, nullptr);
     commit_worker_transaction();
 
-    wait_set = CreateWaitEventSet(TopMemoryContext, 3);
-    AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
-    AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+    start_waiting();
     int fd = cpp_guard([] { return tracker->watch_fd(); });
     if (fd >= 0)
         AddWaitEventToSet(wait_set, WL_SOCKET_READABLE, fd, nullptr, nullptr);
@@ -200,6 +210,7 @@ void register_arrivals() {
     cpp_guard([] {
         for (const FileIdentity &file : arrivals) tracker->remember(file);
     });
+    wake_sibling_workers(slot->database_id, slot->source_id);
 }
 
 // What ingest.files.error says: the source, the file, the line loading stood at, and why.
@@ -287,13 +298,26 @@ void check_allowed(const char *purpose, const char *directory) {
     fail_source_and_exit(refusal);
 }
 
+// How long worker 0 may wait for inotify before its next rescan or a file's coming of age.
+long watch_timeout_ms() {
+    int64_t now = now_ns();
+    int64_t until_scan =
+        (last_full_scan_ns + static_cast<int64_t>(poll_interval_ms) * 1000000 - now) / 1000000;
+    int64_t until_ready = cpp_guard([&] { return tracker->next_check_ms(now); });
+    int64_t wait = Max(until_scan, 1);
+    if (until_ready >= 0) wait = Min(wait, Max(until_ready, 1));
+    return static_cast<long>(wait);
+}
+
 // One round of work; returns how long to wait for events before the next (0 = go on at once).
 long run_once(MemoryContext round_context) {
+    // A claim left by a round that failed after its file.
+    release_file_claim();
     // Before anything is read: an administrator may have narrowed the allowed directories.
     check_allowed("directory", source->directory);
     if (source->on_success == OnSuccess::Move)
         check_allowed("archive directory", source->archive_directory);
-    register_arrivals();
+    if (worker_index == 0) register_arrivals();
     FileRow file;
     begin_worker_transaction();
     if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target))) {
@@ -305,7 +329,7 @@ long run_once(MemoryContext round_context) {
         commit_worker_transaction();
         fail_source_and_exit(refusal);
     }
-    if (last_purge_ns == 0 || now_ns() - last_purge_ns >= kPurgeIntervalNs) {
+    if (worker_index == 0 && (last_purge_ns == 0 || now_ns() - last_purge_ns >= kPurgeIntervalNs)) {
         purge_rejects(source, rejects_retention_minutes);
         last_purge_ns = now_ns();
     }
@@ -313,16 +337,12 @@ long run_once(MemoryContext round_context) {
     commit_worker_transaction();
     if (found) {
         load_one(&file);
+        release_file_claim();
         return 0;
     }
     set_state("idle", nullptr);
-    int64_t now = now_ns();
-    int64_t until_scan =
-        (last_full_scan_ns + static_cast<int64_t>(poll_interval_ms) * 1000000 - now) / 1000000;
-    int64_t until_ready = cpp_guard([&] { return tracker->next_check_ms(now); });
-    int64_t wait = Max(until_scan, 1);
-    if (until_ready >= 0) wait = Min(wait, Max(until_ready, 1));
-    return static_cast<long>(wait);
+    // Worker 0 wakes the others when it registers files; the interval covers retried files.
+    return worker_index == 0 ? watch_timeout_ms() : poll_interval_ms;
 }
 
 void wait_for_events(long timeout_ms) {
@@ -354,6 +374,8 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
     BackgroundWorkerInitializeConnectionByOid(database_id, InvalidOid, 0);
     // Every statement names its schemas: nothing in a user schema can capture them.
     SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
+    // A file's row is read again after its claim and must show what the last claimant committed.
+    SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
 
     begin_worker_transaction();
     const char *mismatch = catalog_version_mismatch();
@@ -362,14 +384,18 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
     begin_worker_transaction();
     source = read_source_definition(source_id);
     commit_worker_transaction();
-    if (source == nullptr || !source->runnable) {
+    // A worker beyond the source's `workers` (lowered meanwhile) is not needed.
+    if (source == nullptr || !source->runnable || worker_index >= source->workers) {
         SharedState *s = shared();
         LWLockAcquire(s->lock, LW_EXCLUSIVE);
         slot->wanted = false;
         LWLockRelease(s->lock);
         proc_exit(0);
     }
-    pgstat_report_appname(psprintf("pg_ingest: %s", source->name));
+    if (worker_index == 0)
+        pgstat_report_appname(psprintf("pg_ingest: %s", source->name));
+    else
+        pgstat_report_appname(psprintf("pg_ingest: %s #%d", source->name, worker_index + 1));
     {
         SharedState *s = shared();
         LWLockAcquire(s->lock, LW_EXCLUSIVE);
@@ -378,9 +404,21 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
     }
     attach_source_metrics(database_id, source_id);
     register_target_cache();
-    start_watching();
-    ereport(LOG,
-            (errmsg("pg_ingest source \"%s\" started on \"%s\"", source->name, source->directory)));
+    if (worker_index == 0) {
+        int missing = want_sibling_workers(slot, source->workers);
+        if (missing > 0)
+            ereport(WARNING,
+                    (errmsg("pg_ingest source \"%s\": no free worker slot for %d of its %d workers",
+                            source->name, missing, source->workers),
+                     errhint("Raise pg_ingest.max_sources and restart the server.")));
+        start_watching();
+        ereport(LOG, (errmsg("pg_ingest source \"%s\" started on \"%s\"", source->name,
+                             source->directory)));
+    } else {
+        start_waiting();
+        ereport(LOG, (errmsg("pg_ingest source \"%s\" worker #%d started", source->name,
+                             worker_index + 1)));
+    }
 
     MemoryContext round_context =
         AllocSetContextCreate(TopMemoryContext, "pg_ingest round", ALLOCSET_DEFAULT_SIZES);

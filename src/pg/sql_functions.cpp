@@ -31,6 +31,7 @@ PG_FUNCTION_INFO_V1(ingest_check_allowed_directory);
 PG_FUNCTION_INFO_V1(ingest_directory_candidates);
 PG_FUNCTION_INFO_V1(ingest_signal_workers);
 PG_FUNCTION_INFO_V1(ingest_source_metrics);
+PG_FUNCTION_INFO_V1(ingest_source_workers);
 PG_FUNCTION_INFO_V1(ingest_worker_status);
 }
 
@@ -150,7 +151,9 @@ Datum ingest_signal_workers(PG_FUNCTION_ARGS) {
     PG_RETURN_VOID();
 }
 
-static double rows_per_second(const WorkerSlot *slot, TimestampTz now) {
+namespace {
+
+double rows_per_second(const WorkerSlot *slot, TimestampTz now) {
     int64 now_second = now / USECS_PER_SEC;
     int64 rows = 0;
     for (int i = 0; i < kRateWindowSeconds; i++)
@@ -158,7 +161,24 @@ static double rows_per_second(const WorkerSlot *slot, TimestampTz now) {
     return static_cast<double>(rows) / kRateWindowSeconds;
 }
 
-// Live state of this database's workers, from shared memory.
+bool is_running_here(const WorkerSlot *slot) {
+    return slot->in_use && slot->database_id == MyDatabaseId && slot->pid != 0;
+}
+
+// The worker to show for a source in one row: a loading one before an idle one, then the lowest
+// worker index (worker 0 watches the directory).
+bool shows_before(const WorkerSlot *candidate, const WorkerSlot *shown) {
+    bool candidate_loads = strcmp(candidate->state, "loading") == 0;
+    bool shown_loads = strcmp(shown->state, "loading") == 0;
+    if (candidate_loads != shown_loads) return candidate_loads;
+    return candidate->worker_index < shown->worker_index;
+}
+
+}  // namespace
+
+// Live state of this database's sources, one row per source with running workers: the state,
+// pid and current file of the worker shown (see shows_before), the rows/s of all its workers,
+// and the last error of the lowest-numbered worker that has one.
 Datum ingest_worker_status(PG_FUNCTION_ARGS) {
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
@@ -166,20 +186,67 @@ Datum ingest_worker_status(PG_FUNCTION_ARGS) {
     TimestampTz now = GetCurrentTimestamp();
     LWLockAcquire(s->lock, LW_SHARED);
     for (int i = 0; i < s->slot_count; i++) {
-        const WorkerSlot *slot = &s->slots[i];
-        if (!slot->in_use || slot->database_id != MyDatabaseId || slot->pid == 0) continue;
+        const WorkerSlot *first = &s->slots[i];
+        if (!is_running_here(first)) continue;
+        // Each source once: at the first of its running slots.
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = is_running_here(&s->slots[j]) && s->slots[j].source_id == first->source_id;
+        if (seen) continue;
+        const WorkerSlot *shown = first;
+        const WorkerSlot *with_error = nullptr;
+        double rate = 0;
+        for (int j = i; j < s->slot_count; j++) {
+            const WorkerSlot *slot = &s->slots[j];
+            if (!is_running_here(slot) || slot->source_id != first->source_id) continue;
+            if (shows_before(slot, shown)) shown = slot;
+            if (slot->last_error[0] != '\0' &&
+                (with_error == nullptr || slot->worker_index < with_error->worker_index))
+                with_error = slot;
+            rate += rows_per_second(slot, now);
+        }
         Datum values[7];
         bool nulls[7] = {false, false, false, false, false, false, false};
-        values[0] = Int32GetDatum(slot->source_id);
-        values[1] = Int32GetDatum(slot->pid);
-        values[2] = CStringGetTextDatum(slot->state);
-        nulls[3] = slot->current_file[0] == '\0';
-        values[3] = CStringGetTextDatum(slot->current_file);
+        values[0] = Int32GetDatum(shown->source_id);
+        values[1] = Int32GetDatum(shown->pid);
+        values[2] = CStringGetTextDatum(shown->state);
+        nulls[3] = shown->current_file[0] == '\0';
+        values[3] = CStringGetTextDatum(shown->current_file);
         nulls[4] = nulls[3];
-        values[4] = Int64GetDatum(slot->current_offset);
-        values[5] = Float8GetDatum(rows_per_second(slot, now));
-        nulls[6] = slot->last_error[0] == '\0';
-        values[6] = CStringGetTextDatum(slot->last_error);
+        values[4] = Int64GetDatum(shown->current_offset);
+        values[5] = Float8GetDatum(rate);
+        nulls[6] = with_error == nullptr;
+        values[6] = CStringGetTextDatum(with_error == nullptr ? "" : with_error->last_error);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    LWLockRelease(s->lock);
+    PG_RETURN_VOID();
+}
+
+// Live state of each running worker of this database's sources, numbered from 1 as in their
+// application_name.
+Datum ingest_source_workers(PG_FUNCTION_ARGS) {
+    InitMaterializedSRF(fcinfo, 0);
+    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    SharedState *s = shared();
+    TimestampTz now = GetCurrentTimestamp();
+    LWLockAcquire(s->lock, LW_SHARED);
+    for (int i = 0; i < s->slot_count; i++) {
+        const WorkerSlot *slot = &s->slots[i];
+        if (!is_running_here(slot)) continue;
+        Datum values[8];
+        bool nulls[8] = {false, false, false, false, false, false, false, false};
+        values[0] = Int32GetDatum(slot->source_id);
+        values[1] = Int32GetDatum(slot->worker_index + 1);
+        values[2] = Int32GetDatum(slot->pid);
+        values[3] = CStringGetTextDatum(slot->state);
+        nulls[4] = slot->current_file[0] == '\0';
+        values[4] = CStringGetTextDatum(slot->current_file);
+        nulls[5] = nulls[4];
+        values[5] = Int64GetDatum(slot->current_offset);
+        values[6] = Float8GetDatum(rows_per_second(slot, now));
+        nulls[7] = slot->last_error[0] == '\0';
+        values[7] = CStringGetTextDatum(slot->last_error);
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
     LWLockRelease(s->lock);

@@ -32,7 +32,8 @@ void apply_pending_signals() {
         int32 source_id = encoded / 2;
         bool run = encoded % 2 == 1;
         if (run) {
-            WorkerSlot *slot = find_or_add_slot(MyDatabaseId, source_id, "");
+            // Worker 0 asks for the source's other workers once it has read the source.
+            WorkerSlot *slot = find_or_add_slot(MyDatabaseId, source_id, 0, "");
             if (slot == nullptr) {
                 ereport(WARNING, (errmsg("pg_ingest: no free worker slot for source %d", source_id),
                                   errhint("Raise pg_ingest.max_sources and restart the server.")));
@@ -42,11 +43,7 @@ void apply_pending_signals() {
             slot->consecutive_failures = 0;
             slot->next_launch_at = 0;
         } else {
-            WorkerSlot *slot = find_slot(MyDatabaseId, source_id);
-            if (slot == nullptr) continue;
-            slot->wanted = false;
-            slot->stop_requested = true;
-            if (slot->pid != 0) kill(slot->pid, SIGTERM);
+            stop_source_workers(MyDatabaseId, source_id, 0);
         }
     }
     LWLockRelease(s->lock);
