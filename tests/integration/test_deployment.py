@@ -215,7 +215,7 @@ def test_initdb_script_sets_up_the_demo_source(cluster):
             f'pg_ingest: source "events" loads {data}/user_events_*.csv into shop.user_events\n'
         assert cluster.query("SELECT name, directory, target::text, pattern, batch_size, enabled "
                              "FROM ingest.sources", dbname="shop") == \
-            [("events", str(data), "user_events", "user_events_*.csv", 1000, True)]
+            [("events", str(data), "user_events", "user_events_*.csv", 10000, True)]
         assert cluster.query(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_name = 'user_events' ORDER BY ordinal_position", dbname="shop") == [
