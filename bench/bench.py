@@ -219,6 +219,7 @@ def main():
             datasets.append((i, label, d, files, nfiles * events))
 
         results = []
+        one_worker_rates = {}  # (pk, shape index) -> (label, pg_ingest rows/s with one worker)
         n = 0
         for pk in (True, False):
             for shape, label, d, files, rows in datasets:
@@ -248,6 +249,8 @@ def main():
                     assert got == (rows, rows), f"{case}: {got} rows, expected {rows}"
                     cur.execute(f"DROP TABLE {table}")
                     results.append((case, method, rows, secs, cpu, peak, copy_secs, copy_cpu))
+                    if workers == 1:
+                        one_worker_rates[(pk, shape)] = (label, rows / secs)
                     print(f"# {case} {method} {secs:.3f} s", flush=True)
 
         print()
@@ -261,14 +264,10 @@ def main():
             peak_s = f"{peak / 1024:.1f} MiB" if peak else ""
             print(f"| {case} | {method} | {rows} | {secs:.3f} | {rate:,.0f} | {speed} | {cpu:.2f} | "
                   f"{work_ratio} | {peak_s} |")
-        by_case = {(c, m): r / s for c, m, r, s, *_ in results}
-        for pk in ("pk", "noidx"):
-            small = [k for k in by_case if k[0].startswith(f"{pk} 1000x") and k[1] == "pg_ingest"]
-            large = [k for k in by_case if k[0].startswith(f"{pk} 1x") and k[1] == "pg_ingest"]
-            if small and large:
-                print(f"per-file overhead ({pk}): pg_ingest's rows/s on {small[0][0].split()[1]} "
-                      f"files = {by_case[small[0]] / by_case[large[0]]:.2f}x its rows/s on "
-                      f"{large[0][0].split()[1]}")
+        for pk in (True, False):
+            small, large = one_worker_rates[(pk, 2)], one_worker_rates[(pk, 0)]
+            print(f"per-file overhead ({'pk' if pk else 'noidx'}): pg_ingest's rows/s on {small[0]} "
+                  f"= {small[1] / large[1]:.2f}x its rows/s on {large[0]}")
         print()
         p50, p99, mx = latency(cluster, cur, work)
         print(f"file-to-commit latency, {LAT_FILES} files of 1000 rows renamed one at a time (pk table): "
