@@ -100,13 +100,23 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
 
 }  // namespace
 
-bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row) {
+namespace {
+
+// Where the last search for an open file ended: the next search starts there, so that it does not
+// step again over the index entries of every file loaded since the last vacuum. Only when nothing
+// is open after it does a search start from the first name.
+char search_from_name[MAXPGPATH * 4] = "";
+int64 search_from_id = 0;
+
+// The first open file after (from_name, from_id) in name order that this worker can claim.
+bool claim_open_file_after(const SourceDefinition *source, const char *from_name, int64 from_id,
+                           MemoryContext context, FileRow *row) {
     // A page of as many candidates as the source has workers: the others hold at most one
     // claim each, so the first page nearly always has a file for this one.
     int page_size = source->workers;
     Oid types[4] = {TEXTOID, TEXTOID, INT8OID, INT4OID};
-    Datum values[4] = {CStringGetTextDatum(source->name), CStringGetTextDatum(""), Int64GetDatum(0),
-                       Int32GetDatum(page_size)};
+    Datum values[4] = {CStringGetTextDatum(source->name), CStringGetTextDatum(from_name),
+                       Int64GetDatum(from_id), Int32GetDatum(page_size)};
     auto *ids = static_cast<int64 *>(palloc(sizeof(int64) * page_size));
     for (;;) {
         int ret = execute_prepared(
@@ -133,6 +143,22 @@ bool next_open_file(const SourceDefinition *source, MemoryContext context, FileR
     }
 }
 
+}  // namespace
+
+bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row) {
+    bool found = claim_open_file_after(source, search_from_name, search_from_id, context, row);
+    if (!found && (search_from_name[0] != '\0' || search_from_id != 0))
+        found = claim_open_file_after(source, "", 0, context, row);
+    if (found) {
+        strlcpy(search_from_name, row->file_name, sizeof search_from_name);
+        search_from_id = row->file_id;
+    } else {
+        search_from_name[0] = '\0';
+        search_from_id = 0;
+    }
+    return found;
+}
+
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                   int64 rejected) {
     Oid types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
@@ -144,6 +170,25 @@ void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int6
         "  line_number = $3, rows_loaded = rows_loaded + $4, rows_rejected = rows_rejected + $5 "
         "WHERE file_id = $1 AND status IN ('pending', 'loading')",
         5, types, values, SPI_OK_UPDATE);
+    if (SPI_processed != 1)
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("file \"%s\" was skipped while it was being loaded", row->file_name)));
+}
+
+void record_last_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
+                       int64 rejected) {
+    Oid types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+    Datum values[5] = {Int64GetDatum(row->file_id), Int64GetDatum(byte_offset),
+                       Int64GetDatum(line_number), Int64GetDatum(loaded), Int64GetDatum(rejected)};
+    finish_and_notify(
+        "WITH finished AS (UPDATE ingest.files f SET status = 'done', "
+        "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now(), "
+        "  byte_offset = $2, line_number = $3, rows_loaded = rows_loaded + $4, "
+        "  rows_rejected = rows_rejected + $5 "
+        "  WHERE file_id = $1 AND status IN ('pending', 'loading') RETURNING f) "
+        "SELECT ingest._notify_finished(f) FROM finished",
+        5, types, values);
     if (SPI_processed != 1)
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

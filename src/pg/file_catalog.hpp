@@ -36,6 +36,10 @@ bool next_open_file(const SourceDefinition *source, MemoryContext context, FileR
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                   int64 rejected);
 // These two, and record_content for a duplicate, NOTIFY pg_ingest with the file's outcome.
+// record_batch and finish_file in one statement, for the batch that ends a file: one row
+// version less per file in ingest.files.
+void record_last_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
+                       int64 rejected);
 void finish_file(const FileRow *row);
 void fail_file(int64 file_id, const char *message);
 // Records the SHA-256 of a pending file's content. With the source's `dedupe`, a done file of the

@@ -2,6 +2,7 @@
 
 #include "batch_inserter.hpp"
 #include "compressed_source.hpp"
+#include "content_checksum.hpp"
 #include "copy_inserter.hpp"
 #include "csv_reader.hpp"
 #include "csv_span_scanner.hpp"
@@ -256,6 +257,17 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
     LWLockRelease(s->lock);
 }
 
+// Before a file's first row, in the transaction that prepares its load: records the content's
+// checksum and, with dedupe, settles the file as a duplicate of a done file with the same
+// content. Returns that file's name, or nullptr when the file is to be loaded.
+char *settle_content(const SourceDefinition *source, const FileRow *file, const char *path,
+                     const char *shown) {
+    if (file->loading) return nullptr;
+    bytea *sha256 = file_sha256(path, shown, file->file_name, file->size);
+    char *original = record_content(source, file, sha256);
+    return original == nullptr ? nullptr : MemoryContextStrdup(file_context, original);
+}
+
 // A lost asynchronous commit loses a batch's rows and its offset together, so a crash just replays
 // the batch; not when a foreign server already committed its rows.
 CommitDurability batch_durability(const BatchInserter *inserter) {
@@ -350,9 +362,12 @@ int64 commit_span(const SourceDefinition *source, const FileRow *file,
         return -2;
     }
     int64 rows = static_cast<int64>(span.rows);
-    record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
-                 rows, 0);
-    if (finishes) finish_file(file);
+    if (finishes)
+        record_last_batch(file, static_cast<int64>(span.end_offset),
+                          static_cast<int64>(span.last_line), rows, 0);
+    else
+        record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
+                     rows, 0);
     commit_worker_transaction();
     note_batch_committed(rows, 0, static_cast<int64>(span.end_offset));
     if (finishes) note_file_done();
@@ -451,7 +466,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     note_file_started(file->byte_offset);
     instr_time started;
     INSTR_TIME_SET_CURRENT(started);
-    FileLoadResult result = {0, 0, false};
+    FileLoadResult result = {0, 0, false, false};
     char *path =
         MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->disk_name));
     char *shown =
@@ -468,7 +483,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     int header_count = 0;
     bool empty = false;
     if (source->header) {
-        uint64_t data_offset, data_line;
+        uint64_t data_offset = 0, data_line = 1;
         header = read_header(source, file, fd, &header_count, &data_offset, &data_line);
         empty = header == nullptr;
         if (offset == 0) {
@@ -479,13 +494,24 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     BatchInserter *inserter = nullptr;
     CopyInserter *copier = nullptr;
     bool finished = false;
-    if (!empty) {
-        begin_worker_transaction();
+    begin_worker_transaction();
+    char *original = settle_content(source, file, path, shown);
+    if (original == nullptr && !empty) {
         PreparedTarget prepared = prepare_target(source, file->file_name, header, header_count);
         inserter = prepared.inserter;
         copier = compressed ? nullptr : prepared.copier;
-        commit_worker_transaction();
-
+    }
+    commit_worker_transaction();
+    if (original != nullptr) {
+        ereport(LOG,
+                (errmsg("pg_ingest source \"%s\": file \"%s\" is a duplicate of \"%s\", not loaded",
+                        source->name, file->file_name, original)));
+        abandon_file_load();
+        error_context_stack = callback.previous;
+        result.duplicate = true;
+        return result;
+    }
+    if (!empty) {
         // With COPY, plain spans go to COPY and a span that is not plain, or that COPY refuses,
         // is read as one batch by CsvReader and loaded row by row; scanning resumes after it.
         if (copier != nullptr)

@@ -12,7 +12,8 @@ namespace pg_ingest {
 struct FileLoadResult {
     int64 rows_loaded;
     int64 rows_rejected;
-    bool stopped;  // the owner lost INSERT on the target mid-file
+    bool stopped;    // the owner lost INSERT on the target mid-file
+    bool duplicate;  // settled as a duplicate of a done file, nothing loaded
 };
 
 // Called outside a transaction. File-level problems raise ERROR; the caller then calls

@@ -4,7 +4,6 @@
 // wait on their latch, with the rescan interval as their fallback.
 #include "allowed_directories.hpp"
 #include "arrival_tracker.hpp"
-#include "content_checksum.hpp"
 #include "file_catalog.hpp"
 #include "file_claim.hpp"
 #include "file_loader.hpp"
@@ -228,34 +227,12 @@ bool target_is_gone() {
     return gone;
 }
 
-// Before a file's first row: records its content checksum and, with dedupe, settles it as a
-// duplicate of a done file with the same content. True when it is a duplicate (not to be loaded).
-bool settle_duplicate(const FileRow *file) {
-    begin_worker_transaction();
-    bytea *sha256 = file_sha256(psprintf("%s/%s", source->directory, file->disk_name),
-                                psprintf("%s/%s", source->directory, file->file_name),
-                                file->file_name, file->size);
-    char *original = record_content(source, file, sha256);
-    commit_worker_transaction();
-    if (original == nullptr) return false;
-    ereport(LOG,
-            (errmsg("pg_ingest source \"%s\": file \"%s\" is a duplicate of \"%s\", not loaded",
-                    source->name, file->file_name, original)));
-    return true;
-}
-
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
 void load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
     ErrorData *error = nullptr;
-    volatile bool reading_rows = false;
     PG_TRY();
-    {
-        if (file->loading || !settle_duplicate(file)) {
-            reading_rows = true;
-            (void)load_file(source, file, slot);
-        }
-    }
+    { (void)load_file(source, file, slot); }
     PG_CATCH();
     {
         MemoryContextSwitchTo(context);
@@ -274,7 +251,7 @@ void load_one(FileRow *file) {
         note_worker_error();
         return;
     }
-    int64 line = reading_rows ? current_load_line() : 0;
+    int64 line = current_load_line();
     if (target_is_gone()) {
         // Not the file's fault: it stays where it is and resumes once the source is started
         // again on a target that exists.
