@@ -64,8 +64,13 @@ class Cluster:
     def worker_pid(self, source, dbname="postgres", timeout=10):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            rows = self.query("SELECT pid FROM pg_stat_activity WHERE application_name = %s",
-                              (f"pg_ingest: {source}",), dbname)
+            try:
+                rows = self.query("SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                                  (f"pg_ingest: {source}",), dbname)
+            except psycopg2.OperationalError:
+                # A kill -9 makes the postmaster end every session while it reinitialises.
+                time.sleep(0.05)
+                continue
             if rows:
                 return rows[0][0]
             time.sleep(0.02)
