@@ -251,7 +251,8 @@ void load_one(FileRow *file) {
     volatile bool reading_rows = false;
     PG_TRY();
     {
-        if (file->loading || !settle_duplicate(file)) {
+        // A replay is not a duplicate: the file's own content was loaded before.
+        if (file->loading || file->replay || !settle_duplicate(file)) {
             reading_rows = true;
             (void)load_file(source, file, slot);
         }
