@@ -445,7 +445,7 @@ BEGIN
             source USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Set option "file_column" before loading files that are to be replayed.';
     END IF;
-    IF file_row.replay_requested THEN
+    IF file_row.replay_requested AND file_row.status IN ('pending', 'loading') THEN
         RETURN;
     END IF;
     IF file_row.status IN ('pending', 'loading') THEN

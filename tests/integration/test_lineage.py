@@ -249,3 +249,32 @@ def test_kill_9_during_a_replay_keeps_the_old_rows_and_replays_again(cluster, da
                          "FROM ingest.files WHERE file_id = %s", (c,)) == [("done", rows, 0, False)]
     assert cluster.query("SELECT count(*), count(DISTINCT id), count(DISTINCT (_file, _line)), "
                          "min(_file), max(_file) FROM crashed") == [(rows, rows, rows, c, c)]
+
+
+def test_a_failed_replay_keeps_the_old_rows_and_can_be_asked_again(cluster, data_dir):
+    new_source(cluster, data_dir, "refused", batch_size=4,
+               options="{\"file_column\": \"_file\", \"max_rejects_per_file\": 0}")
+    write_csv_atomically(data_dir, "f.csv", "id,note", [f"{i},f{i}" for i in range(1, 21)])
+    wait_idle(cluster, "refused")
+    f = file_id(cluster, "refused", "f.csv")
+    cluster.query("UPDATE refused SET note = 'kept' WHERE id = 1")
+    cluster.query("ALTER TABLE refused ADD CONSTRAINT not_13 CHECK (id <> 13) NOT VALID")
+
+    cluster.query("SELECT ingest.replay_file('refused', 'f.csv')")
+    wait_idle(cluster, "refused")
+    assert cluster.query("SELECT status, rows_loaded, rows_rejected, replay_requested, error "
+                         "FROM ingest.files WHERE file_id = %s", (f,)) == [
+        ("failed", 20, 0, True, "source \"refused\", file \"f.csv\", line 14: file \"f.csv\" has "
+                                "more than 0 rejected lines (max_rejects_per_file)")]
+    assert cluster.query("SELECT count(*), min(note) FROM refused") == [(20, "f10")]
+    assert cluster.scalar("SELECT note FROM refused WHERE id = 1") == "kept"
+    assert cluster.scalar("SELECT count(*) FROM ingest.rejects WHERE file_id = %s", (f,)) == 0
+
+    cluster.query("ALTER TABLE refused DROP CONSTRAINT not_13")
+    cluster.query("SELECT ingest.replay_file('refused', 'f.csv')")
+    wait_idle(cluster, "refused")
+    assert cluster.query("SELECT status, rows_loaded, rows_rejected, replay_requested, error "
+                         "FROM ingest.files WHERE file_id = %s", (f,)) == [
+        ("done", 20, 0, False, None)]
+    assert cluster.query("SELECT count(*), count(DISTINCT id), min(note) FROM refused "
+                         "WHERE _file = %s", (f,)) == [(20, 20, "f1")]
