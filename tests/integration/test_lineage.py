@@ -278,3 +278,34 @@ def test_a_failed_replay_keeps_the_old_rows_and_can_be_asked_again(cluster, data
         ("done", 20, 0, False, None)]
     assert cluster.query("SELECT count(*), count(DISTINCT id), min(note) FROM refused "
                          "WHERE _file = %s", (f,)) == [(20, 20, "f1")]
+
+
+def test_replays_by_parallel_workers_and_refusals_of_duplicates(cluster, data_dir):
+    new_source(cluster, data_dir, "parallel", batch_size=100,
+               options="{\"file_column\": \"_file\", \"line_column\": \"_line\", \"workers\": 2}")
+    for n in range(4):
+        write_csv_atomically(data_dir, f"p{n}.csv", "id,note",
+                             [f"{n * 10000 + i},p{n}" for i in range(1, 2001)])
+    wait_idle(cluster, "parallel")
+    write_csv_atomically(data_dir, "copy_of_p0.csv", "id,note", [f"{i},p0" for i in range(1, 2001)])
+    wait_idle(cluster, "parallel")
+    assert cluster.query("SELECT status FROM ingest.files WHERE file_name = 'copy_of_p0.csv'") == \
+        [("duplicate",)]
+    assert sql_error(cluster, "SELECT ingest.replay_file('parallel', 'copy_of_p0.csv')") == (
+        "55000", "file \"copy_of_p0.csv\" of source \"parallel\" is a duplicate and has no rows "
+                 "to replay")
+
+    cluster.query("DELETE FROM parallel WHERE id % 3 = 0")
+    cluster.query("SELECT ingest.replay_file('parallel', name) FROM unnest(%s) name",
+                  (["p0.csv", "p1.csv", "p2.csv", "p3.csv"],))
+    # Asked again before the replay ran: nothing more.
+    cluster.query("SELECT ingest.replay_file('parallel', 'p0.csv')")
+    wait_idle(cluster, "parallel")
+    assert cluster.query(
+        "SELECT f.file_name, f.status, f.rows_loaded, f.replay_requested, count(t.id), "
+        "  count(DISTINCT t._line) FROM ingest.files f LEFT JOIN parallel t ON t._file = f.file_id "
+        "WHERE f.source = 'parallel' GROUP BY 1, 2, 3, 4 ORDER BY 1") == [
+        ("copy_of_p0.csv", "duplicate", 0, False, 0, 0),
+        ("p0.csv", "done", 2000, False, 2000, 2000), ("p1.csv", "done", 2000, False, 2000, 2000),
+        ("p2.csv", "done", 2000, False, 2000, 2000), ("p3.csv", "done", 2000, False, 2000, 2000)]
+    assert cluster.scalar("SELECT count(*) FROM parallel") == 8000
