@@ -309,3 +309,14 @@ def test_replays_by_parallel_workers_and_refusals_of_duplicates(cluster, data_di
         ("p0.csv", "done", 2000, False, 2000, 2000), ("p1.csv", "done", 2000, False, 2000, 2000),
         ("p2.csv", "done", 2000, False, 2000, 2000), ("p3.csv", "done", 2000, False, 2000, 2000)]
     assert cluster.scalar("SELECT count(*) FROM parallel") == 8000
+
+
+def test_a_lineage_column_dropped_from_the_target_fails_the_file(cluster, data_dir):
+    new_source(cluster, data_dir, "dropped_lineage")
+    cluster.query("ALTER TABLE dropped_lineage DROP COLUMN _line")
+    write_csv_atomically(data_dir, "d.csv", "id,note", ["1,d"])
+    wait_idle(cluster, "dropped_lineage")
+    assert cluster.query("SELECT status, error FROM ingest.files "
+                         "WHERE source = 'dropped_lineage'") == [
+        ("failed", "source \"dropped_lineage\", file \"d.csv\": table public.dropped_lineage has "
+                   "no column _line to write (option line_column)")]
