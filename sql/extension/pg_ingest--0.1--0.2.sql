@@ -256,7 +256,7 @@ CREATE OR REPLACE FUNCTION ingest._default_options() RETURNS jsonb LANGUAGE sql 
         'delimiter', ',', 'quote', '"', 'header', true, 'null', '', 'encoding', 'UTF8',
         'on_success', 'keep', 'archive_directory', NULL, 'min_age_ms', 0,
         'max_field_bytes', 1048576, 'max_rejects_per_file', NULL, 'ready_marker', NULL,
-        'dedupe', true, 'workers', 1)
+        'dedupe', true, 'workers', 1, 'file_column', NULL, 'line_column', NULL)
 $$;
 
 -- Merges options into the defaults and checks every key and value; returns the full set.
@@ -353,6 +353,17 @@ BEGIN
         RAISE EXCEPTION 'option "workers" must be an integer from 1 to 16'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    FOREACH key IN ARRAY ARRAY['file_column', 'line_column'] LOOP
+        value := merged -> key;
+        IF jsonb_typeof(value) <> 'null' AND (jsonb_typeof(value) <> 'string' OR value #>> '{}' = '') THEN
+            RAISE EXCEPTION 'option "%" must be null or the name of a column of the target', key
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    IF merged ->> 'file_column' = merged ->> 'line_column' THEN
+        RAISE EXCEPTION 'options "file_column" and "line_column" must name different columns'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     RETURN merged;
 END
 $$;
@@ -375,3 +386,94 @@ FROM ingest.sources s
 JOIN ingest._source_workers() w ON w.source_id = s.source_id;
 
 GRANT SELECT ON ingest.workers TO PUBLIC;
+
+-- Issue 9: lineage and replay.
+
+-- Lineage: options file_column and line_column name target columns that the worker fills with
+-- each row's file_id in ingest.files and its line number. They must be bigint columns the
+-- worker can write, whatever changes the source's target or options: checked on every insert
+-- or update of ingest.sources (create_source, alter_source).
+CREATE FUNCTION ingest._check_lineage_columns() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    key text;
+    column_name text;
+    attribute record;
+BEGIN
+    FOREACH key IN ARRAY ARRAY['file_column', 'line_column'] LOOP
+        column_name := NEW.options ->> key;
+        CONTINUE WHEN column_name IS NULL;
+        SELECT a.atttypid, a.attgenerated INTO attribute FROM pg_attribute a
+        WHERE a.attrelid = NEW.target AND a.attname = column_name AND a.attnum > 0
+          AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'option "%" names column "%", which table % does not have', key,
+                column_name, NEW.target USING ERRCODE = 'undefined_column';
+        END IF;
+        IF attribute.attgenerated <> '' THEN
+            RAISE EXCEPTION 'option "%" names column "%" of table %, which is generated', key,
+                column_name, NEW.target USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF attribute.atttypid <> 'bigint'::regtype THEN
+            RAISE EXCEPTION 'option "%" names column "%" of table %, which is %, not bigint', key,
+                column_name, NEW.target, format_type(attribute.atttypid, NULL)
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER sources_lineage_columns BEFORE INSERT OR UPDATE OF target, options
+    ON ingest.sources FOR EACH ROW EXECUTE FUNCTION ingest._check_lineage_columns();
+
+-- Replay: replay_file marks a file; the worker then deletes the file's rows (by file_column)
+-- and its rejects and loads the file again, all in one transaction, and clears the mark when it
+-- commits. Until then the old rows stay; a crash or a failure leaves them and the mark, so
+-- retry_file or the next round replays again.
+ALTER TABLE ingest.files ADD COLUMN replay_requested boolean NOT NULL DEFAULT false;
+
+CREATE FUNCTION ingest.replay_file(source text, file_name text) RETURNS void
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql AS $$
+DECLARE
+    source_row ingest.sources := ingest._source(source);
+    file_row ingest.files := ingest._file(source, file_name);
+BEGIN
+    IF source_row.options ->> 'file_column' IS NULL THEN
+        RAISE EXCEPTION 'source "%" has no file_column: its rows cannot be told apart by file',
+            source USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Set option "file_column" before loading files that are to be replayed.';
+    END IF;
+    IF file_row.replay_requested AND file_row.status IN ('pending', 'loading') THEN
+        RETURN;
+    END IF;
+    IF file_row.status IN ('pending', 'loading') THEN
+        RAISE EXCEPTION 'file "%" of source "%" is %; replay it once it is done', file_name,
+            source, file_row.status USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF file_row.status = 'duplicate' THEN
+        RAISE EXCEPTION 'file "%" of source "%" is a duplicate and has no rows to replay',
+            file_name, source USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1 FROM ingest._directory_candidates(source_row.directory, source_row.pattern,
+                                                   coalesce(source_row.options ->> 'ready_marker', '')) d
+        WHERE d.file_name = file_row.file_name AND d.file_size = file_row.file_size
+          AND d.file_mtime = file_row.file_mtime AND d.file_inode = file_row.file_inode) THEN
+        RAISE EXCEPTION 'file "%" of source "%" is no longer in its directory as it was loaded',
+            file_name, source USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = CASE source_row.options ->> 'on_success'
+                      WHEN 'keep' THEN 'It was removed, renamed or changed since.'
+                      ELSE format('The source''s on_success = %s %s files once they are loaded.',
+                                  source_row.options ->> 'on_success',
+                                  CASE source_row.options ->> 'on_success'
+                                      WHEN 'delete' THEN 'deletes' ELSE 'moves' END) END;
+    END IF;
+    UPDATE ingest.files f SET status = 'pending', replay_requested = true, error = NULL,
+        finished_at = NULL
+    WHERE f.file_id = file_row.file_id;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION ingest._check_lineage_columns() FROM PUBLIC;

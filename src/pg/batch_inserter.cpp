@@ -57,36 +57,45 @@ bool has_foreign_tables(Oid target) {
     return !isnull && DatumGetBool(exists);
 }
 
-char *qualified_target_name(Oid target) {
-    char *relname = get_rel_name(target);
-    if (relname == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                        errmsg("target table with OID %u no longer exists", target)));
-    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(target)), relname);
-}
-
 // INSERT INTO target (c, ...) SELECT u.f1::type, ... FROM ROWS FROM (unnest($1::text[]), ...) u(f1,
 // ...): one statement a batch, every value through the column type's input function.
-SPIPlanPtr prepare_insert(Oid target, TargetColumn *columns, const int *column_index, int count) {
+// With lineage, the source's file_column takes the constant $N::bigint after the text arrays, and
+// its line_column one more unnest, of a bigint[] of line numbers.
+SPIPlanPtr prepare_insert(const SourceDefinition *source, TargetColumn *columns,
+                          const int *column_index, int count) {
+    bool file_column = source->file_column != nullptr;
+    bool line_column = source->line_column != nullptr;
+    int file_param = count + 1;
+    int line_param = count + (file_column ? 2 : 1);
     StringInfoData sql;
     initStringInfo(&sql);
-    appendStringInfo(&sql, "INSERT INTO %s (", qualified_target_name(target));
+    appendStringInfo(&sql, "INSERT INTO %s (", qualified_target_name(source->target));
     for (int i = 0; i < count; i++)
         appendStringInfo(&sql, "%s%s", i ? ", " : "",
                          quote_identifier(columns[column_index[i]].name));
+    if (file_column) appendStringInfo(&sql, ", %s", quote_identifier(source->file_column));
+    if (line_column) appendStringInfo(&sql, ", %s", quote_identifier(source->line_column));
     appendStringInfoString(&sql, ") SELECT ");
     for (int i = 0; i < count; i++)
         appendStringInfo(&sql, "%su.f%d::%s", i ? ", " : "", i + 1, columns[column_index[i]].type);
+    if (file_column) appendStringInfo(&sql, ", $%d::pg_catalog.int8", file_param);
+    if (line_column) appendStringInfoString(&sql, ", u.line");
     appendStringInfoString(&sql, " FROM ROWS FROM (");
     for (int i = 0; i < count; i++)
         appendStringInfo(&sql, "%spg_catalog.unnest($%d::pg_catalog.text[])", i ? ", " : "", i + 1);
+    if (line_column)
+        appendStringInfo(&sql, ", pg_catalog.unnest($%d::pg_catalog.int8[])", line_param);
     appendStringInfoString(&sql, ") AS u(");
     for (int i = 0; i < count; i++) appendStringInfo(&sql, "%sf%d", i ? ", " : "", i + 1);
+    if (line_column) appendStringInfoString(&sql, ", line");
     appendStringInfoChar(&sql, ')');
 
-    Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * count));
+    int nargs = count + (file_column ? 1 : 0) + (line_column ? 1 : 0);
+    Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * nargs));
     for (int i = 0; i < count; i++) types[i] = TEXTARRAYOID;
-    SPIPlanPtr plan = SPI_prepare(sql.data, count, types);
+    if (file_column) types[file_param - 1] = INT8OID;
+    if (line_column) types[line_param - 1] = INT8ARRAYOID;
+    SPIPlanPtr plan = SPI_prepare(sql.data, nargs, types);
     if (plan == nullptr)
         elog(ERROR, "pg_ingest: could not prepare \"%s\": %s", sql.data,
              SPI_result_code_string(SPI_result));
@@ -104,8 +113,10 @@ Datum field_text(const BatchInserter *inserter, const CsvField &field) {
 
 void execute_insert(BatchInserter *inserter, PendingRow *rows, int count) {
     int columns = inserter->column_count;
-    Datum *params = static_cast<Datum *>(palloc(sizeof(Datum) * columns));
-    char *param_nulls = static_cast<char *>(palloc0(columns + 1));
+    int nargs =
+        columns + (inserter->fills_file_column ? 1 : 0) + (inserter->fills_line_column ? 1 : 0);
+    Datum *params = static_cast<Datum *>(palloc(sizeof(Datum) * nargs));
+    char *param_nulls = static_cast<char *>(palloc0(nargs + 1));
     Datum *elements = static_cast<Datum *>(palloc(sizeof(Datum) * count));
     bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * count));
     int dims[1] = {count};
@@ -120,6 +131,17 @@ void execute_insert(BatchInserter *inserter, PendingRow *rows, int count) {
         params[c] = PointerGetDatum(
             construct_md_array(elements, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
         param_nulls[c] = ' ';
+    }
+    int next = columns;
+    if (inserter->fills_file_column) {
+        params[next] = Int64GetDatum(inserter->file_id);
+        param_nulls[next++] = ' ';
+    }
+    if (inserter->fills_line_column) {
+        for (int r = 0; r < count; r++) elements[r] = Int64GetDatum(rows[r].line_number);
+        params[next] = PointerGetDatum(construct_array(elements, count, INT8OID, sizeof(int64),
+                                                       FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+        param_nulls[next++] = ' ';
     }
     Oid saved_user;
     int saved_context;
@@ -194,7 +216,35 @@ void find_refused(BatchInserter *inserter, PendingRow *rows, int count, ErrorDat
     CurrentResourceOwner = owner;
 }
 
+// A lineage column must still be a column the statement can write (the target may have been
+// altered since the source was defined); it is marked in `lineage`.
+void check_lineage_column(const SourceDefinition *source, const char *option, const char *name,
+                          const TargetColumn *columns, int count, bool *lineage) {
+    if (name == nullptr) return;
+    for (int c = 0; c < count; c++) {
+        if (strcmp(columns[c].name, name) != 0) continue;
+        if (strcmp(columns[c].type, "bigint") != 0)
+            ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                            errmsg("column %s of table %s (option %s) is %s, not bigint",
+                                   quote_identifier(name), qualified_target_name(source->target),
+                                   option, columns[c].type)));
+        lineage[c] = true;
+        return;
+    }
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                    errmsg("table %s has no column %s to write (option %s)",
+                           qualified_target_name(source->target), quote_identifier(name), option)));
+}
+
 }  // namespace
+
+char *qualified_target_name(Oid target) {
+    char *relname = get_rel_name(target);
+    if (relname == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("target table with OID %u no longer exists", target)));
+    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(target)), relname);
+}
 
 BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char *file_name,
                                       const char *const *header_names, int header_count,
@@ -207,14 +257,25 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
     inserter->owner = source->owner;
     inserter->encoding = source->encoding;
     inserter->writes_foreign_tables = has_foreign_tables(source->target);
+    inserter->fills_file_column = source->file_column != nullptr;
+    inserter->fills_line_column = source->line_column != nullptr;
+    bool *lineage = static_cast<bool *>(palloc0(sizeof(bool) * (target_count + 1)));
+    check_lineage_column(source, "file_column", source->file_column, columns, target_count,
+                         lineage);
+    check_lineage_column(source, "line_column", source->line_column, columns, target_count,
+                         lineage);
     int *column_index;
     if (header_names == nullptr) {
-        inserter->field_count = target_count;
-        inserter->column_count = target_count;
+        // Fields fill the target's columns in order, the lineage columns left out.
+        int data_columns = 0;
         column_index = static_cast<int *>(palloc(sizeof(int) * (target_count + 1)));
+        for (int c = 0; c < target_count; c++)
+            if (!lineage[c]) column_index[data_columns++] = c;
+        inserter->field_count = data_columns;
+        inserter->column_count = data_columns;
         inserter->field_for_column =
-            static_cast<int *>(MemoryContextAlloc(context, sizeof(int) * (target_count + 1)));
-        for (int i = 0; i < target_count; i++) column_index[i] = inserter->field_for_column[i] = i;
+            static_cast<int *>(MemoryContextAlloc(context, sizeof(int) * (data_columns + 1)));
+        for (int i = 0; i < data_columns; i++) inserter->field_for_column[i] = i;
     } else {
         inserter->field_count = header_count;
         inserter->column_count = header_count;
@@ -228,6 +289,12 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
             column_index[f] = -1;
             for (int c = 0; c < target_count; c++)
                 if (strcmp(header_names[f], columns[c].name) == 0) column_index[f] = c;
+            if (column_index[f] >= 0 && lineage[column_index[f]])
+                ereport(ERROR,
+                        (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+                         errmsg("header of file \"%s\" names column %s, which the source fills "
+                                "with lineage",
+                                file_name, quote_identifier(header_names[f]))));
             if (column_index[f] < 0)
                 appendStringInfo(&unknown, "%s%s", unknown.len ? ", " : "",
                                  quote_identifier(header_names[f]));
@@ -253,7 +320,7 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
     int saved_context;
     GetUserIdAndSecContext(&saved_user, &saved_context);
     SetUserIdAndSecContext(source->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-    inserter->plan = prepare_insert(source->target, columns, column_index, inserter->column_count);
+    inserter->plan = prepare_insert(source, columns, column_index, inserter->column_count);
     SetUserIdAndSecContext(saved_user, saved_context);
     return inserter;
 }

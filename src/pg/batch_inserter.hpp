@@ -29,6 +29,11 @@ struct BatchInserter {
     SPIPlanPtr plan;
     // Rows can land in a foreign table, whose server commits them before this one does.
     bool writes_foreign_tables;
+    // Lineage: the statement also fills the source's file_column with file_id (set for each
+    // file) and its line_column with each row's line number.
+    bool fills_file_column;
+    bool fills_line_column;
+    int64 file_id;
 };
 
 using RejectFn = void (*)(const PendingRow *row, const char *message, const char *sqlstate,
@@ -40,6 +45,9 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
                                       const char *const *header_names, int header_count,
                                       MemoryContext context);
 void free_batch_inserter(BatchInserter *inserter);
+
+// The target's schema-qualified, quoted name; ERROR when it no longer exists.
+char *qualified_target_name(Oid target);
 
 // Inserts the rows in one subtransaction. When it fails, the refused rows are found by bisection
 // in file order inside a subtransaction that is then rolled back, handed to reject, and the rest

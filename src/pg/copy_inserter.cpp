@@ -139,9 +139,10 @@ bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, ui
         SetUserIdAndSecContext(saved_user, saved_context);
         copied = ret == SPI_OK_UTILITY && SPI_processed == rows;
         if (!copied)
-            elog(DEBUG1, "pg_ingest: COPY of a span of %llu rows stored %llu (%s), loading it row by row",
-                 static_cast<unsigned long long>(rows), static_cast<unsigned long long>(SPI_processed),
-                 SPI_result_code_string(ret));
+            elog(DEBUG1,
+                 "pg_ingest: COPY of a span of %llu rows stored %llu (%s), loading it row by row",
+                 static_cast<unsigned long long>(rows),
+                 static_cast<unsigned long long>(SPI_processed), SPI_result_code_string(ret));
         if (copied)
             ReleaseCurrentSubTransaction();
         else

@@ -76,7 +76,8 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
     Datum values[1] = {Int64GetDatum(file_id)};
     int ret = execute_prepared(
         "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
-        "  byte_offset, line_number, rows_loaded, rows_rejected, discovered_at, file_name_bytes "
+        "  byte_offset, line_number, rows_loaded, rows_rejected, discovered_at, file_name_bytes, "
+        "  replay_requested "
         "FROM ingest.files WHERE file_id = $1 AND status IN ('pending', 'loading')",
         1, types, values, nullptr, false);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
@@ -95,6 +96,7 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
     row->rows_rejected = DatumGetInt64(column(tuple, 10, &isnull));
     row->discovered_at = DatumGetTimestampTz(column(tuple, 11, &isnull));
     row->disk_name = disk_name(tuple, 2, 12, context);
+    row->replay = DatumGetBool(column(tuple, 13, &isnull));
     return true;
 }
 
@@ -184,7 +186,8 @@ void record_last_batch(const FileRow *row, int64 byte_offset, int64 line_number,
     finish_and_notify(
         "WITH finished AS (UPDATE ingest.files f SET status = 'done', "
         "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now(), "
-        "  byte_offset = $2, line_number = $3, rows_loaded = rows_loaded + $4, "
+        "  replay_requested = false, byte_offset = $2, line_number = $3, "
+        "  rows_loaded = rows_loaded + $4, "
         "  rows_rejected = rows_rejected + $5 "
         "  WHERE file_id = $1 AND status IN ('pending', 'loading') RETURNING f) "
         "SELECT ingest._notify_finished(f) FROM finished",
@@ -199,7 +202,7 @@ void finish_file(const FileRow *row) {
     Oid types[1] = {INT8OID};
     Datum values[1] = {Int64GetDatum(row->file_id)};
     finish_and_notify(
-        "WITH finished AS (UPDATE ingest.files f SET status = 'done', "
+        "WITH finished AS (UPDATE ingest.files f SET status = 'done', replay_requested = false, "
         "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
         "  WHERE file_id = $1 RETURNING f) "
         "SELECT ingest._notify_finished(f) FROM finished",

@@ -24,6 +24,7 @@ struct FileRow {
     int64 rows_loaded;
     int64 rows_rejected;
     TimestampTz discovered_at;
+    bool replay;  // ingest.replay_file asked for the file's rows to be loaded anew
 };
 
 // `name` is the exact name in the directory.
@@ -40,6 +41,7 @@ void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int6
 // version less per file in ingest.files.
 void record_last_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                        int64 rejected);
+// finish_file also clears a replay request: the replay is done with the commit.
 void finish_file(const FileRow *row);
 void fail_file(int64 file_id, const char *message);
 // Records the SHA-256 of a pending file's content. With the source's `dedupe`, a done file of the

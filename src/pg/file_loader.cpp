@@ -6,6 +6,7 @@
 #include "copy_inserter.hpp"
 #include "csv_reader.hpp"
 #include "csv_span_scanner.hpp"
+#include "file_replay.hpp"
 #include "pg_guard.hpp"
 #include "reject_log.hpp"
 #include "source_metrics.hpp"
@@ -61,6 +62,8 @@ struct LoadContext {
     const SourceDefinition *source;
     const FileRow *file;
     int64 line;
+    // A replay loads the whole file in one transaction: the batches do not commit their own.
+    bool replaying;
 };
 
 int open_fd = -1;
@@ -262,7 +265,8 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
 // content. Returns that file's name, or nullptr when the file is to be loaded.
 char *settle_content(const SourceDefinition *source, const FileRow *file, const char *path,
                      const char *shown) {
-    if (file->loading) return nullptr;
+    // A replay is not a duplicate: the file's own content was loaded before.
+    if (file->loading || file->replay) return nullptr;
     bytea *sha256 = file_sha256(path, shown, file->file_name, file->size);
     char *original = record_content(source, file, sha256);
     return original == nullptr ? nullptr : MemoryContextStrdup(file_context, original);
@@ -275,18 +279,27 @@ CommitDurability batch_durability(const BatchInserter *inserter) {
                                            : CommitDurability::Asynchronous;
 }
 
+void begin_batch_transaction(CommitDurability durability) {
+    if (!load_context.replaying) begin_worker_transaction(durability);
+}
+
+void commit_batch_transaction() {
+    if (!load_context.replaying) commit_worker_transaction();
+}
+
 // One micro-batch (or -1, writing nothing, when the owner may no longer insert): parse errors and
 // the target's refusals go to ingest.rejects, the rest into the target, and the file's new position
 // into ingest.files, all in one transaction.
 int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchInserter *inserter,
                    int fd, FileLoadResult *result) {
     const CsvBatch &batch = reader_state().batch;
-    begin_worker_transaction(batch_durability(inserter));
-    if (owner_refusal(source) != nullptr) {
+    begin_batch_transaction(batch_durability(inserter));
+    // A replay checked the owner when it began: its one transaction is not to be cut short.
+    if (!load_context.replaying && owner_refusal(source) != nullptr) {
         commit_worker_transaction();
         return -1;
     }
-    MemoryContextSwitchTo(batch_context);
+    MemoryContext outside = MemoryContextSwitchTo(batch_context);
 
     RejectTarget rejects = {source, file, fd, reader_state().raw_lines.get(), 0};
     auto *pending = static_cast<PendingRow *>(palloc(sizeof(PendingRow) * batch.rows.size()));
@@ -320,8 +333,10 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
     record_batch(file, static_cast<int64>(last.end_offset), last_committed_line(fd, last), loaded,
                  rejects.count);
 
-    commit_worker_transaction();
+    commit_batch_transaction();
     note_batch_committed(loaded, rejects.count, static_cast<int64>(last.end_offset));
+    // A replay's transaction goes on, in the memory it had.
+    if (load_context.replaying) MemoryContextSwitchTo(outside);
     MemoryContextReset(batch_context);
     result->rows_loaded += loaded;
     result->rows_rejected += rejects.count;
@@ -389,8 +404,9 @@ bool read_nonempty_batch(int max_rows) {
     }
 }
 
+// Marks the file done; a replay commits its one transaction with it.
 void finish(const SourceDefinition *source, const FileRow *file) {
-    begin_worker_transaction(finish_durability(source));
+    begin_batch_transaction(finish_durability(source));
     finish_file(file);
     commit_worker_transaction();
     note_file_done();
@@ -427,6 +443,29 @@ void apply_on_success(const SourceDefinition *source, const char *path, const ch
                         psprintf("%s%s", file->disk_name, marker));
 }
 
+// A replay starts its one transaction by undoing the earlier load: the file is then loaded from
+// its start, counted from zero. It commits synchronously, whatever on_success: it replaces rows.
+// False (nothing done) when the owner may no longer insert.
+bool begin_replay(const SourceDefinition *source, const FileRow *file) {
+    begin_worker_transaction(CommitDurability::Synchronous);
+    if (owner_refusal(source) != nullptr) {
+        commit_worker_transaction();
+        return false;
+    }
+    forget_earlier_load(source, file);
+    return true;
+}
+
+FileRow replay_start(const FileRow *file) {
+    FileRow row = *file;
+    row.loading = false;
+    row.byte_offset = 0;
+    row.line_number = 0;
+    row.rows_loaded = 0;
+    row.rows_rejected = 0;
+    return row;
+}
+
 }  // namespace
 
 void abandon_file_load() {
@@ -448,7 +487,10 @@ int64 current_load_line() {
     return load_context.line;
 }
 
-FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, WorkerSlot *slot) {
+FileLoadResult load_file(const SourceDefinition *source, const FileRow *requested,
+                         WorkerSlot *slot) {
+    FileRow replayed = requested->replay ? replay_start(requested) : *requested;
+    const FileRow *file = &replayed;
     if (batch_context == nullptr) {
         batch_context =
             AllocSetContextCreate(TopMemoryContext, "pg_ingest batch", ALLOCSET_DEFAULT_SIZES);
@@ -456,7 +498,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
             AllocSetContextCreate(TopMemoryContext, "pg_ingest file", ALLOCSET_DEFAULT_SIZES);
     }
     // The line at which loading stands: the first one not yet committed, or 0 before the start.
-    load_context = {source, file, file->line_number > 0 ? file->line_number + 1 : 0};
+    load_context = {source, file, file->line_number > 0 ? file->line_number + 1 : 0, file->replay};
     ErrorContextCallback callback;
     callback.callback = describe_load;
     callback.arg = &load_context;
@@ -476,6 +518,12 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     // read through the decompressor and loaded row by row.
     bool compressed = compression_of(file->disk_name) != Compression::kNone;
     if (!compressed) check_file_is_text(source, file, fd);
+    if (file->replay && !begin_replay(source, file)) {
+        abandon_file_load();
+        error_context_stack = callback.previous;
+        result.stopped = true;
+        return result;
+    }
 
     uint64_t offset = static_cast<uint64_t>(file->byte_offset);
     uint64_t line = static_cast<uint64_t>(file->line_number) + 1;
@@ -494,14 +542,16 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, Wo
     BatchInserter *inserter = nullptr;
     CopyInserter *copier = nullptr;
     bool finished = false;
-    begin_worker_transaction();
+    begin_batch_transaction(CommitDurability::ServerDefault);
     char *original = settle_content(source, file, path, shown);
     if (original == nullptr && !empty) {
         PreparedTarget prepared = prepare_target(source, file->file_name, header, header_count);
         inserter = prepared.inserter;
-        copier = compressed ? nullptr : prepared.copier;
+        inserter->file_id = file->file_id;
+        // A replay has lineage, so no COPY: its spans would commit on their own.
+        copier = compressed || file->replay ? nullptr : prepared.copier;
     }
-    commit_worker_transaction();
+    commit_batch_transaction();
     if (original != nullptr) {
         ereport(LOG,
                 (errmsg("pg_ingest source \"%s\": file \"%s\" is a duplicate of \"%s\", not loaded",

@@ -18,7 +18,10 @@ struct FileLoadResult {
 
 // Called outside a transaction. File-level problems raise ERROR; the caller then calls
 // abandon_file_load() and marks the file failed, naming the line from current_load_line().
-FileLoadResult load_file(const SourceDefinition *source, const FileRow *file, WorkerSlot *slot);
+// A file asked to be replayed is loaded from its start in one transaction that first deletes its
+// earlier rows and rejects (see file_replay.hpp); an error or a crash leaves them as they were.
+FileLoadResult load_file(const SourceDefinition *source, const FileRow *requested,
+                         WorkerSlot *slot);
 void abandon_file_load();
 int64 current_load_line();
 

@@ -35,7 +35,8 @@ SourceDefinition *read_source_definition(int32 source_id) {
         "  (options->>'max_field_bytes')::integer, "
         "  coalesce((options->>'max_rejects_per_file')::bigint, -1), "
         "  coalesce(options->>'ready_marker', ''), (options->>'dedupe')::boolean, "
-        "  coalesce((options->>'workers')::integer, 1) "
+        "  coalesce((options->>'workers')::integer, 1), options->>'file_column', "
+        "  options->>'line_column' "
         "FROM ingest.sources WHERE source_id = $1",
         1, argtypes, args, nullptr, true, 1);
     if (ret != SPI_OK_SELECT || SPI_processed == 0) return nullptr;
@@ -66,6 +67,8 @@ SourceDefinition *read_source_definition(int32 source_id) {
     source->ready_marker = column_text(18);
     source->dedupe = DatumGetBool(column_datum(19));
     source->workers = DatumGetInt32(column_datum(20));
+    source->file_column = column_text(21);
+    source->line_column = column_text(22);
     return source;
 }
 

@@ -31,6 +31,9 @@ struct SourceDefinition {
     char *ready_marker;          // suffix of completeness markers; "" when not used
     bool dedupe;                 // a file with the content of a done file is a duplicate
     int workers;                 // worker processes loading the source's files
+    // Lineage: target columns filled with each row's file_id and line number; nullptr when unset.
+    char *file_column;
+    char *line_column;
 };
 
 // Reads the source in the current transaction (SPI connected); nullptr if it no longer exists.

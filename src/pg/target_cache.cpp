@@ -61,7 +61,11 @@ PreparedTarget prepare_target(const SourceDefinition *source, const char *file_n
     forget_cached();
     BatchInserter *inserter =
         prepare_batch_inserter(source, file_name, header_names, header_count, cache_context);
-    CopyInserter *copier = prepare_copy_inserter(source, header_names, header_count, cache_context);
+    // COPY stores only what the file holds: a source with lineage loads row by row.
+    bool lineage = source->file_column != nullptr || source->line_column != nullptr;
+    CopyInserter *copier =
+        lineage ? nullptr
+                : prepare_copy_inserter(source, header_names, header_count, cache_context);
     cached = {inserter, copier};
     cached_target = source->target;
     cached_header = MemoryContextStrdup(cache_context, key);
