@@ -223,6 +223,9 @@ ALTER TABLE ingest.files ADD COLUMN content_sha256 bytea,
         CHECK (status IN ('pending', 'loading', 'done', 'failed', 'skipped', 'duplicate'));
 CREATE INDEX files_content_idx ON ingest.files (source, content_sha256)
     WHERE content_sha256 IS NOT NULL;
+-- Deleting files (drop_source) looks up their duplicates: without this index, one scan of
+-- ingest.files per deleted row.
+CREATE INDEX files_duplicate_of_idx ON ingest.files (duplicate_of) WHERE duplicate_of IS NOT NULL;
 
 -- Completeness markers: with option ready_marker (e.g. ".done"), a data file counts as arrived,
 -- for the worker and for wait_idle, only once "<name><ready_marker>" exists; markers are never

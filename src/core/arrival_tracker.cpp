@@ -41,13 +41,13 @@ bool ArrivalTracker::drain_events() {
     for (const std::string &name : events.names) {
         if (std::optional<std::string> data = marker_.data_name_of(name)) {
             // A marker arrived: its data file is looked at again.
-            if (is_candidate_name(*data, glob_)) waiting_.emplace(*data, 0);
+            if (is_candidate_name(*data, glob_)) waiting_[*data] = 0;
             continue;
         }
         if (!is_candidate_name(name, glob_)) continue;
         writing_.erase(name);
         announced_.insert(name);
-        waiting_.emplace(name, 0);
+        waiting_[name] = 0;  // even if a rescan saw it first and set it waiting
     }
     return events.overflow || events.directory_gone;
 }

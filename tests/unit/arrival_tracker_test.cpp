@@ -57,5 +57,20 @@ TEST(ArrivalTrackerTest, KnownNameWithOtherContentIsOffered) {
     EXPECT_EQ(ready[0].size, 7u);
 }
 
+// A rescan that lists a file before its rename event is read must not make it wait for the quiet
+// time once the event says it is complete.
+TEST(ArrivalTrackerTest, RenameEventAfterARescanMakesTheFileReadyAtOnce) {
+    test_support::TempDir dir;
+    ArrivalTracker tracker(dir.path(), "*.csv", 0, 10000);
+    write_file(dir / ".a.csv.tmp", "id\n1\n");
+    ASSERT_EQ(rename((dir / ".a.csv.tmp").c_str(), (dir / "a.csv").c_str()), 0);
+    int64_t now = now_ns();
+    EXPECT_TRUE(tracker.collect(true, now).empty());  // found by the scan alone: quiet time
+    tracker.drain_events();
+    std::vector<FileIdentity> ready = tracker.collect(false, now);
+    ASSERT_EQ(ready.size(), 1u);
+    EXPECT_EQ(ready[0].name, "a.csv");
+}
+
 }  // namespace
 }  // namespace pg_ingest
