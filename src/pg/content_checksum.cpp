@@ -1,14 +1,11 @@
 #include "content_checksum.hpp"
 
 extern "C" {
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "miscadmin.h"
-#include "storage/fd.h"
 }
 
 namespace pg_ingest {
@@ -26,21 +23,7 @@ void check_hash(int result, pg_cryptohash_ctx *context, const char *shown) {
 
 }  // namespace
 
-bytea *file_sha256(const char *path, const char *shown, const char *file_name,
-                   int64 expected_size) {
-    // As the loader opens it: a FIFO or a symbolic link swapped in neither blocks nor misleads.
-    int fd = OpenTransientFile(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        ereport(ERROR,
-                (errcode_for_file_access(), errmsg("could not open file \"%s\": %m", shown)));
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        ereport(ERROR,
-                (errcode_for_file_access(), errmsg("could not stat file \"%s\": %m", shown)));
-    if (!S_ISREG(st.st_mode))
-        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                        errmsg("\"%s\" is not a regular file", shown)));
-
+bytea *file_sha256(int fd, const char *shown, const char *file_name, int64 expected_size) {
     pg_cryptohash_ctx *context = pg_cryptohash_create(PG_SHA256);
     if (context == nullptr)
         ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
@@ -49,7 +32,7 @@ bytea *file_sha256(const char *path, const char *shown, const char *file_name,
     int64 total = 0;
     for (;;) {
         CHECK_FOR_INTERRUPTS();
-        ssize_t got = read(fd, buffer, kReadBytes);
+        ssize_t got = pread(fd, buffer, kReadBytes, static_cast<off_t>(total));
         if (got < 0)
             ereport(ERROR,
                     (errcode_for_file_access(), errmsg("could not read file \"%s\": %m", shown)));
@@ -71,7 +54,6 @@ bytea *file_sha256(const char *path, const char *shown, const char *file_name,
                context, shown);
     pg_cryptohash_free(context);
     pfree(buffer);
-    CloseTransientFile(fd);
     return digest;
 }
 

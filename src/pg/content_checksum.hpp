@@ -8,10 +8,9 @@ extern "C" {
 
 namespace pg_ingest {
 
-// Reads the regular file `path` to its end inside the current transaction (the descriptor and
-// the hash context are released if it aborts). Raises ERROR, with the loader's messages, when it
-// cannot be read (naming the path as `shown`) or its size is no longer `expected_size` (naming
-// `file_name`). The result is a 32-byte bytea.
-bytea *file_sha256(const char *path, const char *shown, const char *file_name, int64 expected_size);
+// Reads the open data file `fd` from its start (with pread: its position stays) and hashes it.
+// Raises ERROR naming the file as `shown` when it cannot be read, or naming `file_name` when its
+// size is no longer `expected_size`. The result is a 32-byte bytea.
+bytea *file_sha256(int fd, const char *shown, const char *file_name, int64 expected_size);
 
 }  // namespace pg_ingest

@@ -263,11 +263,11 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
 // Before a file's first row, in the transaction that prepares its load: records the content's
 // checksum and, with dedupe, settles the file as a duplicate of a done file with the same
 // content. Returns that file's name, or nullptr when the file is to be loaded.
-char *settle_content(const SourceDefinition *source, const FileRow *file, const char *path,
+char *settle_content(const SourceDefinition *source, const FileRow *file, int fd,
                      const char *shown) {
     // A replay is not a duplicate: the file's own content was loaded before.
     if (file->loading || file->replay) return nullptr;
-    bytea *sha256 = file_sha256(path, shown, file->file_name, file->size);
+    bytea *sha256 = file_sha256(fd, shown, file->file_name, file->size);
     char *original = record_content(source, file, sha256);
     return original == nullptr ? nullptr : MemoryContextStrdup(file_context, original);
 }
@@ -543,7 +543,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
     CopyInserter *copier = nullptr;
     bool finished = false;
     begin_batch_transaction(CommitDurability::ServerDefault);
-    char *original = settle_content(source, file, path, shown);
+    char *original = settle_content(source, file, fd, shown);
     if (original == nullptr && !empty) {
         PreparedTarget prepared = prepare_target(source, file->file_name, header, header_count);
         inserter = prepared.inserter;
