@@ -162,36 +162,28 @@ bool next_open_file(const SourceDefinition *source, MemoryContext context, FileR
 }
 
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
-                  int64 rejected) {
+                  int64 rejected, bool ends_file) {
     Oid types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
     Datum values[5] = {Int64GetDatum(row->file_id), Int64GetDatum(byte_offset),
                        Int64GetDatum(line_number), Int64GetDatum(loaded), Int64GetDatum(rejected)};
-    execute(
-        "UPDATE ingest.files SET status = 'loading', "
-        "  started_at = coalesce(started_at, pg_catalog.now()), byte_offset = $2, "
-        "  line_number = $3, rows_loaded = rows_loaded + $4, rows_rejected = rows_rejected + $5 "
-        "WHERE file_id = $1 AND status IN ('pending', 'loading')",
-        5, types, values, SPI_OK_UPDATE);
-    if (SPI_processed != 1)
-        ereport(ERROR,
-                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                 errmsg("file \"%s\" was skipped while it was being loaded", row->file_name)));
-}
-
-void record_last_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
-                       int64 rejected) {
-    Oid types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
-    Datum values[5] = {Int64GetDatum(row->file_id), Int64GetDatum(byte_offset),
-                       Int64GetDatum(line_number), Int64GetDatum(loaded), Int64GetDatum(rejected)};
-    finish_and_notify(
-        "WITH finished AS (UPDATE ingest.files f SET status = 'done', "
-        "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now(), "
-        "  replay_requested = false, byte_offset = $2, line_number = $3, "
-        "  rows_loaded = rows_loaded + $4, "
-        "  rows_rejected = rows_rejected + $5 "
-        "  WHERE file_id = $1 AND status IN ('pending', 'loading') RETURNING f) "
-        "SELECT ingest._notify_finished(f) FROM finished",
-        5, types, values);
+    if (ends_file)
+        finish_and_notify(
+            "WITH finished AS (UPDATE ingest.files f SET status = 'done', "
+            "  started_at = coalesce(started_at, pg_catalog.now()), "
+            "  finished_at = pg_catalog.now(), replay_requested = false, byte_offset = $2, "
+            "  line_number = $3, rows_loaded = rows_loaded + $4, "
+            "  rows_rejected = rows_rejected + $5 "
+            "  WHERE file_id = $1 AND status IN ('pending', 'loading') RETURNING f) "
+            "SELECT ingest._notify_finished(f) FROM finished",
+            5, types, values);
+    else
+        execute(
+            "UPDATE ingest.files SET status = 'loading', "
+            "  started_at = coalesce(started_at, pg_catalog.now()), byte_offset = $2, "
+            "  line_number = $3, rows_loaded = rows_loaded + $4, rows_rejected = rows_rejected + "
+            "$5 "
+            "WHERE file_id = $1 AND status IN ('pending', 'loading')",
+            5, types, values, SPI_OK_UPDATE);
     if (SPI_processed != 1)
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -34,13 +34,11 @@ void register_file(const SourceDefinition *source, const char *name, int64 size,
 // file_claim.hpp), skipping those its sibling workers hold; false when there is none. The row
 // is read after the claim and allocated in the given memory context.
 bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row);
+// A committed batch's new position and counts. With ends_file, the same statement also marks the
+// file done (finish_file's work: one row version less per file in ingest.files).
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
-                  int64 rejected);
-// These two, and record_content for a duplicate, NOTIFY pg_ingest with the file's outcome.
-// record_batch and finish_file in one statement, for the batch that ends a file: one row
-// version less per file in ingest.files.
-void record_last_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
-                       int64 rejected);
+                  int64 rejected, bool ends_file = false);
+// These, and record_content for a duplicate, NOTIFY pg_ingest with the file's outcome.
 // finish_file also clears a replay request: the replay is done with the commit.
 void finish_file(const FileRow *row);
 void fail_file(int64 file_id, const char *message);

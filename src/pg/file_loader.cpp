@@ -377,12 +377,8 @@ int64 commit_span(const SourceDefinition *source, const FileRow *file,
         return -2;
     }
     int64 rows = static_cast<int64>(span.rows);
-    if (finishes)
-        record_last_batch(file, static_cast<int64>(span.end_offset),
-                          static_cast<int64>(span.last_line), rows, 0);
-    else
-        record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
-                     rows, 0);
+    record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
+                 rows, 0, finishes);
     commit_worker_transaction();
     note_batch_committed(rows, 0, static_cast<int64>(span.end_offset));
     if (finishes) note_file_done();

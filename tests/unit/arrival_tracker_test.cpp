@@ -6,21 +6,18 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <fstream>
 
 #include "temp_dir.hpp"
 
 namespace pg_ingest {
 namespace {
 
+using test_support::write_file;
+
 int64_t now_ns() {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-void write_file(const std::string &path, const std::string &text) {
-    std::ofstream(path) << text;
 }
 
 TEST(ArrivalTrackerTest, FileKnownFromTheCatalogAtMicrosecondPrecisionIsNotOfferedAgain) {

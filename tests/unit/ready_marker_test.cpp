@@ -15,13 +15,7 @@ namespace pg_ingest {
 namespace {
 
 using test_support::TempDir;
-
-void write_file(const std::string &path, const std::string &content) {
-    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ASSERT_GE(fd, 0) << path;
-    ASSERT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
-    ASSERT_EQ(close(fd), 0);
-}
+using test_support::write_file;
 
 std::vector<std::string> names_of(const std::vector<FileIdentity> &files) {
     std::vector<std::string> names;

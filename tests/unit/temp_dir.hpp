@@ -5,7 +5,9 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <stdexcept>
 #include <system_error>
 
 namespace test_support {
@@ -30,5 +32,13 @@ class TempDir {
   private:
     std::string path_;
 };
+
+// Creates or replaces a file with exactly `content`.
+inline void write_file(const std::string &path, const std::string &content) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.close();
+    if (!out) throw std::runtime_error("cannot write " + path);
+}
 
 }  // namespace test_support
