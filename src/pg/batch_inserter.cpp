@@ -1,6 +1,7 @@
 #include "batch_inserter.hpp"
 
 #include "csv_reader.hpp"
+#include "subtransaction.hpp"
 #include "statement_failure.hpp"
 
 extern "C" {
@@ -143,43 +144,28 @@ void execute_insert(BatchInserter *inserter, PendingRow *rows, int count) {
                                                        FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
         param_nulls[next++] = ' ';
     }
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    // The subtransaction restores the user on abort.
-    SetUserIdAndSecContext(inserter->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-    int ret = SPI_execute_plan(inserter->plan, params, param_nulls, false, 0);
-    SetUserIdAndSecContext(saved_user, saved_context);
+    int ret = execute_plan_as(inserter->owner, inserter->plan, params, param_nulls);
     if (ret != SPI_OK_INSERT)
         elog(ERROR, "pg_ingest: insert failed: %s", SPI_result_code_string(ret));
 }
 
+struct InsertAttempt {
+    BatchInserter *inserter;
+    PendingRow *rows;
+    int count;
+    bool keep;
+};
+
+bool attempt_insert(void *arg) {
+    auto *attempt = static_cast<InsertAttempt *>(arg);
+    execute_insert(attempt->inserter, attempt->rows, attempt->count);
+    return attempt->keep;
+}
+
 // Runs the insert in a subtransaction; keeps it or rolls it back. Returns the error, or nullptr.
 ErrorData *try_insert(BatchInserter *inserter, PendingRow *rows, int count, bool keep) {
-    MemoryContext context = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    ErrorData *error = nullptr;
-    BeginInternalSubTransaction(nullptr);
-    MemoryContextSwitchTo(context);
-    PG_TRY();
-    {
-        execute_insert(inserter, rows, count);
-        if (keep)
-            ReleaseCurrentSubTransaction();
-        else
-            RollbackAndReleaseCurrentSubTransaction();
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(context);
-        error = CopyErrorData();
-        FlushErrorState();
-        RollbackAndReleaseCurrentSubTransaction();
-    }
-    PG_END_TRY();
-    MemoryContextSwitchTo(context);
-    CurrentResourceOwner = owner;
-    return error;
+    InsertAttempt attempt = {inserter, rows, count, keep};
+    return run_in_subtransaction(attempt_insert, &attempt);
 }
 
 // Finds the refused rows of rows[0..count), given that inserting them all failed with error.

@@ -1,10 +1,11 @@
 #include "copy_inserter.hpp"
 
+#include "subtransaction.hpp"
+
 extern "C" {
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -13,7 +14,6 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/rls.h"
 }
 
@@ -121,46 +121,39 @@ void free_copy_inserter(CopyInserter *inserter) {
     if (inserter != nullptr && inserter->plan != nullptr) SPI_freeplan(inserter->plan);
 }
 
+namespace {
+
+struct CopyAttempt {
+    CopyInserter *inserter;
+    uint64 rows;
+    bool copied;
+};
+
+// Kept only when COPY stored exactly the span's rows.
+bool attempt_copy(void *arg) {
+    auto *attempt = static_cast<CopyAttempt *>(arg);
+    int ret = execute_plan_as(attempt->inserter->owner, attempt->inserter->plan, nullptr, nullptr);
+    attempt->copied = ret == SPI_OK_UTILITY && SPI_processed == attempt->rows;
+    if (!attempt->copied)
+        elog(DEBUG1,
+             "pg_ingest: COPY of a span of %llu rows stored %llu (%s), loading it row by row",
+             static_cast<unsigned long long>(attempt->rows),
+             static_cast<unsigned long long>(SPI_processed), SPI_result_code_string(ret));
+    return attempt->copied;
+}
+
+}  // namespace
+
 bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, uint64 rows) {
     stage_bytes(data_fd, start, end);
-    MemoryContext context = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    bool copied = false;
-    BeginInternalSubTransaction(nullptr);
-    MemoryContextSwitchTo(context);
-    PG_TRY();
-    {
-        Oid saved_user;
-        int saved_context;
-        GetUserIdAndSecContext(&saved_user, &saved_context);
-        // The subtransaction restores the user on abort.
-        SetUserIdAndSecContext(inserter->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-        int ret = SPI_execute_plan(inserter->plan, nullptr, nullptr, false, 0);
-        SetUserIdAndSecContext(saved_user, saved_context);
-        copied = ret == SPI_OK_UTILITY && SPI_processed == rows;
-        if (!copied)
-            elog(DEBUG1,
-                 "pg_ingest: COPY of a span of %llu rows stored %llu (%s), loading it row by row",
-                 static_cast<unsigned long long>(rows),
-                 static_cast<unsigned long long>(SPI_processed), SPI_result_code_string(ret));
-        if (copied)
-            ReleaseCurrentSubTransaction();
-        else
-            RollbackAndReleaseCurrentSubTransaction();
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(context);
-        ErrorData *error = CopyErrorData();
-        FlushErrorState();
-        RollbackAndReleaseCurrentSubTransaction();
+    CopyAttempt attempt = {inserter, rows, false};
+    ErrorData *error = run_in_subtransaction(attempt_copy, &attempt);
+    if (error != nullptr) {
         elog(DEBUG1, "pg_ingest: COPY of a span failed, loading it row by row: %s", error->message);
         FreeErrorData(error);
+        return false;
     }
-    PG_END_TRY();
-    MemoryContextSwitchTo(context);
-    CurrentResourceOwner = owner;
-    return copied;
+    return attempt.copied;
 }
 
 }  // namespace pg_ingest
