@@ -7,7 +7,10 @@ OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
 # The library knows which catalog version it works with: the control file's default_version.
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/pg_ingest.control)
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg -DPG_INGEST_VERSION='"$(EXTVERSION)"'
-PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers
+# -MMD: each object also records the headers it includes (src/*/*.d), so a changed header
+# rebuilds what uses it.
+PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers -MMD -MP
+EXTRA_CLEAN = $(OBJS:.o=.d)
 SHLIB_LINK = -lcsv -lz -lzstd -lstdc++
 
 REGRESS = $(sort $(notdir $(basename $(wildcard sql/*.sql))))
@@ -20,3 +23,7 @@ override with_llvm := no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The version define comes from the control file.
+$(OBJS): $(srcdir)/pg_ingest.control
+-include $(OBJS:.o=.d)
