@@ -7,7 +7,9 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 }
 
@@ -37,6 +39,21 @@ char *disk_name(HeapTuple tuple, int text_column, int bytes_column, MemoryContex
     char *result = static_cast<char *>(MemoryContextAllocZero(context, length + 1));
     memcpy(result, VARDATA_ANY(name), length);
     return result;
+}
+
+// The statuses of a file still to be loaded, as a parameter: a statement that finds a file by
+// file_id and checks `status = ANY ($n)` cannot be planned as a walk of files_open_idx (whose
+// predicate a literal IN list would match). A plan cached while that index looked empty walked
+// every open file instead of probing files_pkey: quadratic in a backlog.
+Datum open_statuses() {
+    static Datum statuses = 0;
+    if (statuses == 0) {
+        MemoryContext outside = MemoryContextSwitchTo(TopMemoryContext);
+        Datum elements[2] = {CStringGetTextDatum("pending"), CStringGetTextDatum("loading")};
+        statuses = PointerGetDatum(construct_array(elements, 2, TEXTOID, -1, false, TYPALIGN_INT));
+        MemoryContextSwitchTo(outside);
+    }
+    return statuses;
 }
 
 // Runs a statement that sets a file's final status and announces it with
@@ -72,14 +89,14 @@ namespace {
 // Reads an open file's row anew, after its claim: it may have been finished, failed or skipped
 // since it was listed, and another worker may have committed batches of it.
 bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
-    Oid types[1] = {INT8OID};
-    Datum values[1] = {Int64GetDatum(file_id)};
+    Oid types[2] = {INT8OID, TEXTARRAYOID};
+    Datum values[2] = {Int64GetDatum(file_id), open_statuses()};
     int ret = execute_prepared(
         "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
         "  byte_offset, line_number, rows_loaded, rows_rejected, discovered_at, file_name_bytes, "
         "  replay_requested "
-        "FROM ingest.files WHERE file_id = $1 AND status IN ('pending', 'loading')",
-        1, types, values, nullptr, false);
+        "FROM ingest.files WHERE file_id = $1 AND status = ANY ($2)",
+        2, types, values, nullptr, false);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
     if (SPI_processed == 0) return false;
     HeapTuple tuple = SPI_tuptable->vals[0];
@@ -163,9 +180,10 @@ bool next_open_file(const SourceDefinition *source, MemoryContext context, FileR
 
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                   int64 rejected, bool ends_file) {
-    Oid types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
-    Datum values[5] = {Int64GetDatum(row->file_id), Int64GetDatum(byte_offset),
-                       Int64GetDatum(line_number), Int64GetDatum(loaded), Int64GetDatum(rejected)};
+    Oid types[6] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTARRAYOID};
+    Datum values[6] = {Int64GetDatum(row->file_id), Int64GetDatum(byte_offset),
+                       Int64GetDatum(line_number),  Int64GetDatum(loaded),
+                       Int64GetDatum(rejected),     open_statuses()};
     if (ends_file)
         finish_and_notify(
             "WITH finished AS (UPDATE ingest.files f SET status = 'done', "
@@ -173,17 +191,17 @@ void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int6
             "  finished_at = pg_catalog.now(), replay_requested = false, byte_offset = $2, "
             "  line_number = $3, rows_loaded = rows_loaded + $4, "
             "  rows_rejected = rows_rejected + $5 "
-            "  WHERE file_id = $1 AND status IN ('pending', 'loading') RETURNING f) "
+            "  WHERE file_id = $1 AND status = ANY ($6) RETURNING f) "
             "SELECT ingest._notify_finished(f) FROM finished",
-            5, types, values);
+            6, types, values);
     else
         execute(
             "UPDATE ingest.files SET status = 'loading', "
             "  started_at = coalesce(started_at, pg_catalog.now()), byte_offset = $2, "
             "  line_number = $3, rows_loaded = rows_loaded + $4, rows_rejected = rows_rejected + "
             "$5 "
-            "WHERE file_id = $1 AND status IN ('pending', 'loading')",
-            5, types, values, SPI_OK_UPDATE);
+            "WHERE file_id = $1 AND status = ANY ($6)",
+            6, types, values, SPI_OK_UPDATE);
     if (SPI_processed != 1)
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -202,14 +220,14 @@ void finish_file(const FileRow *row) {
 }
 
 void fail_file(int64 file_id, const char *message) {
-    Oid types[2] = {INT8OID, TEXTOID};
-    Datum values[2] = {Int64GetDatum(file_id), CStringGetTextDatum(message)};
+    Oid types[3] = {INT8OID, TEXTOID, TEXTARRAYOID};
+    Datum values[3] = {Int64GetDatum(file_id), CStringGetTextDatum(message), open_statuses()};
     finish_and_notify(
         "WITH finished AS (UPDATE ingest.files f SET status = 'failed', error = $2, "
         "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
-        "  WHERE file_id = $1 AND status IN ('pending', 'loading') RETURNING f) "
+        "  WHERE file_id = $1 AND status = ANY ($3) RETURNING f) "
         "SELECT ingest._notify_finished(f) FROM finished",
-        2, types, values);
+        3, types, values);
 }
 
 char *record_content(const SourceDefinition *source, const FileRow *row, bytea *sha256) {
@@ -218,26 +236,39 @@ char *record_content(const SourceDefinition *source, const FileRow *row, bytea *
     execute("UPDATE ingest.files SET content_sha256 = $2 WHERE file_id = $1", 2, types, values,
             SPI_OK_UPDATE);
     if (!source->dedupe) return nullptr;
-    // The oldest done file of the source with this content, under whatever name.
+    // The oldest done file of the source with this content, under whatever name. The checksum
+    // and size are parameters, so the cached plan probes files_content_idx on both its columns;
+    // joining the file's own row instead, it walked every file of the source (O(files) a file).
+    // No ORDER BY, which could lead a plan down files_pkey: the matches are few (a later copy
+    // becomes a duplicate, not done), and the oldest is picked here.
+    Oid lookup_types[4] = {INT8OID, BYTEAOID, TEXTOID, INT8OID};
+    Datum lookup_values[4] = {values[0], values[1], CStringGetTextDatum(source->name),
+                              Int64GetDatum(row->size)};
     int ret = execute_prepared(
-        "SELECT o.file_id, o.file_name FROM ingest.files f JOIN ingest.files o "
-        "  ON o.source = f.source AND o.content_sha256 = f.content_sha256 "
-        "  AND o.file_size = f.file_size AND o.status = 'done' AND o.file_id <> f.file_id "
-        "WHERE f.file_id = $1 ORDER BY o.file_id LIMIT 1",
-        1, types, values, nullptr, false);
+        "SELECT file_id, file_name FROM ingest.files "
+        "WHERE source = $3 AND content_sha256 = $2 AND file_size = $4 AND status = 'done' "
+        "  AND file_id <> $1",
+        4, lookup_types, lookup_values, nullptr, false);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
     if (SPI_processed == 0) return nullptr;
     bool isnull;
-    Datum original_id = column(SPI_tuptable->vals[0], 1, &isnull);
-    char *original_name = TextDatumGetCString(column(SPI_tuptable->vals[0], 2, &isnull));
-    Oid duplicate_types[2] = {INT8OID, INT8OID};
-    Datum duplicate_values[2] = {Int64GetDatum(row->file_id), original_id};
+    uint64 oldest = 0;
+    for (uint64 i = 1; i < SPI_processed; i++)
+        if (DatumGetInt64(column(SPI_tuptable->vals[i], 1, &isnull)) <
+            DatumGetInt64(column(SPI_tuptable->vals[oldest], 1, &isnull)))
+            oldest = i;
+    Datum original_id = column(SPI_tuptable->vals[oldest], 1, &isnull);
+    char *original_name = TextDatumGetCString(column(SPI_tuptable->vals[oldest], 2, &isnull));
+    // The status a parameter too, for the reason open_statuses() gives.
+    Oid duplicate_types[3] = {INT8OID, INT8OID, TEXTOID};
+    Datum duplicate_values[3] = {Int64GetDatum(row->file_id), original_id,
+                                 CStringGetTextDatum("pending")};
     finish_and_notify(
         "WITH finished AS (UPDATE ingest.files f SET status = 'duplicate', duplicate_of = $2, "
         "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
-        "  WHERE file_id = $1 AND status = 'pending' RETURNING f) "
+        "  WHERE file_id = $1 AND status = $3 RETURNING f) "
         "SELECT ingest._notify_finished(f) FROM finished",
-        2, duplicate_types, duplicate_values);
+        3, duplicate_types, duplicate_values);
     return original_name;
 }
 

@@ -1,10 +1,17 @@
-"""The upgrade path: a database created at 0.1 and loading files is updated in place with
-ALTER EXTENSION pg_ingest UPDATE, keeps its sources and file history and goes on loading, and ends
+"""The upgrade path: a database created at an earlier version (0.1, 0.2) and loading files is
+updated in place with ALTER EXTENSION pg_ingest UPDATE, keeps its sources and file history and goes on loading, and ends
 up with exactly the objects a fresh CREATE EXTENSION makes. The comparison reads the catalogs
 generically, so objects added to later scripts are covered without being listed here."""
+import re
 import time
 
-from conftest import write_csv_atomically, wait_idle
+import pytest
+
+from conftest import ROOT, write_csv_atomically, wait_idle
+
+# The version this library works with: the control file's default_version.
+LIBRARY_VERSION = re.search(r"^default_version = '(.*)'$",
+                            (ROOT / "pg_ingest.control").read_text(), re.M).group(1)
 
 # Each query describes one aspect of the extension's objects by name, never by OID, so two
 # databases can be compared. The extension's members come from pg_depend; what hangs off them
@@ -58,31 +65,35 @@ def extension_shape(cluster, dbname):
             for aspect, sql in SHAPE_QUERIES.items()}
 
 
-def test_update_from_0_1_keeps_history_loads_on_and_matches_a_fresh_install(cluster, data_dir):
+@pytest.mark.parametrize("old_version", ["0.1", "0.2"])
+def test_update_keeps_history_loads_on_and_matches_a_fresh_install(cluster, data_dir,
+                                                                  old_version):
+    # A new version adds the one before it to old_version.
+    assert LIBRARY_VERSION == "0.3"
     cluster.query("CREATE DATABASE upgraded")
     cluster.query("CREATE DATABASE fresh")
     try:
-        cluster.query("CREATE EXTENSION pg_ingest VERSION '0.1'", dbname="upgraded")
+        cluster.query(f"CREATE EXTENSION pg_ingest VERSION '{old_version}'", dbname="upgraded")
         assert cluster.scalar("SELECT extversion FROM pg_extension WHERE extname = 'pg_ingest'",
-                              dbname="upgraded") == "0.1"
+                              dbname="upgraded") == old_version
         cluster.query("CREATE TABLE loaded (id bigint PRIMARY KEY, payload text)", dbname="upgraded")
         cluster.query("SELECT ingest.create_source('old', %s, 'loaded', batch_size => 3)",
                       (str(data_dir),), "upgraded")
-        # History from the 0.1 days, as a 0.1 worker would have left it.
+        # History from the old version's days, as its worker would have left it.
         cluster.query("INSERT INTO ingest.files (source, file_name, file_size, file_mtime, "
                       "file_inode, status, rows_loaded, finished_at) "
                       "VALUES ('old', 'history.csv', 1, now(), 1, 'done', 1, now())",
                       dbname="upgraded")
         cluster.query("SELECT ingest.start('old')", dbname="upgraded")
         write_csv_atomically(data_dir, "a.csv", "id,payload", [f"{i},a" for i in range(10)])
-        # This library expects the 0.2 catalog: its worker waits, touching nothing, and says why.
+        # This library expects its own catalog: its worker waits, touching nothing, and says why.
         deadline = time.time() + 30
         while time.time() < deadline and cluster.scalar(
                 "SELECT state FROM ingest.status", dbname="upgraded") != "needs update":
             time.sleep(0.05)
         assert cluster.query("SELECT state, last_error FROM ingest.status", dbname="upgraded") == \
-            [("needs update", "the catalog is pg_ingest 0.1 but the library is 0.2: run ALTER "
-                              "EXTENSION pg_ingest UPDATE")]
+            [("needs update", f"the catalog is pg_ingest {old_version} but the library is "
+                              f"{LIBRARY_VERSION}: run ALTER EXTENSION pg_ingest UPDATE")]
         sources_before = cluster.query("SELECT * FROM ingest.sources", dbname="upgraded")
         history = "SELECT file_id, file_name, status, rows_loaded, discovered_at FROM ingest.files"
         files_before = cluster.query(history, dbname="upgraded")
@@ -92,7 +103,7 @@ def test_update_from_0_1_keeps_history_loads_on_and_matches_a_fresh_install(clus
         # The update restarts the source's worker, which then loads what waited.
         cluster.query("ALTER EXTENSION pg_ingest UPDATE", dbname="upgraded")
         assert cluster.scalar("SELECT extversion FROM pg_extension WHERE extname = 'pg_ingest'",
-                              dbname="upgraded") == "0.2"
+                              dbname="upgraded") == LIBRARY_VERSION
         assert cluster.query("SELECT * FROM ingest.sources", dbname="upgraded") == sources_before
         assert cluster.query(history + " WHERE file_name = 'history.csv'",
                              dbname="upgraded") == files_before
@@ -113,7 +124,7 @@ def test_update_from_0_1_keeps_history_loads_on_and_matches_a_fresh_install(clus
         cluster.query("CREATE EXTENSION pg_ingest", dbname="fresh")
         upgraded = extension_shape(cluster, "upgraded")
         fresh = extension_shape(cluster, "fresh")
-        assert upgraded["version"] == [("0.2",)]
+        assert upgraded["version"] == [(LIBRARY_VERSION,)]
         assert upgraded["members"], "no extension members found"
         for aspect in SHAPE_QUERIES:
             assert upgraded[aspect] == fresh[aspect], aspect
