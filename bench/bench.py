@@ -109,14 +109,21 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_copy(cur, table, files):
+def run_copy(cluster, table, files):
+    """COPYs the files over a new connection: its backend starts as cold as a new source's worker
+    (no shared buffer mapped yet; mapping them costs a page fault each, which on a VM is a
+    visible share of a load)."""
+    conn = cluster.connect()
+    cur = conn.cursor()
     cur.execute("SELECT pg_backend_pid()")
     backend = cur.fetchone()[0]
     cpu0 = cpu_seconds(backend)
     t0 = time.monotonic()
     for f in files:
         cur.execute(f"COPY {table} FROM %s WITH (FORMAT csv, HEADER true)", (str(f),))
-    return time.monotonic() - t0, cpu_seconds(backend) - cpu0
+    result = time.monotonic() - t0, cpu_seconds(backend) - cpu0
+    conn.close()
+    return result
 
 
 def run_ingest(cluster, cur, source, table, src_dir: Path, work: Path, workers=1):
@@ -228,7 +235,7 @@ def main():
                 table = f"b{n}_copy"
                 make_table(cur, table, pk)
                 cur.execute("CHECKPOINT")
-                copy_secs, copy_cpu = run_copy(cur, table, files)
+                copy_secs, copy_cpu = run_copy(cluster, table, files)
                 cur.execute(f"SELECT count(*) FROM {table}")
                 assert cur.fetchone()[0] == rows
                 cur.execute(f"DROP TABLE {table}")
