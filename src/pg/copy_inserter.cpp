@@ -39,13 +39,15 @@ int staging_fd() {
     return staging_file;
 }
 
-// Overwrites the staging file from its start, then cuts it to the span's length: pages already
-// there are reused rather than freed and faulted in again for every batch.
-void stage_bytes(int data_fd, uint64 start, uint64 end) {
+}  // namespace
+
+// Writes from staging offset `at`; copy_staged cuts the file to the staged length, so pages
+// already there are reused rather than freed and faulted in again for every batch.
+void stage_span(int data_fd, uint64 start, uint64 end, uint64 at) {
     int target = staging_fd();
     char buffer[65536];
     off_t from = static_cast<off_t>(start);
-    off_t to = 0;
+    off_t to = static_cast<off_t>(at);
     uint64 left = end - start;
     while (left > 0) {
         ssize_t got = pread(data_fd, buffer, Min(left, sizeof buffer), from);
@@ -63,10 +65,9 @@ void stage_bytes(int data_fd, uint64 start, uint64 end) {
         to += got;
         left -= static_cast<uint64>(got);
     }
-    if (ftruncate(target, to) != 0)
-        ereport(ERROR,
-                (errcode_for_file_access(), errmsg("could not truncate the staging file: %m")));
 }
+
+namespace {
 
 const char *copy_statement(const SourceDefinition *source, const char *const *header_names,
                            int header_count) {
@@ -144,8 +145,10 @@ bool attempt_copy(void *arg) {
 
 }  // namespace
 
-bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, uint64 rows) {
-    stage_bytes(data_fd, start, end);
+bool copy_staged(CopyInserter *inserter, uint64 length, uint64 rows) {
+    if (ftruncate(staging_fd(), static_cast<off_t>(length)) != 0)
+        ereport(ERROR,
+                (errcode_for_file_access(), errmsg("could not truncate the staging file: %m")));
     CopyAttempt attempt = {inserter, rows, false};
     ErrorData *error = run_in_subtransaction(attempt_copy, &attempt);
     if (error != nullptr) {
@@ -154,6 +157,11 @@ bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, ui
         return false;
     }
     return attempt.copied;
+}
+
+bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, uint64 rows) {
+    stage_span(data_fd, start, end, 0);
+    return copy_staged(inserter, end - start, rows);
 }
 
 }  // namespace pg_ingest

@@ -25,6 +25,11 @@ CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *
                                     int header_count, MemoryContext context);
 void free_copy_inserter(CopyInserter *inserter);
 
+// Copies bytes [start, end) of data_fd into the staging file at offset `at`.
+void stage_span(int data_fd, uint64 start, uint64 end, uint64 at);
+// COPYs the staging file's first `length` bytes in a subtransaction, as copy_span does.
+bool copy_staged(CopyInserter *inserter, uint64 length, uint64 rows);
+
 // COPYs bytes [start, end) of data_fd in a subtransaction. True when COPY stored exactly `rows`
 // rows; otherwise the subtransaction is rolled back and false returned, and the caller loads the
 // span row by row to find out which rows are bad.

@@ -156,7 +156,7 @@ bool claim_open_file_after(const SourceDefinition *source, const char *from_name
         for (int i = 0; i < count; i++) {
             if (!claim_file(ids[i])) continue;
             if (read_open_file(ids[i], context, row)) return true;
-            release_file_claim();
+            release_file_claim(ids[i]);
         }
         if (count < page_size) return false;
     }
@@ -176,6 +176,11 @@ bool next_open_file(const SourceDefinition *source, MemoryContext context, FileR
         search_from_id = 0;
     }
     return found;
+}
+
+void resume_open_file_search_after(const FileRow *row) {
+    strlcpy(search_from_name, row->file_name, sizeof search_from_name);
+    search_from_id = row->file_id;
 }
 
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,

@@ -34,6 +34,8 @@ void register_file(const SourceDefinition *source, const char *name, int64 size,
 // file_claim.hpp), skipping those its sibling workers hold; false when there is none. The row
 // is read after the claim and allocated in the given memory context.
 bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row);
+// The next search starts after this file again: the files found after it were given back.
+void resume_open_file_search_after(const FileRow *row);
 // A committed batch's new position and counts. With ends_file, the same statement also marks the
 // file done (finish_file's work: one row version less per file in ingest.files).
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,

@@ -1,7 +1,8 @@
 // Which worker of a source loads which file. A claim is a session-level advisory lock on the
 // file's id: it outlives the file's many batch transactions (and their aborts) and is released
 // after the file, or by the server when the worker exits however it exits. The workers of a
-// source skip files a sibling has claimed; each worker holds at most one claim.
+// source skip files a sibling has claimed. A worker holds one claim, or, while it loads a group
+// of small files in one transaction, one per file of the group (at most kMaxFileClaims).
 #pragma once
 
 extern "C" {
@@ -14,11 +15,16 @@ namespace pg_ingest {
 // objsubid and the file id in classid (high 32 bits) and objid (low 32 bits). SQL's
 // pg_advisory_lock uses 1 and 2, so no user lock collides with a claim.
 constexpr uint16 kFileClaimLockSpace = 0x6970;
+// Each claim is an entry in the server's shared lock table.
+constexpr int kMaxFileClaims = 64;
 
-// Claims the file, giving up any other claim first; false when another worker holds it. The
-// caller must then read the file's row again: it may have been finished before the claim.
+// Claims the file (kept with the worker's other claims); false when another worker holds it, or
+// this worker holds kMaxFileClaims already. The caller must then read the file's row again: it
+// may have been finished before the claim.
 bool claim_file(int64 file_id);
-// Gives up the claim, if any.
-void release_file_claim();
+// Gives up the claim of one file, if held.
+void release_file_claim(int64 file_id);
+// Gives up every claim.
+void release_file_claims();
 
 }  // namespace pg_ingest

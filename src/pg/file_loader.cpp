@@ -6,10 +6,12 @@
 #include "copy_inserter.hpp"
 #include "csv_reader.hpp"
 #include "csv_span_scanner.hpp"
+#include "file_claim.hpp"
 #include "file_replay.hpp"
 #include "pg_guard.hpp"
 #include "reject_log.hpp"
 #include "source_metrics.hpp"
+#include "subtransaction.hpp"
 #include "target_cache.hpp"
 #include "text_check.hpp"
 #include "time_convert.hpp"
@@ -67,6 +69,7 @@ struct LoadContext {
 };
 
 int open_fd = -1;
+int joining_fd = -1;  // a file about to join the batch of a small file (see commit_group)
 LoadContext load_context;
 MemoryContext batch_context = nullptr;
 MemoryContext file_context = nullptr;
@@ -103,12 +106,13 @@ void check_read_to_end(const FileRow *file, int fd, uint64_t end) {
 
 // O_NONBLOCK and O_NOFOLLOW: a FIFO or a symlink swapped in after discovery neither blocks the
 // worker nor leads it elsewhere. Messages name the file as the catalog shows it (`shown`).
-int open_data_file(const char *path, const char *shown, const FileRow *file) {
+// The descriptor is kept in *kept_fd at once, for abandon_file_load to close after an error.
+int open_data_file(const char *path, const char *shown, const FileRow *file, int *kept_fd) {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         ereport(ERROR,
                 (errcode_for_file_access(), errmsg("could not open file \"%s\": %m", shown)));
-    open_fd = fd;
+    *kept_fd = fd;
     struct stat st;
     if (fstat(fd, &st) != 0)
         ereport(ERROR,
@@ -439,6 +443,213 @@ void apply_on_success(const SourceDefinition *source, const char *path, const ch
                         psprintf("%s%s", file->disk_name, marker));
 }
 
+// Small files share a batch. When a file is whole in its first plain span, the open files that
+// follow it in the source's order join its COPY and its transaction while each is whole in one
+// plain span with the same header and the batch has room (batch_size rows, 8 MB,
+// kMaxFileClaims files): one COPY and one commit for many files instead of three transactions
+// and a COPY each. A file that cannot join is given back to the next round; a batch that COPY
+// refuses is undone, and its files then load one by one (row by row where COPY refuses them).
+struct JoinedFile {
+    FileRow row;
+    char *path;
+    char *shown;
+    uint64 rows;
+    uint64 end_offset;
+    char *original;  // the done file this one duplicates (nothing staged), or nullptr
+};
+
+struct SharedBatch {
+    const SourceDefinition *source;
+    const BatchInserter *inserter;
+    char **header;  // nullptr without a header
+    int header_count;
+    const FileRow *last;  // the batch's last file so far
+    uint64 staged;        // bytes in the staging file
+    uint64 rows;
+    int count;  // joined files
+    JoinedFile *joined;
+    bool full;  // no more files join
+};
+
+// The files of a batch COPY refused: each loads alone, so that the one COPY refuses is found.
+int64 load_alone[kMaxFileClaims];
+int load_alone_count = 0;
+
+bool loads_alone(const FileRow *file) {
+    for (int i = 0; i < load_alone_count; i++)
+        if (load_alone[i] == file->file_id) return true;
+    return false;
+}
+
+void close_joining_file() {
+    if (joining_fd >= 0) close(joining_fd);
+    joining_fd = -1;
+}
+
+bool same_header(const SharedBatch *batch, char **names, int count) {
+    if (batch->header == nullptr) return names == nullptr;
+    if (names == nullptr || count != batch->header_count) return false;
+    for (int i = 0; i < count; i++)
+        if (strcmp(names[i], batch->header[i]) != 0) return false;
+    return true;
+}
+
+// The file stays open for the next round (or another worker); searching resumes after the
+// batch's last file, so that it is found again first.
+bool give_back(SharedBatch *batch, const FileRow *file) {
+    close_joining_file();
+    release_file_claim(file->file_id);
+    resume_open_file_search_after(batch->last);
+    batch->full = true;
+    return false;
+}
+
+// In a subtransaction: the next open file joins the batch (true), or it is given back and the
+// batch is full (false: the subtransaction is rolled back). Its rows are staged after the
+// batch's and it is recorded done, or as a duplicate.
+bool join_next_file(void *arg) {
+    auto *batch = static_cast<SharedBatch *>(arg);
+    const SourceDefinition *source = batch->source;
+    JoinedFile *joining = &batch->joined[batch->count];
+    FileRow *file = &joining->row;
+    file->file_id = -1;
+    if (!next_open_file(source, file_context, file)) {
+        batch->full = true;
+        return false;
+    }
+    if (file->loading || file->replay || loads_alone(file) ||
+        compression_of(file->disk_name) != Compression::kNone ||
+        static_cast<uint64>(file->size) > kMaxBatchBytes - batch->staged)
+        return give_back(batch, file);
+    joining->path =
+        MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->disk_name));
+    joining->shown =
+        MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->file_name));
+    int fd = open_data_file(joining->path, joining->shown, file, &joining_fd);
+    check_file_is_text(source, file, fd);
+    uint64_t offset = 0, line = 1;
+    if (source->header) {
+        int count = 0;
+        char **names = read_header(source, file, fd, &count, &offset, &line);
+        if (!same_header(batch, names, count)) return give_back(batch, file);
+    }
+    start_scanner(source, file, fd, batch->inserter->field_count, offset, line);
+    CsvSpan span = scan_span(source->batch_size - static_cast<int>(batch->rows));
+    if (span.irregular || span.rows == 0 || !span.at_end ||
+        static_cast<int64>(span.end_offset) != file->size)
+        return give_back(batch, file);
+    check_file_identity(fd, file);
+    joining->original = settle_content(source, file, fd, joining->shown);
+    joining->rows = joining->original == nullptr ? span.rows : 0;
+    joining->end_offset = span.end_offset;
+    if (joining->original == nullptr) {
+        stage_span(fd, span.start_offset, span.end_offset, batch->staged);
+        record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
+                     static_cast<int64>(span.rows), 0, true);
+        batch->staged += span.end_offset - span.start_offset;
+        batch->rows += span.rows;
+    }
+    close_joining_file();
+    batch->last = file;
+    batch->count++;
+    return true;
+}
+
+// Once the batch committed: what commit_span does for its first file, for each joined one.
+void announce_joined(const SharedBatch *batch, const char *first_name, double ms) {
+    const SourceDefinition *source = batch->source;
+    for (int i = 0; i < batch->count; i++) {
+        const JoinedFile *joined = &batch->joined[i];
+        if (joined->original != nullptr) {
+            ereport(LOG, (errmsg("pg_ingest source \"%s\": file \"%s\" is a duplicate of \"%s\", "
+                                 "not loaded",
+                                 source->name, joined->row.file_name, joined->original)));
+        } else {
+            note_file_joined_batch(static_cast<int64>(joined->rows),
+                                   static_cast<int64>(joined->end_offset));
+            ereport(LOG, (errmsg("pg_ingest source \"%s\": loaded file \"%s\": %llu rows, 0 "
+                                 "rejected, in the batch of \"%s\", %.0f ms",
+                                 source->name, joined->row.file_name,
+                                 static_cast<unsigned long long>(joined->rows), first_name, ms)));
+            apply_on_success(source, joined->path, joined->shown, &joined->row);
+        }
+        release_file_claim(joined->row.file_id);
+    }
+}
+
+// commit_span for a first span that ends its file, with the files that join it. Returns the
+// first file's rows, -1 when the owner may no longer insert, -2 when COPY refused the batch (then
+// nothing of it is written, and the first file goes on as after a refused span).
+int64 commit_group(const SourceDefinition *source, const FileRow *file,
+                   const BatchInserter *inserter, CopyInserter *copier, int fd, const CsvSpan &span,
+                   char **header, int header_count, FileLoadResult *result) {
+    instr_time started;
+    INSTR_TIME_SET_CURRENT(started);
+    bool synchronous = batch_durability(inserter) == CommitDurability::Synchronous ||
+                       finish_durability(source) == CommitDurability::Synchronous;
+    begin_worker_transaction(synchronous ? CommitDurability::Synchronous
+                                         : CommitDurability::Asynchronous);
+    if (owner_refusal(source) != nullptr) {
+        commit_worker_transaction();
+        return -1;
+    }
+    load_context.line = static_cast<int64>(span.start_line);
+    stage_span(fd, span.start_offset, span.end_offset, 0);
+    record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
+                 static_cast<int64>(span.rows), 0, true);
+    SharedBatch batch = {source,
+                         inserter,
+                         header,
+                         header_count,
+                         file,
+                         span.end_offset - span.start_offset,
+                         span.rows,
+                         0,
+                         static_cast<JoinedFile *>(
+                             MemoryContextAlloc(file_context, sizeof(JoinedFile) * kMaxFileClaims)),
+                         false};
+    while (!batch.full && batch.count < kMaxFileClaims - 1 &&
+           batch.rows < static_cast<uint64>(source->batch_size) && batch.staged < kMaxBatchBytes) {
+        CHECK_FOR_INTERRUPTS();
+        ErrorData *error = run_in_subtransaction(join_next_file, &batch);
+        if (error == nullptr) continue;
+        // The file is left to the next round, which reports what is wrong with it.
+        const FileRow *refused = &batch.joined[batch.count].row;
+        elog(DEBUG1, "pg_ingest source \"%s\": file \"%s\" did not join a batch: %s", source->name,
+             refused->file_id >= 0 ? refused->file_name : "?", error->message);
+        FreeErrorData(error);
+        if (refused->file_id >= 0) give_back(&batch, refused);
+        close_joining_file();
+        batch.full = true;
+    }
+    if (!copy_staged(copier, batch.staged, batch.rows)) {
+        AbortCurrentTransaction();
+        load_alone_count = 0;
+        for (int i = 0; i < batch.count; i++) {
+            load_alone[load_alone_count++] = batch.joined[i].row.file_id;
+            release_file_claim(batch.joined[i].row.file_id);
+        }
+        resume_open_file_search_after(file);
+        return -2;
+    }
+    commit_worker_transaction();
+    note_batch_committed(static_cast<int64>(span.rows), 0, static_cast<int64>(span.end_offset));
+    note_file_done();
+    result->rows_loaded += static_cast<int64>(span.rows);
+    instr_time elapsed;
+    INSTR_TIME_SET_CURRENT(elapsed);
+    INSTR_TIME_SUBTRACT(elapsed, started);
+    announce_joined(&batch, file->file_name, INSTR_TIME_GET_MILLISEC(elapsed));
+    elog(DEBUG1,
+         "pg_ingest source \"%s\": file \"%s\": copied lines %llu to %llu, %llu rows, with %d "
+         "more files, %llu rows in all",
+         source->name, file->file_name, static_cast<unsigned long long>(span.start_line),
+         static_cast<unsigned long long>(span.last_line),
+         static_cast<unsigned long long>(span.rows), batch.count,
+         static_cast<unsigned long long>(batch.rows));
+    return static_cast<int64>(span.rows);
+}
+
 // A replay starts its one transaction by undoing the earlier load: the file is then loaded from
 // its start, counted from zero. It commits synchronously, whatever on_success: it replaces rows.
 // False (nothing done) when the owner may no longer insert.
@@ -475,6 +686,7 @@ void abandon_file_load() {
     });
     if (open_fd >= 0) close(open_fd);
     open_fd = -1;
+    close_joining_file();
     if (batch_context != nullptr) MemoryContextReset(batch_context);
     if (file_context != nullptr) MemoryContextReset(file_context);
 }
@@ -509,7 +721,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
         MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->disk_name));
     char *shown =
         MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->file_name));
-    int fd = open_data_file(path, shown, file);
+    int fd = open_data_file(path, shown, file, &open_fd);
     // A compressed file is not text, and the COPY path needs the file's own bytes: its rows are
     // read through the decompressor and loaded row by row.
     bool compressed = compression_of(file->disk_name) != Compression::kNone;
@@ -565,6 +777,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
         else
             start_reader(source, file, fd, offset, line);
         uint64_t end_of_input = 0;
+        bool first_span = true;
         for (;;) {
             CHECK_FOR_INTERRUPTS();
             int64 rows = -2;
@@ -582,7 +795,13 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
                     // less per file, which is most of a small file's cost.
                     bool finishes =
                         span.at_end && static_cast<int64>(span.end_offset) == file->size;
-                    rows = commit_span(source, file, inserter, copier, fd, span, finishes, &result);
+                    if (finishes && first_span && !file->loading && !loads_alone(file))
+                        rows = commit_group(source, file, inserter, copier, fd, span, header,
+                                            header_count, &result);
+                    else
+                        rows = commit_span(source, file, inserter, copier, fd, span, finishes,
+                                           &result);
+                    first_span = false;
                     end_offset = static_cast<int64>(span.end_offset);
                     next_line = static_cast<int64>(span.end_line);
                     if (rows >= 0 && finishes) {
@@ -601,6 +820,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
                 }
                 check_file_identity(fd, file);
                 rows = commit_batch(source, file, inserter, fd, &result);
+                first_span = false;
                 const CsvRow &last = reader_state().batch.rows.back();
                 end_offset = static_cast<int64>(last.end_offset);
                 next_line = static_cast<int64>(last.end_line);

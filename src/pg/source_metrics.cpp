@@ -148,6 +148,17 @@ void note_file_done() {
     LWLockRelease(table->lock);
 }
 
+void note_file_joined_batch(int64 rows_loaded, int64 bytes) {
+    if (mine == nullptr) return;
+    TimestampTz now = GetCurrentTimestamp();
+    LWLockAcquire(table->lock, LW_EXCLUSIVE);
+    mine->rows_loaded += rows_loaded;
+    mine->bytes_read += bytes;
+    mine->files_done++;
+    mine->last_file_at = now;
+    LWLockRelease(table->lock);
+}
+
 void note_file_failed() {
     if (mine == nullptr) return;
     TimestampTz now = GetCurrentTimestamp();

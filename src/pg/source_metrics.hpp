@@ -41,6 +41,9 @@ void note_file_started(int64 committed_offset);
 // A micro-batch committed, ending at end_offset of its file.
 void note_batch_committed(int64 rows_loaded, int64 rows_rejected, int64 end_offset);
 void note_file_done();
+// A small file done in the batch of the file before it (one transaction for several files):
+// its rows, bytes and the file count, but no batch of its own.
+void note_file_joined_batch(int64 rows_loaded, int64 bytes);
 void note_file_failed();
 // An error the worker logged that did not fail a file: a canceled load, a failed round, the
 // error that stops the source.

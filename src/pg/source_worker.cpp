@@ -289,7 +289,7 @@ long watch_timeout_ms() {
 // One round of work; returns how long to wait for events before the next (0 = go on at once).
 long run_once(MemoryContext round_context) {
     // A claim left by a round that failed after its file.
-    release_file_claim();
+    release_file_claims();
     // Before anything is read: an administrator may have narrowed the allowed directories.
     check_allowed("directory", source->directory);
     if (source->on_success == OnSuccess::Move)
@@ -314,7 +314,7 @@ long run_once(MemoryContext round_context) {
     commit_worker_transaction();
     if (found) {
         load_one(&file);
-        release_file_claim();
+        release_file_claims();
         return 0;
     }
     set_state("idle", nullptr);
