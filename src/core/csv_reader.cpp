@@ -169,7 +169,7 @@ CsvReader::CsvReader(ByteSource &source, CsvOptions options, uint64_t start_offs
     : source_(source),
       options_(std::move(options)),
       parser_(std::make_unique<csv_parser>()),
-      chunk_(kChunkBytes),
+      chunk_(new char[kChunkBytes]),  // not zeroed: a reader is made per file
       offset_(start_offset),
       line_(start_line),
       bom_checked_(start_offset != 0) {
@@ -371,7 +371,7 @@ bool CsvReader::skip_through(const char *data, size_t size) {
 // Feeds the next physical line, or the part of it that is in the chunk, to libcsv. Returns how many
 // bytes it consumed: 0 when it needs more input first.
 size_t CsvReader::consume_piece() {
-    const char *piece = chunk_.data() + chunk_pos_;
+    const char *piece = chunk_.get() + chunk_pos_;
     size_t size = chunk_end_ - chunk_pos_;
     if (!bom_checked_) {
         if (size < 3 && !eof_) return 0;
@@ -446,10 +446,10 @@ size_t CsvReader::consume_piece() {
 
 void CsvReader::refill() {
     const size_t kept = chunk_end_ - chunk_pos_;
-    std::memmove(chunk_.data(), chunk_.data() + chunk_pos_, kept);
+    std::memmove(chunk_.get(), chunk_.get() + chunk_pos_, kept);
     chunk_pos_ = 0;
     chunk_end_ = kept;
-    const size_t got = source_.read(chunk_.data() + kept, chunk_.size() - kept);
+    const size_t got = source_.read(chunk_.get() + kept, kChunkBytes - kept);
     if (got == 0) eof_ = true;
     chunk_end_ += got;
 }

@@ -145,7 +145,7 @@ class CsvReader {
     ByteSource &source_;
     CsvOptions options_;
     std::unique_ptr<csv_parser> parser_;
-    std::vector<char> chunk_;
+    std::unique_ptr<char[]> chunk_;
     size_t chunk_pos_ = 0;
     size_t chunk_end_ = 0;
     uint64_t offset_;

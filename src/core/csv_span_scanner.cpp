@@ -15,7 +15,7 @@ CsvSpanScanner::CsvSpanScanner(ByteSource &source, CsvScanOptions options, uint6
                                uint64_t start_line)
     : source_(source),
       options_(options),
-      chunk_(kChunkBytes),
+      chunk_(new char[kChunkBytes]),  // not zeroed: a reader is made per file
       chunk_offset_(start_offset),
       offset_(start_offset),
       line_(start_line) {
@@ -35,11 +35,11 @@ CsvSpanScanner::CsvSpanScanner(ByteSource &source, CsvScanOptions options, uint6
 bool CsvSpanScanner::refill() {
     if (eof_) return false;
     size_t tail = chunk_end_ - chunk_pos_;
-    std::memmove(chunk_.data(), chunk_.data() + chunk_pos_, tail);
+    std::memmove(chunk_.get(), chunk_.get() + chunk_pos_, tail);
     chunk_offset_ += chunk_pos_;
     chunk_pos_ = 0;
     chunk_end_ = tail;
-    size_t got = source_.read(chunk_.data() + tail, chunk_.size() - tail);
+    size_t got = source_.read(chunk_.get() + tail, kChunkBytes - tail);
     if (got == 0) {
         eof_ = true;
         return false;
@@ -54,7 +54,7 @@ CsvSpan CsvSpanScanner::next_span(size_t max_rows, size_t max_bytes) {
         while (chunk_end_ - chunk_pos_ < sizeof kBom && refill()) {
         }
         if (chunk_end_ - chunk_pos_ >= sizeof kBom &&
-            std::memcmp(chunk_.data() + chunk_pos_, kBom, sizeof kBom) == 0) {
+            std::memcmp(chunk_.get() + chunk_pos_, kBom, sizeof kBom) == 0) {
             span.irregular = true;
             return span;
         }
@@ -93,7 +93,7 @@ CsvSpan CsvSpanScanner::next_span(size_t max_rows, size_t max_bytes) {
 
     for (;;) {
         if (chunk_pos_ == chunk_end_ && !refill()) break;
-        const auto *data = reinterpret_cast<const unsigned char *>(chunk_.data());
+        const auto *data = reinterpret_cast<const unsigned char *>(chunk_.get());
         size_t i = chunk_pos_;
         const size_t n = chunk_end_;
         bool newline = false;

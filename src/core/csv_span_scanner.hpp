@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "csv_reader.hpp"
@@ -57,7 +58,7 @@ class CsvSpanScanner {
 
     ByteSource &source_;
     CsvScanOptions options_;
-    std::vector<char> chunk_;
+    std::unique_ptr<char[]> chunk_;
     size_t chunk_pos_ = 0;
     size_t chunk_end_ = 0;
     bool eof_ = false;
