@@ -17,8 +17,9 @@ namespace pg_ingest {
 
 namespace {
 
-void execute(const char *sql, int nargs, Oid *types, Datum *values, int expected) {
-    int ret = execute_prepared(sql, nargs, types, values, nullptr, false);
+void execute(const char *sql, int nargs, Oid *types, Datum *values, int expected,
+             const char *nulls = nullptr) {
+    int ret = execute_prepared(sql, nargs, types, values, nulls, false);
     if (ret != expected)
         elog(ERROR, "pg_ingest: catalog statement failed: %s", SPI_result_code_string(ret));
 }
@@ -58,8 +59,9 @@ Datum open_statuses() {
 
 // Runs a statement that sets a file's final status and announces it with
 // ingest._notify_finished (NOTIFY pg_ingest, delivered when the transaction commits).
-void finish_and_notify(const char *sql, int nargs, Oid *types, Datum *values) {
-    execute(sql, nargs, types, values, SPI_OK_SELECT);
+void finish_and_notify(const char *sql, int nargs, Oid *types, Datum *values,
+                       const char *nulls = nullptr) {
+    execute(sql, nargs, types, values, SPI_OK_SELECT, nulls);
 }
 
 }  // namespace
@@ -114,6 +116,7 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
     row->discovered_at = DatumGetTimestampTz(column(tuple, 11, &isnull));
     row->disk_name = disk_name(tuple, 2, 12, context);
     row->replay = DatumGetBool(column(tuple, 13, &isnull));
+    row->content_sha256 = nullptr;
     return true;
 }
 
@@ -183,30 +186,35 @@ void resume_open_file_search_after(const FileRow *row) {
     search_from_id = row->file_id;
 }
 
+// The checksum is written by the file's first catalog update of this load, with its first rows
+// or its final status: a separate UPDATE of its own (content_sha256 is indexed) cost a new row
+// version and index entries per file.
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                   int64 rejected, bool ends_file) {
-    Oid types[6] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTARRAYOID};
-    Datum values[6] = {Int64GetDatum(row->file_id), Int64GetDatum(byte_offset),
-                       Int64GetDatum(line_number),  Int64GetDatum(loaded),
-                       Int64GetDatum(rejected),     open_statuses()};
+    Oid types[7] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTARRAYOID, BYTEAOID};
+    Datum values[7] = {Int64GetDatum(row->file_id),       Int64GetDatum(byte_offset),
+                       Int64GetDatum(line_number),        Int64GetDatum(loaded),
+                       Int64GetDatum(rejected),           open_statuses(),
+                       PointerGetDatum(row->content_sha256)};
+    const char *nulls = row->content_sha256 == nullptr ? "      n" : nullptr;
     if (ends_file)
         finish_and_notify(
             "WITH finished AS (UPDATE ingest.files f SET status = 'done', "
             "  started_at = coalesce(started_at, pg_catalog.now()), "
             "  finished_at = pg_catalog.now(), replay_requested = false, byte_offset = $2, "
             "  line_number = $3, rows_loaded = rows_loaded + $4, "
-            "  rows_rejected = rows_rejected + $5 "
+            "  rows_rejected = rows_rejected + $5, content_sha256 = coalesce($7, content_sha256) "
             "  WHERE file_id = $1 AND status = ANY ($6) RETURNING f) "
             "SELECT ingest._notify_finished(f) FROM finished",
-            6, types, values);
+            7, types, values, nulls);
     else
         execute(
             "UPDATE ingest.files SET status = 'loading', "
             "  started_at = coalesce(started_at, pg_catalog.now()), byte_offset = $2, "
-            "  line_number = $3, rows_loaded = rows_loaded + $4, rows_rejected = rows_rejected + "
-            "$5 "
+            "  line_number = $3, rows_loaded = rows_loaded + $4, "
+            "  rows_rejected = rows_rejected + $5, content_sha256 = coalesce($7, content_sha256) "
             "WHERE file_id = $1 AND status = ANY ($6)",
-            6, types, values, SPI_OK_UPDATE);
+            7, types, values, SPI_OK_UPDATE, nulls);
     if (SPI_processed != 1)
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -214,14 +222,15 @@ void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int6
 }
 
 void finish_file(const FileRow *row) {
-    Oid types[1] = {INT8OID};
-    Datum values[1] = {Int64GetDatum(row->file_id)};
+    Oid types[2] = {INT8OID, BYTEAOID};
+    Datum values[2] = {Int64GetDatum(row->file_id), PointerGetDatum(row->content_sha256)};
     finish_and_notify(
         "WITH finished AS (UPDATE ingest.files f SET status = 'done', replay_requested = false, "
-        "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
+        "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now(), "
+        "  content_sha256 = coalesce($2, content_sha256) "
         "  WHERE file_id = $1 RETURNING f) "
         "SELECT ingest._notify_finished(f) FROM finished",
-        1, types, values);
+        2, types, values, row->content_sha256 == nullptr ? " n" : nullptr);
 }
 
 void fail_file(int64 file_id, const char *message) {
@@ -235,12 +244,9 @@ void fail_file(int64 file_id, const char *message) {
         3, types, values);
 }
 
-char *record_content(const SourceDefinition *source, const FileRow *row, bytea *sha256) {
-    Oid types[2] = {INT8OID, BYTEAOID};
-    Datum values[2] = {Int64GetDatum(row->file_id), PointerGetDatum(sha256)};
-    execute("UPDATE ingest.files SET content_sha256 = $2 WHERE file_id = $1", 2, types, values,
-            SPI_OK_UPDATE);
+char *find_duplicate(const SourceDefinition *source, const FileRow *row, bytea *sha256) {
     if (!source->dedupe) return nullptr;
+    Datum values[2] = {Int64GetDatum(row->file_id), PointerGetDatum(sha256)};
     // The oldest done file of the source with this content, under whatever name. The checksum
     // and size are parameters, so the cached plan probes files_content_idx on both its columns;
     // joining the file's own row instead, it walked every file of the source (O(files) a file).
@@ -265,15 +271,16 @@ char *record_content(const SourceDefinition *source, const FileRow *row, bytea *
     Datum original_id = column(SPI_tuptable->vals[oldest], 1, &isnull);
     char *original_name = TextDatumGetCString(column(SPI_tuptable->vals[oldest], 2, &isnull));
     // The status a parameter too, for the reason open_statuses() gives.
-    Oid duplicate_types[3] = {INT8OID, INT8OID, TEXTOID};
-    Datum duplicate_values[3] = {Int64GetDatum(row->file_id), original_id,
-                                 CStringGetTextDatum("pending")};
+    Oid duplicate_types[4] = {INT8OID, INT8OID, TEXTOID, BYTEAOID};
+    Datum duplicate_values[4] = {Int64GetDatum(row->file_id), original_id,
+                                 CStringGetTextDatum("pending"), PointerGetDatum(sha256)};
     finish_and_notify(
         "WITH finished AS (UPDATE ingest.files f SET status = 'duplicate', duplicate_of = $2, "
-        "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
+        "  content_sha256 = $4, started_at = coalesce(started_at, pg_catalog.now()), "
+        "  finished_at = pg_catalog.now() "
         "  WHERE file_id = $1 AND status = $3 RETURNING f) "
         "SELECT ingest._notify_finished(f) FROM finished",
-        3, duplicate_types, duplicate_values);
+        4, duplicate_types, duplicate_values);
     return original_name;
 }
 

@@ -25,6 +25,9 @@ struct FileRow {
     int64 rows_rejected;
     TimestampTz discovered_at;
     bool replay;  // ingest.replay_file asked for the file's rows to be loaded anew
+    // The content's SHA-256 once this load computed it (nullptr before, or when it is not
+    // computed), written by the file's next record_batch or finish_file.
+    bytea *content_sha256;
 };
 
 // `name` is the exact name in the directory.
@@ -40,14 +43,14 @@ void resume_open_file_search_after(const FileRow *row);
 // file done (finish_file's work: one row version less per file in ingest.files).
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                   int64 rejected, bool ends_file = false);
-// These, and record_content for a duplicate, NOTIFY pg_ingest with the file's outcome.
+// These, and find_duplicate for a duplicate, NOTIFY pg_ingest with the file's outcome.
 // finish_file also clears a replay request: the replay is done with the commit.
 void finish_file(const FileRow *row);
 void fail_file(int64 file_id, const char *message);
-// Records the SHA-256 of a pending file's content. With the source's `dedupe`, a done file of the
-// source with the same size and content (under whatever name) makes this one a duplicate of it,
-// never loaded: returns that file's name, else nullptr.
-char *record_content(const SourceDefinition *source, const FileRow *row, bytea *sha256);
+// With the source's `dedupe`, a done file of the source with the same size and content SHA-256
+// (under whatever name) makes this pending file a duplicate of it, never loaded: marks it so,
+// with its checksum, and returns that file's name; else nullptr.
+char *find_duplicate(const SourceDefinition *source, const FileRow *row, bytea *sha256);
 void purge_rejects(const SourceDefinition *source, int retention_minutes);
 // Marks the source failed so it stays stopped until ingest.start.
 void fail_source(int32 source_id, const char *message);

@@ -264,15 +264,16 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
     LWLockRelease(s->lock);
 }
 
-// Before a file's first row, in the transaction that prepares its load: records the content's
-// checksum and, with dedupe, settles the file as a duplicate of a done file with the same
-// content. Returns that file's name, or nullptr when the file is to be loaded.
-char *settle_content(const SourceDefinition *source, const FileRow *file, int fd,
-                     const char *shown) {
+// Before a file's first row: computes the content's checksum (kept in file->content_sha256 for
+// the file's first catalog update) and, with dedupe, settles the file as a duplicate of a done
+// file with the same content. Returns that file's name, or nullptr when the file is to be loaded.
+char *settle_content(const SourceDefinition *source, FileRow *file, int fd, const char *shown) {
     // A replay is not a duplicate: the file's own content was loaded before.
     if (file->loading || file->replay) return nullptr;
-    bytea *sha256 = file_sha256(fd, shown, file->file_name, file->size);
-    char *original = record_content(source, file, sha256);
+    MemoryContext outside = MemoryContextSwitchTo(file_context);
+    file->content_sha256 = file_sha256(fd, shown, file->file_name, file->size);
+    MemoryContextSwitchTo(outside);
+    char *original = find_duplicate(source, file, file->content_sha256);
     return original == nullptr ? nullptr : MemoryContextStrdup(file_context, original);
 }
 
@@ -751,7 +752,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
     CopyInserter *copier = nullptr;
     bool finished = false;
     begin_batch_transaction(CommitDurability::ServerDefault);
-    char *original = settle_content(source, file, fd, shown);
+    char *original = settle_content(source, &replayed, fd, shown);
     if (original == nullptr && !empty) {
         PreparedTarget prepared = prepare_target(source, file->file_name, header, header_count);
         inserter = prepared.inserter;
