@@ -14,6 +14,7 @@ namespace pg_ingest {
 bool ingest_enabled = true;
 int poll_interval_ms = 1000;
 int rejects_retention_minutes = 7 * 24 * 60;
+bool prefault_buffers = true;
 
 void define_settings() {
     DefineCustomBoolVariable(
@@ -33,6 +34,13 @@ void define_settings() {
         "every hour.",
         &rejects_retention_minutes, 7 * 24 * 60, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, nullptr,
         nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "pg_ingest.prefault_buffers",
+        "Whether a source worker maps the shared buffer pool into its page tables as it starts.",
+        "Each batch's COPY takes new buffers from the clock sweep, so a worker comes to touch "
+        "every shared buffer; mapping the pool in one call costs less than a page fault per "
+        "page. Off: the worker maps pages as it first touches them, like any backend.",
+        &prefault_buffers, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomStringVariable(
         "pg_ingest.allowed_directories",
         "Directories that sources may read from and archive into; empty allows any.",

@@ -6,6 +6,7 @@ namespace pg_ingest {
 extern bool ingest_enabled;
 extern int poll_interval_ms;
 extern int rejects_retention_minutes;
+extern bool prefault_buffers;
 
 void define_settings();
 

@@ -4,6 +4,7 @@
 // wait on their latch, with the rescan interval as their fallback.
 #include "allowed_directories.hpp"
 #include "arrival_tracker.hpp"
+#include "buffer_prefault.hpp"
 #include "file_catalog.hpp"
 #include "file_claim.hpp"
 #include "file_loader.hpp"
@@ -379,6 +380,8 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
         strlcpy(slot->source_name, source->name, sizeof slot->source_name);
         LWLockRelease(s->lock);
     }
+    // Only a worker that is to load files.
+    prefault_shared_buffers();
     attach_source_metrics(database_id, source_id);
     register_target_cache();
     if (worker_index == 0) {

@@ -210,3 +210,43 @@ def test_on_success_removes_loaded_files_after_commit(cluster, data_dir, action)
     expected_archive = ["one.csv", "two.csv"] if action == "move" else []
     assert sorted(p.name for p in archive.iterdir()) == expected_archive
     cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def shared_resident_kb(pid):
+    """How much shared memory is mapped into the process's page tables."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssShmem:"):
+                return int(line.split()[1])
+    raise AssertionError("no RssShmem")
+
+
+def idle_worker(cluster, source):
+    pid = cluster.worker_pid(source)
+    deadline = time.time() + 30
+    while cluster.scalar("SELECT state FROM ingest.status WHERE source = %s", (source,)) != "idle":
+        assert time.time() < deadline, "worker not idle"
+        time.sleep(0.02)
+    return pid
+
+
+def test_worker_maps_the_shared_buffer_pool_as_it_starts_unless_told_not_to(cluster, data_dir):
+    pool_kb = cluster.scalar("SELECT setting::bigint * 8 FROM pg_settings "
+                             "WHERE name = 'shared_buffers'")
+    cluster.query("CREATE TABLE mapped (id bigint)")
+    cluster.query("SELECT ingest.create_source('mapped', %s, 'mapped')", (str(data_dir),))
+    cluster.query("SELECT ingest.start('mapped')")
+    assert shared_resident_kb(idle_worker(cluster, "mapped")) >= pool_kb
+    cluster.query("SELECT ingest.stop('mapped')")
+    cluster.query("ALTER SYSTEM SET pg_ingest.prefault_buffers = off")
+    cluster.query("SELECT pg_reload_conf()")
+    try:
+        time.sleep(0.5)
+        cluster.query("SELECT ingest.start('mapped')")
+        # Without it the worker maps only the pages it touched: a few catalog pages.
+        assert shared_resident_kb(idle_worker(cluster, "mapped")) < pool_kb / 2
+    finally:
+        cluster.query("ALTER SYSTEM RESET pg_ingest.prefault_buffers")
+        cluster.query("SELECT pg_reload_conf()")
+        cluster.query("SELECT ingest.drop_source('mapped')")
+        cluster.query("DROP TABLE mapped")
