@@ -175,7 +175,15 @@ def latency(cluster, cur, work: Path):
                     (str(watched),))
         cur.execute("SELECT ingest.start('lat')")
         cluster.worker_pid("lat")
-        cur.execute("SELECT ingest.wait_idle('lat', '60s')")
+        # Watching the directory: a file renamed in before inotify watches is found by the
+        # first rescan, and one found so must first be unmodified for a poll interval.
+        deadline = time.monotonic() + 30
+        while True:
+            cur.execute("SELECT state FROM ingest.status WHERE source = 'lat'")
+            if cur.fetchone()[0] == "idle":
+                break
+            assert time.monotonic() < deadline, "the latency source's worker is not idle"
+            time.sleep(0.005)
         lat = []
         for f in files:
             started = time.monotonic()

@@ -370,6 +370,8 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
         LWLockRelease(s->lock);
         proc_exit(0);
     }
+    // Only a worker that is to load files; before it shows as running.
+    prefault_shared_buffers();
     if (worker_index == 0)
         pgstat_report_appname(psprintf("pg_ingest: %s", source->name));
     else
@@ -380,8 +382,6 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
         strlcpy(slot->source_name, source->name, sizeof slot->source_name);
         LWLockRelease(s->lock);
     }
-    // Only a worker that is to load files.
-    prefault_shared_buffers();
     attach_source_metrics(database_id, source_id);
     register_target_cache();
     if (worker_index == 0) {
