@@ -362,20 +362,27 @@ CommitDurability finish_durability(const SourceDefinition *source) {
                                                  : CommitDurability::Synchronous;
 }
 
+// Begins the transaction of a COPY span: synchronous into foreign tables, or when the span
+// finishes its file and on_success acts on the file next. False (the transaction is over,
+// nothing written) when the owner may no longer insert.
+bool begin_span_transaction(const SourceDefinition *source, const BatchInserter *inserter,
+                            bool finishes) {
+    bool synchronous = batch_durability(inserter) == CommitDurability::Synchronous ||
+                       (finishes && finish_durability(source) == CommitDurability::Synchronous);
+    begin_worker_transaction(synchronous ? CommitDurability::Synchronous
+                                         : CommitDurability::Asynchronous);
+    if (owner_refusal(source) == nullptr) return true;
+    commit_worker_transaction();
+    return false;
+}
+
 // A plain span through COPY in one transaction with the file's new position, and with the file
 // marked done when the span `finishes` it. Returns its rows, -1 (writing nothing) when the owner
 // may no longer insert, -2 when COPY refused the span.
 int64 commit_span(const SourceDefinition *source, const FileRow *file,
                   const BatchInserter *inserter, CopyInserter *copier, int fd, const CsvSpan &span,
                   bool finishes, FileLoadResult *result) {
-    bool synchronous = batch_durability(inserter) == CommitDurability::Synchronous ||
-                       (finishes && finish_durability(source) == CommitDurability::Synchronous);
-    begin_worker_transaction(synchronous ? CommitDurability::Synchronous
-                                         : CommitDurability::Asynchronous);
-    if (owner_refusal(source) != nullptr) {
-        commit_worker_transaction();
-        return -1;
-    }
+    if (!begin_span_transaction(source, inserter, finishes)) return -1;
     load_context.line = static_cast<int64>(span.start_line);
     if (!copy_span(copier, fd, span.start_offset, span.end_offset, span.rows)) {
         commit_worker_transaction();
@@ -586,14 +593,7 @@ int64 commit_group(const SourceDefinition *source, const FileRow *file,
                    char **header, int header_count, FileLoadResult *result) {
     instr_time started;
     INSTR_TIME_SET_CURRENT(started);
-    bool synchronous = batch_durability(inserter) == CommitDurability::Synchronous ||
-                       finish_durability(source) == CommitDurability::Synchronous;
-    begin_worker_transaction(synchronous ? CommitDurability::Synchronous
-                                         : CommitDurability::Asynchronous);
-    if (owner_refusal(source) != nullptr) {
-        commit_worker_transaction();
-        return -1;
-    }
+    if (!begin_span_transaction(source, inserter, true)) return -1;
     load_context.line = static_cast<int64>(span.start_line);
     stage_span(fd, span.start_offset, span.end_offset, 0);
     record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
