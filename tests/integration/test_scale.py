@@ -34,12 +34,13 @@ def test_new_file_is_loaded_within_a_second_among_100000_loaded_ones(cluster):
             sizes.append(st.st_size)
             mtimes.append(st.st_mtime_ns // 1000)
             inodes.append(st.st_ino)
-        # As if they had been loaded: the catalog knows every one of them as done.
+        # As if they had been loaded: the catalog knows every one of them as done, with its
+        # checksum (each new file is looked up among them for dedupe).
         cluster.query(
             "INSERT INTO ingest.files (source, file_name, file_size, file_mtime, file_inode, "
-            "  status, rows_loaded, finished_at) "
+            "  status, rows_loaded, finished_at, content_sha256) "
             "SELECT 'crowded', n, s, pg_catalog.to_timestamp(0) + m * interval '1 microsecond', "
-            "  i, 'done', 1, now() "
+            "  i, 'done', 1, now(), sha256(convert_to(n, 'UTF8')) "
             "FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) AS f(n, s, m, i)",
             (names, sizes, mtimes, inodes))
 
