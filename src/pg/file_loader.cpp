@@ -715,6 +715,8 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
     error_context_stack = &callback;
 
     note_file_started(file->byte_offset);
+    // The slot says "loading" from the file's start, not only once its first batch commits.
+    note_progress(slot, file, file->byte_offset, 0);
     instr_time started;
     INSTR_TIME_SET_CURRENT(started);
     FileLoadResult result = {0, 0, false, false};

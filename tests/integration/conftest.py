@@ -1,6 +1,9 @@
-"""Fixtures for integration tests: real PostgreSQL 15 clusters with pg_ingest preloaded."""
+"""Fixtures and helpers for integration tests: real PostgreSQL clusters with pg_ingest preloaded."""
+import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -58,23 +61,52 @@ class Cluster:
     def scalar(self, sql, params=None, dbname="postgres"):
         return self.query(sql, params, dbname)[0][0]
 
-    def log(self):
-        return (self.dir / "server.log").read_text(errors="replace")
-
     def worker_pid(self, source, dbname="postgres", timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                rows = self.query("SELECT pid FROM pg_stat_activity WHERE application_name = %s",
-                                  (f"pg_ingest: {source}",), dbname)
-            except psycopg2.OperationalError:
-                # A kill -9 makes the postmaster end every session while it reinitialises.
-                time.sleep(0.05)
-                continue
-            if rows:
-                return rows[0][0]
-            time.sleep(0.02)
-        raise AssertionError(f"no worker for source {source}")
+        """The pid of the source's (first) worker once it runs. Never use it to find the worker
+        that follows a kill: the killed one stays in pg_stat_activity until the postmaster has
+        noticed its death (use kill_workers)."""
+        return wait_until(lambda: self.workers(source, dbname), timeout,
+                          f"a running worker of source {source}")[0][1]
+
+    def workers(self, source, dbname="postgres"):
+        """(worker, pid) of each worker of the source that has attached and left 'starting'
+        and that pg_stat_activity also shows."""
+        return self.query(
+            "SELECT w.worker, w.pid FROM ingest.workers w JOIN pg_stat_activity a USING (pid) "
+            "WHERE w.source = %s AND w.state <> 'starting' ORDER BY w.worker", (source,), dbname)
+
+    def wait_for_workers(self, source, count=1, dbname="postgres", gone=(), timeout=60):
+        """Waits until exactly `count` workers of the source run, none with a pid in `gone`;
+        returns their pids in worker order."""
+        def settled():
+            pids = [pid for _, pid in self.workers(source, dbname)]
+            return pids if len(pids) == count and not set(pids) & set(gone) else None
+        return wait_until(settled, timeout, f"{count} running worker(s) of source {source}")
+
+    def kill_workers(self, source, numbers=None, dbname="postgres", timeout=120):
+        """kill -9 of the source's workers (all, or those whose worker number is in `numbers`).
+        The postmaster then ends every session and reinitialises; this returns only once it is
+        ready again and the source runs as many workers as before, none of them with a pid it
+        had before the kill. Returns (killed pids, new pids)."""
+        before = self.workers(source, dbname)
+        victims = [pid for number, pid in before if numbers is None or number in numbers]
+        assert victims, f"source {source} has no worker to kill"
+        log_offset = self.log_size()
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: "database system is ready to accept connections" in
+                   self.log(since=log_offset), timeout, "the crash restart after a kill -9")
+        new = self.wait_for_workers(source, len(before), dbname, [pid for _, pid in before],
+                                    timeout)
+        return victims, new
+
+    def log_size(self):
+        return (self.dir / "server.log").stat().st_size
+
+    def log(self, since=0):
+        with open(self.dir / "server.log", "rb") as f:
+            f.seek(since)
+            return f.read().decode(errors="replace")
 
 
 def postgres_dir(prefix):
@@ -122,6 +154,76 @@ def eventgen(out: Path, *args):
 def eventgen_ddl():
     return subprocess.run([str(EVENTGEN), "--print-ddl"], check=True, capture_output=True,
                           text=True).stdout
+
+
+def wait_until(predicate, timeout=30, what="condition", interval=0.02):
+    """Polls predicate() until it returns something true and returns that. A server in a crash
+    restart refuses connections for a while: an OperationalError counts as "not yet"."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except psycopg2.OperationalError as error:
+            last_error = error
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}" +
+                                 (f" (last error: {last_error})" if last_error else ""))
+        time.sleep(interval)
+
+
+def as_role(cluster, role, sql, params=None, dbname="postgres"):
+    """Runs one statement after SET ROLE, on a connection of its own; returns its rows."""
+    conn = cluster.connect(dbname)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SET ROLE {role}")
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else None
+    finally:
+        conn.close()
+
+
+def new_source(cluster, data_dir, name, columns="id bigint PRIMARY KEY, note text", start=False,
+               **arguments):
+    """Creates the table `name` (with `columns`) and a source of the same name that loads
+    data_dir into it; `arguments` are create_source's named arguments (options as a JSON text)."""
+    cluster.query(f"CREATE TABLE {name} ({columns})")
+    named = "".join(f", {key} => %s" for key in arguments)
+    cluster.query(f"SELECT ingest.create_source(%s, %s, %s{named})",
+                  (name, str(data_dir), name, *arguments.values()))
+    if start:
+        cluster.query("SELECT ingest.start(%s)", (name,))
+
+
+def notifications(conn, count, timeout=60):
+    """The payloads of the next `count` pg_ingest notifications on a LISTENing connection, then
+    whatever else arrives within a further half second (so an extra one is seen)."""
+    received = []
+    deadline = time.time() + timeout
+    while len(received) < count and time.time() < deadline:
+        select.select([conn], [], [], max(0.0, deadline - time.time()))
+        conn.poll()
+        while conn.notifies:
+            note = conn.notifies.pop(0)
+            assert note.channel == "pg_ingest"
+            received.append(json.loads(note.payload))
+    settle = time.time() + 0.5
+    while time.time() < settle:
+        select.select([conn], [], [], max(0.0, settle - time.time()))
+        conn.poll()
+        while conn.notifies:
+            received.append(json.loads(conn.notifies.pop(0).payload))
+    return received
+
+
+def listen(cluster):
+    """A connection that LISTENs on the pg_ingest channel."""
+    conn = cluster.connect()
+    conn.cursor().execute("LISTEN pg_ingest")
+    return conn
 
 
 def wait_idle(cluster, source, timeout="120s", dbname="postgres"):

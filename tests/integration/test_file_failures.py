@@ -6,12 +6,11 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import wait_idle, write_csv_atomically
+from conftest import new_source, wait_idle, wait_until, write_csv_atomically
 
 GATE_FUNCTION = """CREATE OR REPLACE FUNCTION public.wait_at_gate() RETURNS trigger
     LANGUAGE plpgsql AS $$
@@ -21,13 +20,6 @@ GATE_FUNCTION = """CREATE OR REPLACE FUNCTION public.wait_at_gate() RETURNS trig
         END IF;
         RETURN NEW;
     END $$"""
-
-
-def poll(condition, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 class Gate:
@@ -44,20 +36,14 @@ class Gate:
             cur.execute("SELECT pg_advisory_lock(%s)", (key,))
 
     def wait_until_reached(self):
-        poll(lambda: self.cluster.scalar(
+        wait_until(lambda: self.cluster.scalar(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s "
-            "AND NOT granted", (self.key,)) == 1, what="the worker to reach the gate")
+            "AND NOT granted", (self.key,)) == 1, 30, "the worker to reach the gate")
 
     def open(self):
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
         self.conn.close()
-
-
-def new_source(cluster, data_dir, name, columns="id bigint PRIMARY KEY, note text", **args):
-    cluster.query(f"CREATE TABLE {name} ({columns})")
-    options = "".join(f", {key} => {value}" for key, value in args.items())
-    cluster.query(f"SELECT ingest.create_source(%s, %s, %s{options})", (name, str(data_dir), name))
 
 
 def file_rows(cluster, source):
@@ -70,8 +56,9 @@ def notes(first, last):
 
 
 def wait_for_worker_exit(cluster, source):
-    poll(lambda: not cluster.query("SELECT 1 FROM pg_stat_activity WHERE application_name = %s",
-                                   (f"pg_ingest: {source}",)), what="the worker to exit")
+    wait_until(lambda: not cluster.query("SELECT 1 FROM pg_stat_activity "
+                                         "WHERE application_name = %s", (f"pg_ingest: {source}",)),
+               30, "the worker to exit")
 
 
 def test_file_deleted_while_loading_loads_to_its_end(cluster, data_dir):
@@ -179,7 +166,7 @@ def test_content_that_is_not_text_fails_the_file_and_a_stray_byte_is_a_row_rejec
 
 
 def test_declared_single_byte_encoding_rejects_wide_content_too(cluster, data_dir):
-    new_source(cluster, data_dir, "latin", options="'{\"encoding\": \"LATIN1\"}'")
+    new_source(cluster, data_dir, "latin", options='{"encoding": "LATIN1"}')
     cluster.query("SELECT ingest.start('latin')")
     (data_dir / ".w.tmp").write_bytes("\ufeffid,note\n1,a\n".encode("utf-16-be"))
     (data_dir / ".w.tmp").rename(data_dir / "w.csv")
@@ -205,10 +192,10 @@ def run_in_background(cluster, sql):
 
 
 def wait_for_ddl_to_queue(cluster, table):
-    poll(lambda: cluster.scalar(
+    wait_until(lambda: cluster.scalar(
         "SELECT count(*) FROM pg_locks WHERE relation = %s::regclass AND "
         "mode = 'AccessExclusiveLock' AND NOT granted", (table,)) == 1,
-        what=f"DDL on {table} to wait for the worker")
+        30, f"DDL on {table} to wait for the worker")
 
 
 ALTERATIONS = {
@@ -271,8 +258,9 @@ def test_target_dropped_fails_the_source_and_the_file_resumes_on_a_new_target(cl
     wait_for_ddl_to_queue(cluster, "vanishing")
     gate.open()
     dropping.join()
-    poll(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'vanishing'")
-         == "failed", what="the source to fail")
+    wait_until(lambda: cluster.scalar("SELECT state FROM ingest.status "
+                                      "WHERE source = 'vanishing'") == "failed",
+               30, "the source to fail")
     wait_for_worker_exit(cluster, "vanishing")
     assert cluster.scalar("SELECT last_error FROM ingest.status WHERE source = 'vanishing'") == \
         'source "vanishing", file "a.csv", line 6: target table no longer exists'

@@ -2,33 +2,20 @@
 file_id and line number; ingest.replay_file deletes a file's rows and loads it again in one
 transaction, so that a reader never sees the file half present, and a kill -9 in the middle
 leaves the old rows and redoes the replay."""
-import os
 import shutil
-import signal
 import time
 
 import psycopg2
 import pytest
 
-from conftest import postgres_dir, wait_idle, write_csv_atomically
+from conftest import new_source, postgres_dir, wait_idle, wait_until, write_csv_atomically
 
 LINEAGE = "{\"file_column\": \"_file\", \"line_column\": \"_line\"}"
 
 
-def poll(condition, timeout=60, what="condition"):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
-def new_source(cluster, data_dir, name, batch_size=10000, options=LINEAGE, start=True):
-    cluster.query(f"CREATE TABLE {name} (id bigint PRIMARY KEY, note text, _file bigint, "
-                  "_line bigint)")
-    cluster.query("SELECT ingest.create_source(%s, %s, %s, '*.csv', %s, %s)",
-                  (name, str(data_dir), name, batch_size, options))
-    if start:
-        cluster.query("SELECT ingest.start(%s)", (name,))
+def lineage_source(cluster, data_dir, name, batch_size=10000, options=LINEAGE, start=True):
+    new_source(cluster, data_dir, name, "id bigint PRIMARY KEY, note text, _file bigint, "
+               "_line bigint", start, batch_size=batch_size, options=options)
 
 
 def file_id(cluster, source, file_name):
@@ -43,7 +30,7 @@ def sql_error(cluster, sql, params=None):
 
 
 def test_lineage_columns_hold_the_file_id_and_line_number(cluster, data_dir):
-    new_source(cluster, data_dir, "traced")
+    lineage_source(cluster, data_dir, "traced")
     write_csv_atomically(data_dir, "a.csv", "id,note", [f"{i},a{i}" for i in range(1, 6)])
     write_csv_atomically(data_dir, "b.csv", "note,id", ["b6,6", "\"two\nlines\",7", "b8,8"])
     wait_idle(cluster, "traced")
@@ -70,7 +57,7 @@ def test_lineage_without_a_header_fills_the_other_columns_in_order(cluster, data
 
 
 def test_a_header_naming_a_lineage_column_fails_the_file(cluster, data_dir):
-    new_source(cluster, data_dir, "traced_header")
+    lineage_source(cluster, data_dir, "traced_header")
     write_csv_atomically(data_dir, "h.csv", "id,note,_line", ["1,x,7"])
     wait_idle(cluster, "traced_header")
     assert cluster.query("SELECT status, error FROM ingest.files WHERE source = 'traced_header'") \
@@ -111,7 +98,7 @@ def test_lineage_options_are_checked_against_the_target(cluster, data_dir):
 
 
 def test_replay_restores_exactly_one_copy_and_replaces_the_rejects(cluster, data_dir):
-    new_source(cluster, data_dir, "replayed", batch_size=7)
+    lineage_source(cluster, data_dir, "replayed", batch_size=7)
     lines = [f"{i},r{i}" for i in range(1, 51)]
     lines[9] = "x,not a number"  # line 11
     lines[19] = "5,repeated key"  # line 21
@@ -149,12 +136,12 @@ def test_replay_is_refused_without_file_column_or_when_the_file_is_gone(cluster,
         "55000", "source \"untraced\" has no file_column: its rows cannot be told apart by file")
 
     deleting = postgres_dir("pg_ingest_deleting_")
-    new_source(cluster, deleting, "deleting", start=False,
-               options="{\"file_column\": \"_file\", \"on_success\": \"delete\"}")
+    lineage_source(cluster, deleting, "deleting", start=False,
+                   options="{\"file_column\": \"_file\", \"on_success\": \"delete\"}")
     cluster.query("SELECT ingest.start('deleting')")
     write_csv_atomically(deleting, "d.csv", "id,note", ["1,d"])
     wait_idle(cluster, "deleting")
-    poll(lambda: not (deleting / "d.csv").exists(), what="the loaded file to be deleted")
+    wait_until(lambda: not (deleting / "d.csv").exists(), 60, "the loaded file to be deleted")
     with pytest.raises(psycopg2.Error) as raised:
         cluster.query("SELECT ingest.replay_file('deleting', 'd.csv')")
     assert raised.value.pgcode == "55000"
@@ -169,7 +156,7 @@ def test_replay_is_refused_without_file_column_or_when_the_file_is_gone(cluster,
 
 def test_a_reader_never_sees_the_file_partly_present_during_a_replay(cluster, data_dir):
     rows = 50_000
-    new_source(cluster, data_dir, "watched", batch_size=1000)
+    lineage_source(cluster, data_dir, "watched", batch_size=1000)
     write_csv_atomically(data_dir, "big.csv", "id,note", [f"{i},n{i}" for i in range(1, rows + 1)])
     wait_idle(cluster, "watched")
     big = file_id(cluster, "watched", "big.csv")
@@ -209,7 +196,7 @@ def test_a_reader_never_sees_the_file_partly_present_during_a_replay(cluster, da
 
 def test_kill_9_during_a_replay_keeps_the_old_rows_and_replays_again(cluster, data_dir):
     rows = 5000
-    new_source(cluster, data_dir, "crashed", batch_size=500)
+    lineage_source(cluster, data_dir, "crashed", batch_size=500)
     write_csv_atomically(data_dir, "c.csv", "id,note", [f"{i},c{i}" for i in range(1, rows + 1)])
     wait_idle(cluster, "crashed")
     c = file_id(cluster, "crashed", "c.csv")
@@ -223,22 +210,17 @@ def test_kill_9_during_a_replay_keeps_the_old_rows_and_replays_again(cluster, da
     cluster.query("CREATE TRIGGER gate BEFORE INSERT ON crashed FOR EACH ROW "
                   "EXECUTE FUNCTION crashed_wait()")
 
-    def waiting_at_gate(not_pid=None):
-        try:
-            return cluster.scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                "'pg_ingest: crashed' AND wait_event = 'PgSleep' AND pid <> %s",
-                (not_pid or 0,)) == 1
-        except psycopg2.OperationalError:  # the server restarting after the kill
-            return False
+    def waiting_at_gate():
+        return cluster.scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+            "'pg_ingest: crashed' AND wait_event = 'PgSleep'") == 1
 
     cluster.query("SELECT ingest.replay_file('crashed', 'c.csv')")
-    poll(waiting_at_gate, what="the replay to reach the gate")
+    wait_until(waiting_at_gate, 60, "the replay to reach the gate")
     assert cluster.scalar("SELECT count(*) FROM crashed") == 4000
-    killed = cluster.worker_pid("crashed")
-    os.kill(killed, signal.SIGKILL)
-    poll(lambda: waiting_at_gate(killed), timeout=120,
-         what="the replay to reach the gate again after the restart")
+    killed, restarted = cluster.kill_workers("crashed")
+    assert restarted != killed
+    wait_until(waiting_at_gate, 120, "the replay to reach the gate again after the restart")
     assert cluster.query("SELECT status, rows_loaded, replay_requested FROM ingest.files "
                          "WHERE file_id = %s", (c,)) == [("pending", rows, True)]
     assert cluster.query("SELECT count(*), min(id), max(id) FROM crashed") == [(4000, 1, 4000)]
@@ -252,8 +234,8 @@ def test_kill_9_during_a_replay_keeps_the_old_rows_and_replays_again(cluster, da
 
 
 def test_a_failed_replay_keeps_the_old_rows_and_can_be_asked_again(cluster, data_dir):
-    new_source(cluster, data_dir, "refused", batch_size=4,
-               options="{\"file_column\": \"_file\", \"max_rejects_per_file\": 0}")
+    lineage_source(cluster, data_dir, "refused", batch_size=4,
+                   options="{\"file_column\": \"_file\", \"max_rejects_per_file\": 0}")
     write_csv_atomically(data_dir, "f.csv", "id,note", [f"{i},f{i}" for i in range(1, 21)])
     wait_idle(cluster, "refused")
     f = file_id(cluster, "refused", "f.csv")
@@ -281,8 +263,8 @@ def test_a_failed_replay_keeps_the_old_rows_and_can_be_asked_again(cluster, data
 
 
 def test_replays_by_parallel_workers_and_refusals_of_duplicates(cluster, data_dir):
-    new_source(cluster, data_dir, "parallel", batch_size=100,
-               options="{\"file_column\": \"_file\", \"line_column\": \"_line\", \"workers\": 2}")
+    lineage_source(cluster, data_dir, "parallel", batch_size=100,
+                   options="{\"file_column\": \"_file\", \"line_column\": \"_line\", \"workers\": 2}")
     for n in range(4):
         write_csv_atomically(data_dir, f"p{n}.csv", "id,note",
                              [f"{n * 10000 + i},p{n}" for i in range(1, 2001)])
@@ -312,7 +294,7 @@ def test_replays_by_parallel_workers_and_refusals_of_duplicates(cluster, data_di
 
 
 def test_a_lineage_column_dropped_from_the_target_fails_the_file(cluster, data_dir):
-    new_source(cluster, data_dir, "dropped_lineage")
+    lineage_source(cluster, data_dir, "dropped_lineage")
     cluster.query("ALTER TABLE dropped_lineage DROP COLUMN _line")
     write_csv_atomically(data_dir, "d.csv", "id,note", ["1,d"])
     wait_idle(cluster, "dropped_lineage")

@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 import yaml
 
-from conftest import ROOT, Cluster, postgres_dir, wait_idle, write_csv_atomically
+from conftest import ROOT, Cluster, as_role, postgres_dir, wait_idle, wait_until, write_csv_atomically
 
 QUERIES = ROOT / "docker" / "postgres_exporter" / "queries.yaml"
 COUNTERS = ("files_done", "files_failed", "rows_loaded", "rows_rejected", "bytes_read", "batches",
@@ -34,12 +34,10 @@ def metrics(cluster, source):
 
 def poll_metrics(cluster, source, files, timeout=30):
     """The counters move just after the commit that ingest.files shows: wait for the last file."""
-    deadline = time.time() + timeout
-    while True:
+    def settled():
         current = metrics(cluster, source)
-        if current["files_done"] + current["files_failed"] >= files or time.time() > deadline:
-            return current
-        time.sleep(0.02)
+        return current if current["files_done"] + current["files_failed"] >= files else None
+    return wait_until(settled, timeout, f"the metrics of {files} file(s) of {source}")
 
 
 def test_counters_equal_what_the_file_catalog_says(cluster, data_dir):
@@ -108,17 +106,6 @@ def test_counters_equal_what_the_file_catalog_says(cluster, data_dir):
         "bytes_read": os.path.getsize(data_dir / "f6.csv"), "batches": 1, "errors": 0}
     cluster.query("SELECT ingest.drop_source('counted')")
     cluster.query("DROP TABLE counted")
-
-
-def as_role(cluster, role, sql):
-    conn = cluster.connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SET ROLE {role}")
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def test_a_role_sees_the_metrics_of_its_own_sources_only(cluster, data_dir):
@@ -207,11 +194,8 @@ def load_one_file(cluster, source, directory, name, dbname="postgres"):
     cluster.query("SELECT ingest.start(%s)", (source,), dbname)
     write_csv_atomically(directory, name, "id", ["1"])
     wait_idle(cluster, source, dbname=dbname)
-    deadline = time.time() + 30
-    while cluster.scalar("SELECT files_done FROM ingest.metrics WHERE source = %s", (source,),
-                         dbname) != 1:
-        assert time.time() < deadline, f"{source}: files_done never reached 1"
-        time.sleep(0.02)
+    wait_until(lambda: cluster.scalar("SELECT files_done FROM ingest.metrics WHERE source = %s",
+                                      (source,), dbname) == 1, 30, f"{source}: files_done = 1")
 
 
 def test_a_recreated_extension_starts_from_zero(cluster, data_dir):

@@ -1,7 +1,7 @@
 """Operations: pg_ingest.enabled turns every worker off for maintenance and back on."""
 import time
 
-from conftest import wait_idle, write_csv_atomically
+from conftest import wait_idle, wait_until, write_csv_atomically
 
 
 def worker_count(cluster):
@@ -34,10 +34,7 @@ def test_enabled_off_runs_no_worker_and_on_resumes_sources(cluster, data_dir):
     # Off by reload stops the running workers too.
     cluster.query("ALTER SYSTEM SET pg_ingest.enabled = off")
     cluster.query("SELECT pg_reload_conf()")
-    deadline = time.time() + 10
-    while worker_count(cluster) and time.time() < deadline:
-        time.sleep(0.05)
-    assert worker_count(cluster) == 0
+    wait_until(lambda: worker_count(cluster) == 0, 10, "every worker to exit")
     cluster.query("ALTER SYSTEM RESET pg_ingest.enabled")
     cluster.query("SELECT pg_reload_conf()")
     cluster.worker_pid("maintained")

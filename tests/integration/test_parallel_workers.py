@@ -1,14 +1,9 @@
 """Several workers per source (option `workers`): files shared out exactly once, through a kill -9,
 stopped together, and fewer of them after alter_source."""
 import json
-import os
 import re
-import signal
-import time
 
-import psycopg2
-
-from conftest import eventgen, eventgen_ddl, wait_idle
+from conftest import eventgen, eventgen_ddl, wait_idle, wait_until
 
 FILES, EVENTS = 20, 5000
 TOTAL = FILES * EVENTS
@@ -36,32 +31,12 @@ def worker_applications(cluster, name):
                          (f"pg_ingest: {name}%",))
 
 
-def wait_for(condition, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
-def wait_for_workers(cluster, name, count, timeout=30, gone=()):
-    """Waits until exactly `count` workers run, none of them in `gone`, and have left
-    'starting'; returns their pids. Rides out a server restarting after a crash."""
-    def settled():
-        try:
-            rows = cluster.query("SELECT worker, pid, state FROM ingest.workers "
-                                 "WHERE source = %s ORDER BY worker", (name,))
-            apps = worker_applications(cluster, name)
-        except psycopg2.OperationalError:
-            return None
-        pids = [r[1] for r in rows]
-        if [r[0] for r in rows] == list(range(1, count + 1)) and len(apps) == count \
-                and all(r[2] != "starting" for r in rows) and not set(pids) & set(gone):
-            return pids
-        return None
-    return wait_for(settled, timeout, what=f"{count} workers of {name}")
+def wait_for_workers(cluster, name, count, timeout=30):
+    """The pids of exactly `count` running workers of the source, checked against the names
+    pg_stat_activity shows them by."""
+    pids = cluster.wait_for_workers(name, count, timeout=timeout)
+    return wait_until(lambda: pids if len(worker_applications(cluster, name)) == count else None,
+                      timeout, f"{count} workers of {name} in pg_stat_activity")
 
 
 def loader_pids(cluster, name):
@@ -110,13 +85,13 @@ def test_kill_9_of_one_worker_mid_load_loses_and_duplicates_nothing(cluster, dat
         rows = cluster.query("SELECT pid FROM ingest.workers WHERE source = 'parkill' "
                              "AND worker = 2 AND state = 'loading'")
         return rows[0][0] if rows else None
-    victim = wait_for(second_worker_loading, what="worker #2 loading")
+    victim = wait_until(second_worker_loading, 30, "worker #2 loading")
     assert victim == pids[1]
     loaded_before = cluster.scalar("SELECT count(*) FROM parkill.user_events")
     assert loaded_before < TOTAL
-    os.kill(victim, signal.SIGKILL)
     # The server restarts every process after a crash; the workers come back and go on.
-    wait_for_workers(cluster, "parkill", 2, timeout=60, gone=pids)
+    killed, restarted = cluster.kill_workers("parkill", numbers=[2])
+    assert killed == [victim] and len(restarted) == 2 and not set(restarted) & set(pids)
     wait_idle(cluster, "parkill", "300s")
     assert_loaded_exactly_once(cluster, "parkill")
     cluster.query("SELECT ingest.stop('parkill')")
@@ -126,7 +101,7 @@ def test_stop_stops_every_worker_and_alter_to_one_leaves_one(cluster, data_dir):
     start_parallel_source(cluster, "parstop", data_dir)
     wait_for_workers(cluster, "parstop", 2)
     assert cluster.scalar("SELECT ingest.stop('parstop')") is True
-    wait_for(lambda: worker_applications(cluster, "parstop") == [], what="both workers to exit")
+    wait_until(lambda: worker_applications(cluster, "parstop") == [], 30, "both workers to exit")
     assert running_workers(cluster, "parstop") == []
     assert cluster.scalar("SELECT state FROM ingest.status WHERE source = 'parstop'") == "stopped"
 

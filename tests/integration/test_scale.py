@@ -5,18 +5,9 @@ import shutil
 import threading
 import time
 
-from conftest import postgres_dir, wait_idle, write_csv_atomically
+from conftest import postgres_dir, wait_idle, wait_until, write_csv_atomically
 
 KNOWN_FILES = 100_000
-
-
-def poll(predicate, timeout, interval=0.005):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 def test_new_file_is_loaded_within_a_second_among_100000_loaded_ones(cluster):
@@ -46,8 +37,9 @@ def test_new_file_is_loaded_within_a_second_among_100000_loaded_ones(cluster):
 
         cluster.query("SELECT ingest.start('crowded')")
         pid = cluster.worker_pid("crowded")
-        assert poll(lambda: cluster.scalar(
-            "SELECT state FROM ingest.status WHERE source = 'crowded'") == "idle", 60)
+        wait_until(lambda: cluster.scalar(
+            "SELECT state FROM ingest.status WHERE source = 'crowded'") == "idle", 60,
+            "the worker to be idle")
         # Settled: nothing was registered again, nothing loaded.
         time.sleep(2)
         assert cluster.scalar("SELECT count(*) FROM ingest.files WHERE source = 'crowded'") == \
@@ -61,9 +53,9 @@ def test_new_file_is_loaded_within_a_second_among_100000_loaded_ones(cluster):
             name = f"new_{n}.csv"
             write_csv_atomically(directory, name, "id,payload", [f"{n},new"])
             arrived = time.monotonic()
-            assert poll(lambda: cluster.query(
+            wait_until(lambda: cluster.query(
                 "SELECT status FROM ingest.files WHERE source = 'crowded' AND file_name = %s",
-                (name,)) == [("done",)], 10)
+                (name,)) == [("done",)], 10, f"{name} to be done", interval=0.005)
             delays.append(time.monotonic() - arrived)
             time.sleep(0.3)
         busy = (cpu_ticks(pid) - ticks_before) / os.sysconf("SC_CLK_TCK")

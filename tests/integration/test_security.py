@@ -2,13 +2,12 @@
 that attacks (FIFOs, symlinks, hostile names) changes nothing but the intended rows."""
 import os
 import shutil
-import time
 from pathlib import Path
 
 import psycopg2
 import pytest
 
-from conftest import postgres_dir, wait_idle, write_csv_atomically
+from conftest import as_role, postgres_dir, wait_idle, wait_until, write_csv_atomically
 
 
 def test_fifo_and_symlink_matching_the_pattern_are_skipped_not_opened(cluster, data_dir, tmp_path):
@@ -48,17 +47,6 @@ def test_hostile_header_and_file_names_change_nothing_but_the_rows(cluster, data
     assert cluster.query("SELECT file_name, status FROM ingest.files WHERE source = 'hostile'") == [
         (name, "done")]
     cluster.query("SELECT ingest.stop('hostile')")
-
-
-def as_role(cluster, role, sql, params=None):
-    conn = cluster.connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SET ROLE {role}")
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else None
-    finally:
-        conn.close()
 
 
 def test_rows_are_written_as_the_owner_and_a_revoke_stops_the_source(cluster, data_dir):
@@ -101,10 +89,8 @@ def test_rows_are_written_as_the_owner_and_a_revoke_stops_the_source(cluster, da
     # After a REVOKE the worker fails the source and writes nothing more.
     cluster.query("REVOKE INSERT ON owned FROM loader")
     write_csv_atomically(data_dir, "b.csv", "id,secret", ["4,late"])
-    deadline = time.time() + 10
-    while cluster.scalar("SELECT state FROM ingest.status WHERE source = 'owned'") != "failed":
-        assert time.time() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'owned'")
+               == "failed", 30, "the source to fail")
     assert cluster.scalar("SELECT last_error FROM ingest.status WHERE source = 'owned'") == \
         'role "loader" has no INSERT privilege on table "owned"'
     assert cluster.scalar("SELECT count(*) FROM owned") == 2
@@ -113,18 +99,11 @@ def test_rows_are_written_as_the_owner_and_a_revoke_stops_the_source(cluster, da
     cluster.query("DROP ROLE loader, snoop")
 
 
-def poll(condition, timeout=10):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline
-        time.sleep(0.05)
-
-
 def set_allowed_directories(cluster, value):
     cluster.query("ALTER SYSTEM SET pg_ingest.allowed_directories = %s", (value,))
     cluster.query("SELECT pg_reload_conf()")
     # A new session is forked from the postmaster: it shows the value once the reload is done.
-    poll(lambda: cluster.scalar("SHOW pg_ingest.allowed_directories") == value)
+    wait_until(lambda: cluster.scalar("SHOW pg_ingest.allowed_directories") == value)
 
 
 def error_of(fn):
@@ -235,14 +214,14 @@ def test_narrowed_allowed_directories_fail_the_source_before_its_next_file(clust
     # A reload that no longer covers the running source's directory fails it.
     set_allowed_directories(cluster, str(sibling))
     refusal = f'directory "{watched}" of source "narrowed" is not inside pg_ingest.allowed_directories'
-    poll(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'narrowed'") == "failed")
+    wait_until(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'narrowed'") == "failed")
     assert cluster.scalar("SELECT failed_error FROM ingest.sources WHERE name = 'narrowed'") == refusal
     assert f'pg_ingest source "narrowed" stopped: {refusal}' in cluster.log()
 
     # Started again, the worker refuses before it lists or reads anything.
     write_csv_atomically(watched, "b.csv", "id", ["2"])
     cluster.query("SELECT ingest.start('narrowed')")
-    poll(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'narrowed'") == "failed")
+    wait_until(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'narrowed'") == "failed")
     assert cluster.scalar("SELECT last_error FROM ingest.status WHERE source = 'narrowed'") == refusal
     assert cluster.query("SELECT file_name FROM ingest.files WHERE source = 'narrowed'") == [("a.csv",)]
     assert cluster.scalar("SELECT count(*) FROM narrowed") == 1
@@ -253,7 +232,7 @@ def test_narrowed_allowed_directories_fail_the_source_before_its_next_file(clust
     os.symlink(sibling, watched)
     write_csv_atomically(sibling, "c.csv", "id", ["3"])
     cluster.query("SELECT ingest.start('narrowed')")
-    poll(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'narrowed'") == "failed")
+    wait_until(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = 'narrowed'") == "failed")
     assert cluster.scalar("SELECT last_error FROM ingest.status WHERE source = 'narrowed'") == \
         f'{refusal} (it resolves to "{sibling}")'
     assert cluster.scalar("SELECT count(*) FROM narrowed") == 1
@@ -348,15 +327,15 @@ def test_sources_follow_their_owner_through_drop_role_and_reassign_owned(cluster
     cluster.query("DROP ROLE first_owner")
     write_csv_atomically(data_dir, "b.csv", "id", ["2"])
     wait_idle(cluster, "handed_over")
-    poll(lambda: cluster.query("SELECT id, written_by FROM inherited ORDER BY id") == [
+    wait_until(lambda: cluster.query("SELECT id, written_by FROM inherited ORDER BY id") == [
         (1, "first_owner"), (2, "heir")])
 
     # DROP OWNED drops the sources with the role's other objects, and stops their workers.
     cluster.worker_pid("dropped_with")
     cluster.query("DROP OWNED BY second_owner")
     assert cluster.query("SELECT name FROM ingest.sources WHERE name = 'dropped_with'") == []
-    poll(lambda: cluster.query("SELECT pid FROM pg_stat_activity "
-                               "WHERE application_name = 'pg_ingest: dropped_with'") == [])
+    wait_until(lambda: cluster.query("SELECT pid FROM pg_stat_activity "
+                                     "WHERE application_name = 'pg_ingest: dropped_with'") == [])
     cluster.query("DROP ROLE second_owner")
 
     # A database where the statement does not run: the worker fails the source instead.
@@ -375,7 +354,7 @@ def test_sources_follow_their_owner_through_drop_role_and_reassign_owned(cluster
         cluster.worker_pid("orphaned", dbname="elsewhere")
         owner_oid = cluster.scalar("SELECT oid FROM pg_roles WHERE rolname = 'remote_owner'")
         cluster.query("DROP ROLE remote_owner")
-        poll(lambda: cluster.scalar("SELECT state FROM ingest.status", dbname="elsewhere") == "failed")
+        wait_until(lambda: cluster.scalar("SELECT state FROM ingest.status", dbname="elsewhere") == "failed")
         assert cluster.scalar("SELECT last_error FROM ingest.status", dbname="elsewhere") == \
             f"owner role with OID {owner_oid} no longer exists"
     finally:

@@ -1,9 +1,9 @@
 """Small files share a batch: files whole in one plain span load in one COPY and one transaction
-with the open files after them, while their headers match and the batch has room (issue 6)."""
+with the open files after them, while their headers match and the batch has room."""
 import os
 import time
 
-from conftest import wait_idle, write_csv_atomically
+from conftest import wait_idle, wait_until, write_csv_atomically
 
 
 def write_old_files(directory, files):
@@ -23,13 +23,11 @@ def batches_of(cluster, source):
 
 
 def committed_batches(cluster, source, files):
-    deadline = time.time() + 30
-    while True:
+    def counted():
         done, batches = cluster.query(
             "SELECT files_done, batches FROM ingest.metrics WHERE source = %s", (source,))[0]
-        if done >= files or time.time() > deadline:
-            return done, batches
-        time.sleep(0.02)
+        return (done, batches) if done >= files else None
+    return wait_until(counted, 30, f"{files} files counted in ingest.metrics")
 
 
 def load(cluster, data_dir, source, table, files, batch_size=10000):

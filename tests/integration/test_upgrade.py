@@ -3,11 +3,10 @@ updated in place with ALTER EXTENSION pg_ingest UPDATE, keeps its sources and fi
 up with exactly the objects a fresh CREATE EXTENSION makes. The comparison reads the catalogs
 generically, so objects added to later scripts are covered without being listed here."""
 import re
-import time
 
 import pytest
 
-from conftest import ROOT, write_csv_atomically, wait_idle
+from conftest import ROOT, wait_idle, wait_until, write_csv_atomically
 
 # The version this library works with: the control file's default_version.
 LIBRARY_VERSION = re.search(r"^default_version = '(.*)'$",
@@ -87,10 +86,8 @@ def test_update_keeps_history_loads_on_and_matches_a_fresh_install(cluster, data
         cluster.query("SELECT ingest.start('old')", dbname="upgraded")
         write_csv_atomically(data_dir, "a.csv", "id,payload", [f"{i},a" for i in range(10)])
         # This library expects its own catalog: its worker waits, touching nothing, and says why.
-        deadline = time.time() + 30
-        while time.time() < deadline and cluster.scalar(
-                "SELECT state FROM ingest.status", dbname="upgraded") != "needs update":
-            time.sleep(0.05)
+        wait_until(lambda: cluster.scalar("SELECT state FROM ingest.status", dbname="upgraded")
+                   == "needs update", 30, "the worker to wait for the update")
         assert cluster.query("SELECT state, last_error FROM ingest.status", dbname="upgraded") == \
             [("needs update", f"the catalog is pg_ingest {old_version} but the library is "
                               f"{LIBRARY_VERSION}: run ALTER EXTENSION pg_ingest UPDATE")]

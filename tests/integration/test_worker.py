@@ -2,27 +2,24 @@
 import json
 import os
 import random
-import signal
 import statistics
 import threading
 import time
 
 import pytest
 
-from conftest import eventgen, eventgen_ddl, postgres_dir, wait_idle, write_csv_atomically
+from conftest import (eventgen, eventgen_ddl, new_source, postgres_dir, wait_idle, wait_until,
+                      write_csv_atomically)
 
-SIMPLE_TABLE = "CREATE TABLE {name} (id bigint PRIMARY KEY, payload text NOT NULL)"
+SIMPLE_COLUMNS = "id bigint PRIMARY KEY, payload text NOT NULL"
 
 
 def simple_lines(first_id, count):
     return [f"{i},payload {i}" for i in range(first_id, first_id + count)]
 
 
-def make_simple_source(cluster, name, directory, **kwargs):
-    cluster.query(SIMPLE_TABLE.format(name=name))
-    args = ", ".join(f"{k} => %s" for k in kwargs)
-    cluster.query(f"SELECT ingest.create_source(%s, %s, %s{', ' + args if args else ''})",
-                  (name, str(directory), name, *kwargs.values()))
+def new_simple_source(cluster, name, directory, **arguments):
+    new_source(cluster, directory, name, SIMPLE_COLUMNS, **arguments)
 
 
 def test_end_to_end_generator_files(cluster, data_dir):
@@ -43,7 +40,7 @@ def test_end_to_end_generator_files(cluster, data_dir):
 
 
 def test_latency_of_a_renamed_file(cluster, data_dir):
-    make_simple_source(cluster, "latency", data_dir)
+    new_simple_source(cluster, "latency", data_dir)
     cluster.query("SELECT ingest.start('latency')")
     cluster.worker_pid("latency")
     conn = cluster.connect()
@@ -73,7 +70,7 @@ def test_latency_of_a_renamed_file(cluster, data_dir):
 
 
 def test_kill_9_and_immediate_shutdown_lose_and_duplicate_nothing(cluster, data_dir):
-    make_simple_source(cluster, "crashy", data_dir, batch_size=500)
+    new_simple_source(cluster, "crashy", data_dir, batch_size=500)
     cluster.query("SELECT ingest.start('crashy')")
     files, rows_per_file = 60, 5000
     done_writing = threading.Event()
@@ -87,18 +84,16 @@ def test_kill_9_and_immediate_shutdown_lose_and_duplicate_nothing(cluster, data_
 
     producer = threading.Thread(target=produce)
     producer.start()
-    kills = 0
     rng = random.Random(42)
-    while kills < 10:
-        pid = cluster.worker_pid("crashy", timeout=60)
+    killed = set()
+    for _ in range(10):
         time.sleep(rng.uniform(0.05, 0.4))
-        try:
-            os.kill(pid, signal.SIGKILL)
-            kills += 1
-        except ProcessLookupError:
-            pass
+        victims, restarted = cluster.kill_workers("crashy")
+        killed.update(victims)
+        assert not killed & set(restarted)
     cluster.stop("immediate")
     cluster.start()
+    assert cluster.worker_pid("crashy") not in killed
     producer.join()
     wait_idle(cluster, "crashy", "300s")
     total = files * rows_per_file
@@ -109,16 +104,13 @@ def test_kill_9_and_immediate_shutdown_lose_and_duplicate_nothing(cluster, data_
 
 
 def test_stop_mid_file_then_start_and_restart_keep_state(cluster, data_dir):
-    make_simple_source(cluster, "pausable", data_dir, batch_size=100)
+    new_simple_source(cluster, "pausable", data_dir, batch_size=100)
     cluster.query("SELECT ingest.start('pausable')")
     cluster.worker_pid("pausable")
     write_csv_atomically(data_dir, "a_big.csv", "id,payload", simple_lines(0, 200000))
-    deadline = time.time() + 30
-    while cluster.scalar("SELECT count(*) FROM pausable") == 0:
-        assert time.time() < deadline
-        time.sleep(0.01)
+    wait_until(lambda: cluster.scalar("SELECT count(*) FROM pausable") > 0, 30, "a first batch")
     assert cluster.scalar("SELECT ingest.stop('pausable')") is True
-    time.sleep(0.5)
+    wait_until(lambda: cluster.workers("pausable") == [], 30, "the worker to exit")
     partial = cluster.scalar("SELECT count(*) FROM pausable")
     assert 0 < partial < 200000
     assert cluster.scalar("SELECT state FROM ingest.status WHERE source = 'pausable'") == "stopped"
@@ -146,7 +138,7 @@ def test_stop_mid_file_then_start_and_restart_keep_state(cluster, data_dir):
 
 
 def test_partially_written_files_are_not_read(cluster, data_dir):
-    make_simple_source(cluster, "partial", data_dir)
+    new_simple_source(cluster, "partial", data_dir)
     cluster.query("SELECT ingest.start('partial')")
     cluster.worker_pid("partial")
     # Still open for writing, never closed yet.
@@ -173,7 +165,7 @@ def test_drop_with_a_running_source_completes_quickly(cluster, statement):
     cluster.query("DROP DATABASE IF EXISTS doomed")
     cluster.query("CREATE DATABASE doomed")
     cluster.query("CREATE EXTENSION pg_ingest", dbname="doomed")
-    cluster.query(SIMPLE_TABLE.format(name="t"), dbname="doomed")
+    cluster.query(f"CREATE TABLE t ({SIMPLE_COLUMNS})", dbname="doomed")
     cluster.query("SELECT ingest.create_source('doomed', %s, 't')", (str(directory),), "doomed")
     cluster.query("SELECT ingest.start('doomed')", dbname="doomed")
     cluster.worker_pid("doomed", dbname="doomed")
@@ -194,7 +186,7 @@ def test_on_success_removes_loaded_files_after_commit(cluster, data_dir, action)
     if action == "move":
         options["archive_directory"] = str(archive)
     name = f"tidy_{action}"
-    make_simple_source(cluster, name, data_dir, options=json.dumps(options))
+    new_simple_source(cluster, name, data_dir, options=json.dumps(options))
     cluster.query("SELECT ingest.start(%s)", (name,))
     write_csv_atomically(data_dir, "one.csv", "id,payload", simple_lines(0, 10))
     write_csv_atomically(data_dir, "two.csv", "id,payload", simple_lines(10, 10))
@@ -203,10 +195,7 @@ def test_on_success_removes_loaded_files_after_commit(cluster, data_dir, action)
     assert cluster.query("SELECT file_name, status FROM ingest.files WHERE source = %s "
                          "ORDER BY file_name", (name,)) == [("one.csv", "done"), ("two.csv", "done")]
     # The files go right after the commit that marked them done, which wait_idle already sees.
-    deadline = time.time() + 5
-    while any(data_dir.iterdir()) and time.time() < deadline:
-        time.sleep(0.01)
-    assert sorted(p.name for p in data_dir.iterdir()) == []
+    wait_until(lambda: not any(data_dir.iterdir()), 5, "the loaded files to go")
     expected_archive = ["one.csv", "two.csv"] if action == "move" else []
     assert sorted(p.name for p in archive.iterdir()) == expected_archive
     cluster.query("SELECT ingest.stop(%s)", (name,))
@@ -223,10 +212,8 @@ def shared_resident_kb(pid):
 
 def idle_worker(cluster, source):
     pid = cluster.worker_pid(source)
-    deadline = time.time() + 30
-    while cluster.scalar("SELECT state FROM ingest.status WHERE source = %s", (source,)) != "idle":
-        assert time.time() < deadline, "worker not idle"
-        time.sleep(0.02)
+    wait_until(lambda: cluster.scalar("SELECT state FROM ingest.status WHERE source = %s",
+                                      (source,)) == "idle", 30, "the worker to be idle")
     return pid
 
 
