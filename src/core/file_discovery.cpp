@@ -98,10 +98,4 @@ std::optional<FileIdentity> stat_file(const std::string &dir, const std::string 
     return identity_of(name, status);
 }
 
-int64_t age_ms(const FileIdentity &file, std::chrono::system_clock::time_point now) {
-    const int64_t now_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
-    return (now_ns - file.mtime_ns) / 1000000;
-}
-
 }  // namespace pg_ingest

@@ -1,7 +1,6 @@
 // Finding the files of an input directory that are ready to ingest.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -49,8 +48,5 @@ std::vector<ScanEntry> scan_directory(const std::string &dir, const std::string 
 // The identity of `dir`/`name` if it is a regular file (not following symbolic links); nullopt if
 // it is something else or cannot be examined, e.g. because it is gone.
 std::optional<FileIdentity> stat_file(const std::string &dir, const std::string &name);
-
-// Milliseconds since the file was last modified; negative if its mtime is in the future.
-int64_t age_ms(const FileIdentity &file, std::chrono::system_clock::time_point now);
 
 }  // namespace pg_ingest

@@ -95,8 +95,7 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
     Datum values[2] = {Int64GetDatum(file_id), open_statuses()};
     int ret = execute_prepared(
         "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
-        "  byte_offset, line_number, rows_loaded, rows_rejected, discovered_at, file_name_bytes, "
-        "  replay_requested "
+        "  byte_offset, line_number, rows_loaded, rows_rejected, file_name_bytes, replay_requested "
         "FROM ingest.files WHERE file_id = $1 AND status = ANY ($2)",
         2, types, values, nullptr, false);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
@@ -113,9 +112,8 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
     row->line_number = DatumGetInt64(column(tuple, 8, &isnull));
     row->rows_loaded = DatumGetInt64(column(tuple, 9, &isnull));
     row->rows_rejected = DatumGetInt64(column(tuple, 10, &isnull));
-    row->discovered_at = DatumGetTimestampTz(column(tuple, 11, &isnull));
-    row->disk_name = disk_name(tuple, 2, 12, context);
-    row->replay = DatumGetBool(column(tuple, 13, &isnull));
+    row->disk_name = disk_name(tuple, 2, 11, context);
+    row->replay = DatumGetBool(column(tuple, 12, &isnull));
     row->content_sha256 = nullptr;
     return true;
 }
@@ -192,9 +190,12 @@ void resume_open_file_search_after(const FileRow *row) {
 void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                   int64 rejected, bool ends_file) {
     Oid types[7] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTARRAYOID, BYTEAOID};
-    Datum values[7] = {Int64GetDatum(row->file_id),       Int64GetDatum(byte_offset),
-                       Int64GetDatum(line_number),        Int64GetDatum(loaded),
-                       Int64GetDatum(rejected),           open_statuses(),
+    Datum values[7] = {Int64GetDatum(row->file_id),
+                       Int64GetDatum(byte_offset),
+                       Int64GetDatum(line_number),
+                       Int64GetDatum(loaded),
+                       Int64GetDatum(rejected),
+                       open_statuses(),
                        PointerGetDatum(row->content_sha256)};
     const char *nulls = row->content_sha256 == nullptr ? "      n" : nullptr;
     if (ends_file)

@@ -23,7 +23,6 @@ struct FileRow {
     int64 line_number;
     int64 rows_loaded;
     int64 rows_rejected;
-    TimestampTz discovered_at;
     bool replay;  // ingest.replay_file asked for the file's rows to be loaded anew
     // The content's SHA-256 once this load computed it (nullptr before, or when it is not
     // computed), written by the file's next record_batch or finish_file.

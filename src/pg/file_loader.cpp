@@ -16,6 +16,7 @@
 #include "text_check.hpp"
 #include "time_convert.hpp"
 #include "owner_check.hpp"
+#include "worker_progress.hpp"
 #include "worker_transaction.hpp"
 
 #include <memory>
@@ -59,6 +60,12 @@ ReaderState &reader_state() {
     static ReaderState state;
     return state;
 }
+
+// What this load added to the file's counts.
+struct FileLoadResult {
+    int64 rows_loaded;
+    int64 rows_rejected;
+};
 
 struct LoadContext {
     const SourceDefinition *source;
@@ -249,19 +256,7 @@ void on_reject(const PendingRow *row, const char *message, const char *sqlstate,
 }
 
 void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 rows) {
-    SharedState *s = shared();
-    int64 second = GetCurrentTimestamp() / USECS_PER_SEC;
-    int bucket = static_cast<int>(second % kRateWindowSeconds);
-    LWLockAcquire(s->lock, LW_EXCLUSIVE);
-    strlcpy(slot->state, "loading", sizeof slot->state);
-    strlcpy(slot->current_file, file->file_name, sizeof slot->current_file);
-    slot->current_offset = offset;
-    if (slot->rate_second[bucket] != second) {
-        slot->rate_second[bucket] = second;
-        slot->rate_rows[bucket] = 0;
-    }
-    slot->rate_rows[bucket] += rows;
-    LWLockRelease(s->lock);
+    report_progress(slot, WorkerProgress{WorkerState::loading, file->file_name, offset, rows, nullptr});
 }
 
 // Before a file's first row: computes the content's checksum (kept in file->content_sha256 for
@@ -696,8 +691,7 @@ int64 current_load_line() {
     return load_context.line;
 }
 
-FileLoadResult load_file(const SourceDefinition *source, const FileRow *requested,
-                         WorkerSlot *slot) {
+void load_file(const SourceDefinition *source, const FileRow *requested, WorkerSlot *slot) {
     FileRow replayed = requested->replay ? replay_start(requested) : *requested;
     const FileRow *file = &replayed;
     if (batch_context == nullptr) {
@@ -717,7 +711,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
     note_file_started(file->byte_offset);
     instr_time started;
     INSTR_TIME_SET_CURRENT(started);
-    FileLoadResult result = {0, 0, false, false};
+    FileLoadResult result = {0, 0};
     char *path =
         MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->disk_name));
     char *shown =
@@ -730,8 +724,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
     if (file->replay && !begin_replay(source, file)) {
         abandon_file_load();
         error_context_stack = callback.previous;
-        result.stopped = true;
-        return result;
+        return;
     }
 
     uint64_t offset = static_cast<uint64_t>(file->byte_offset);
@@ -767,8 +760,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
                         source->name, file->file_name, original)));
         abandon_file_load();
         error_context_stack = callback.previous;
-        result.duplicate = true;
-        return result;
+        return;
     }
     if (!empty) {
         // With COPY, plain spans go to COPY and a span that is not plain, or that COPY refuses,
@@ -833,8 +825,7 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
                 // The worker fails the source on its next round; this file stays where it is.
                 abandon_file_load();
                 error_context_stack = callback.previous;
-                result.stopped = true;
-                return result;
+                return;
             }
             note_progress(slot, file, end_offset, rows);
             load_context.line = next_line;
@@ -859,7 +850,6 @@ FileLoadResult load_file(const SourceDefinition *source, const FileRow *requeste
                     static_cast<long long>(file->rows_loaded + result.rows_loaded),
                     static_cast<long long>(file->rows_rejected + result.rows_rejected), ms,
                     ms > 0 ? (result.rows_loaded + result.rows_rejected) * 1000.0 / ms : 0.0)));
-    return result;
 }
 
 }  // namespace pg_ingest

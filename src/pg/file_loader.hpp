@@ -9,19 +9,13 @@
 
 namespace pg_ingest {
 
-struct FileLoadResult {
-    int64 rows_loaded;
-    int64 rows_rejected;
-    bool stopped;    // the owner lost INSERT on the target mid-file
-    bool duplicate;  // settled as a duplicate of a done file, nothing loaded
-};
-
 // Called outside a transaction. File-level problems raise ERROR; the caller then calls
 // abandon_file_load() and marks the file failed, naming the line from current_load_line().
 // A file asked to be replayed is loaded from its start in one transaction that first deletes its
 // earlier rows and rejects (see file_replay.hpp); an error or a crash leaves them as they were.
-FileLoadResult load_file(const SourceDefinition *source, const FileRow *requested,
-                         WorkerSlot *slot);
+// A file stopped because the owner lost INSERT stays where it is: the worker's next round fails
+// the source.
+void load_file(const SourceDefinition *source, const FileRow *requested, WorkerSlot *slot);
 void abandon_file_load();
 int64 current_load_line();
 

@@ -173,7 +173,6 @@ void register_launcher() {
     BackgroundWorker worker;
     fill_worker(&worker, "pg_ingest_launcher_main", "pg_ingest launcher");
     strlcpy(worker.bgw_name, "pg_ingest launcher", BGW_MAXLEN);
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
     worker.bgw_restart_time = 5;
     worker.bgw_notify_pid = 0;
     RegisterBackgroundWorker(&worker);
@@ -193,7 +192,7 @@ void note_worker_exit(WorkerSlot *slot) {
         note_failure(slot, now);
     }
     slot->stop_requested = false;
-    strlcpy(slot->state, "stopped", sizeof slot->state);
+    slot->state = WorkerState::stopped;
 }
 
 }  // namespace pg_ingest

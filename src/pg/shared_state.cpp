@@ -50,10 +50,6 @@ void request_shared_state() {
     shmem_startup_hook = on_shmem_startup;
 }
 
-void attach_shared_state() {
-    if (state == nullptr) on_shmem_startup();
-}
-
 SharedState *shared() {
     if (state == nullptr)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

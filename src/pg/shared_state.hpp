@@ -2,6 +2,8 @@
 // workers should run, which do, and what each is doing.
 #pragma once
 
+#include "worker_state.hpp"
+
 extern "C" {
 #include "postgres.h"
 #include "datatype/timestamp.h"
@@ -30,7 +32,7 @@ struct WorkerSlot {
     int consecutive_failures;
 
     // Progress, written by the worker.
-    char state[16];
+    WorkerState state;
     char current_file[MAXPGPATH];
     int64 current_offset;
     int64 rate_second[kRateWindowSeconds];
@@ -49,7 +51,6 @@ struct SharedState {
 extern int max_sources;
 
 void request_shared_state();
-void attach_shared_state();
 SharedState *shared();
 
 // Callers hold shared()->lock.

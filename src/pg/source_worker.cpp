@@ -18,6 +18,7 @@
 #include "source_metrics.hpp"
 #include "time_convert.hpp"
 #include "owner_check.hpp"
+#include "worker_progress.hpp"
 #include "worker_transaction.hpp"
 
 #include <memory>
@@ -65,15 +66,6 @@ int64_t now_ns() {
     return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-void set_state(const char *state, const char *error) {
-    SharedState *s = shared();
-    LWLockAcquire(s->lock, LW_EXCLUSIVE);
-    strlcpy(slot->state, state, sizeof slot->state);
-    if (strcmp(state, "loading") != 0) slot->current_file[0] = '\0';
-    if (error != nullptr) strlcpy(slot->last_error, error, sizeof slot->last_error);
-    LWLockRelease(s->lock);
-}
-
 void release_slot(int, Datum) {
     SharedState *s = shared();
     LWLockAcquire(s->lock, LW_EXCLUSIVE);
@@ -96,7 +88,7 @@ void claim_slot(int index, Oid database_id, int32 source_id) {
         candidate->launching = false;
         candidate->attached_at = GetCurrentTimestamp();
         candidate->last_error[0] = '\0';
-        strlcpy(candidate->state, "starting", sizeof candidate->state);
+        candidate->state = WorkerState::starting;
     } else if (candidate->in_use && candidate->database_id == database_id &&
                candidate->source_id == source_id) {
         candidate->launching = false;
@@ -127,7 +119,7 @@ const char *catalog_version_mismatch() {
 void wait_for_catalog_update(const char *mismatch) {
     ereport(LOG,
             (errmsg("pg_ingest worker for source %d is waiting: %s", slot->source_id, mismatch)));
-    set_state("needs update", mismatch);
+    report_state(slot, WorkerState::needs_update, mismatch);
     for (;;) {
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1, PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
@@ -233,7 +225,7 @@ void load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
     ErrorData *error = nullptr;
     PG_TRY();
-    { (void)load_file(source, file, slot); }
+    { load_file(source, file, slot); }
     PG_CATCH();
     {
         MemoryContextSwitchTo(context);
@@ -260,7 +252,7 @@ void load_one(FileRow *file) {
     }
     char *message = describe_file_failure(file, line, error->message);
     ereport(LOG, (errmsg("pg_ingest file failed: %s", message)));
-    set_state("idle", message);
+    report_state(slot, WorkerState::idle, message);
     begin_worker_transaction();
     fail_file(file->file_id, message);
     commit_worker_transaction();
@@ -318,7 +310,7 @@ long run_once(MemoryContext round_context) {
         release_file_claims();
         return 0;
     }
-    set_state("idle", nullptr);
+    report_state(slot, WorkerState::idle);
     // Worker 0 wakes the others when it registers files; the interval covers retried files.
     return worker_index == 0 ? watch_timeout_ms() : poll_interval_ms;
 }
@@ -424,7 +416,7 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
             FlushErrorState();
             AbortCurrentTransaction();
             ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, error->message)));
-            set_state("retrying", error->message);
+            report_state(slot, WorkerState::retrying, error->message);
             note_worker_error();
             wait_ms = 1000;
         }

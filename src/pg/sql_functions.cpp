@@ -168,8 +168,8 @@ bool is_running_here(const WorkerSlot *slot) {
 // The worker to show for a source in one row: a loading one before an idle one, then the lowest
 // worker index (worker 0 watches the directory).
 bool shows_before(const WorkerSlot *candidate, const WorkerSlot *shown) {
-    bool candidate_loads = strcmp(candidate->state, "loading") == 0;
-    bool shown_loads = strcmp(shown->state, "loading") == 0;
+    bool candidate_loads = candidate->state == WorkerState::loading;
+    bool shown_loads = shown->state == WorkerState::loading;
     if (candidate_loads != shown_loads) return candidate_loads;
     return candidate->worker_index < shown->worker_index;
 }
@@ -209,7 +209,7 @@ Datum ingest_worker_status(PG_FUNCTION_ARGS) {
         bool nulls[7] = {false, false, false, false, false, false, false};
         values[0] = Int32GetDatum(shown->source_id);
         values[1] = Int32GetDatum(shown->pid);
-        values[2] = CStringGetTextDatum(shown->state);
+        values[2] = CStringGetTextDatum(state_name(shown->state));
         nulls[3] = shown->current_file[0] == '\0';
         values[3] = CStringGetTextDatum(shown->current_file);
         nulls[4] = nulls[3];
@@ -239,7 +239,7 @@ Datum ingest_source_workers(PG_FUNCTION_ARGS) {
         values[0] = Int32GetDatum(slot->source_id);
         values[1] = Int32GetDatum(slot->worker_index + 1);
         values[2] = Int32GetDatum(slot->pid);
-        values[3] = CStringGetTextDatum(slot->state);
+        values[3] = CStringGetTextDatum(state_name(slot->state));
         nulls[4] = slot->current_file[0] == '\0';
         values[4] = CStringGetTextDatum(slot->current_file);
         nulls[5] = nulls[4];

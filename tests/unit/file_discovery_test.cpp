@@ -131,16 +131,6 @@ TEST(StatFileTest, OnlyRegularFiles) {
     EXPECT_FALSE(stat_file(dir.path(), "missing.csv").has_value());
 }
 
-TEST(AgeMsTest, MillisecondsSinceModification) {
-    const FileIdentity file{"a.csv", 0, 1700000000123456789, 1};
-    const auto mtime = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::nanoseconds(file.mtime_ns)));
-    EXPECT_EQ(age_ms(file, mtime + std::chrono::milliseconds(1500)), 1500);
-    EXPECT_EQ(age_ms(file, mtime), 0);
-    EXPECT_EQ(age_ms(file, mtime - std::chrono::seconds(2)), -2000);
-}
-
 class DirectoryWatcherTest : public ::testing::Test {
   protected:
     void SetUp() override {
