@@ -1,6 +1,8 @@
 #include "batch_inserter.hpp"
 
 #include "csv_reader.hpp"
+#include "prepared_statement.hpp"
+#include "run_as_owner.hpp"
 #include "subtransaction.hpp"
 #include "statement_failure.hpp"
 
@@ -96,12 +98,7 @@ SPIPlanPtr prepare_insert(const SourceDefinition *source, TargetColumn *columns,
     for (int i = 0; i < count; i++) types[i] = TEXTARRAYOID;
     if (file_column) types[file_param - 1] = INT8OID;
     if (line_column) types[line_param - 1] = INT8ARRAYOID;
-    SPIPlanPtr plan = SPI_prepare(sql.data, nargs, types);
-    if (plan == nullptr)
-        elog(ERROR, "pg_ingest: could not prepare \"%s\": %s", sql.data,
-             SPI_result_code_string(SPI_result));
-    if (SPI_keepplan(plan) != 0) elog(ERROR, "pg_ingest: could not keep the insert plan");
-    return plan;
+    return prepare_kept_plan(sql.data, nargs, types);
 }
 
 Datum field_text(const BatchInserter *inserter, const CsvField &field) {
@@ -144,9 +141,10 @@ void execute_insert(BatchInserter *inserter, PendingRow *rows, int count) {
                                                        FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
         param_nulls[next++] = ' ';
     }
-    int ret = execute_plan_as(inserter->owner, inserter->plan, params, param_nulls);
-    if (ret != SPI_OK_INSERT)
-        elog(ERROR, "pg_ingest: insert failed: %s", SPI_result_code_string(ret));
+    int ret = run_as_owner(inserter->owner, [&] {
+        return SPI_execute_plan(inserter->plan, params, param_nulls, false, 0);
+    });
+    check_spi_result(ret, SPI_OK_INSERT, "insert");
 }
 
 struct InsertAttempt {
@@ -302,12 +300,9 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
                         errmsg("file \"%s\" maps no column of table %s", file_name,
                                qualified_target_name(source->target))));
 
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(source->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-    inserter->plan = prepare_insert(source, columns, column_index, inserter->column_count);
-    SetUserIdAndSecContext(saved_user, saved_context);
+    inserter->plan = run_as_owner(source->owner, [&] {
+        return prepare_insert(source, columns, column_index, inserter->column_count);
+    });
     return inserter;
 }
 

@@ -1,6 +1,7 @@
 #include "buffer_prefault.hpp"
 
 #include "guc_settings.hpp"
+#include "time_convert.hpp"
 
 extern "C" {
 #include <sys/mman.h>
@@ -25,14 +26,11 @@ void prefault_shared_buffers() {
         reinterpret_cast<uintptr_t>(BufferBlocks) + static_cast<uintptr_t>(NBuffers) * BLCKSZ;
     // The pages are the server's shared memory, already allocated: this only maps them.
     int result = madvise(reinterpret_cast<void *>(start), end - start, MADV_POPULATE_WRITE);
-    instr_time elapsed;
-    INSTR_TIME_SET_CURRENT(elapsed);
-    INSTR_TIME_SUBTRACT(elapsed, started);
+    double ms = elapsed_ms(started);
     if (result != 0)
         elog(DEBUG1, "pg_ingest: could not map the shared buffers ahead: %m");
     else
-        elog(DEBUG1, "pg_ingest: mapped %d shared buffers in %.1f ms", NBuffers,
-             INSTR_TIME_GET_MILLISEC(elapsed));
+        elog(DEBUG1, "pg_ingest: mapped %d shared buffers in %.1f ms", NBuffers, ms);
 #endif
 }
 

@@ -1,5 +1,7 @@
 #include "copy_inserter.hpp"
 
+#include "prepared_statement.hpp"
+#include "run_as_owner.hpp"
 #include "subtransaction.hpp"
 
 extern "C" {
@@ -100,17 +102,9 @@ CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *
     if (!has_privs_of_role(source->owner, ROLE_PG_READ_SERVER_FILES)) return nullptr;
     if (check_enable_rls(source->target, source->owner, true) == RLS_ENABLED) return nullptr;
     staging_fd();
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(source->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-    const char *sql = copy_statement(source, header_names, header_count);
-    SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
-    SetUserIdAndSecContext(saved_user, saved_context);
-    if (plan == nullptr)
-        elog(ERROR, "pg_ingest: could not prepare \"%s\": %s", sql,
-             SPI_result_code_string(SPI_result));
-    if (SPI_keepplan(plan) != 0) elog(ERROR, "pg_ingest: could not keep the COPY plan");
+    SPIPlanPtr plan = run_as_owner(source->owner, [&] {
+        return prepare_kept_plan(copy_statement(source, header_names, header_count), 0, nullptr);
+    });
     auto *inserter =
         static_cast<CopyInserter *>(MemoryContextAllocZero(context, sizeof(CopyInserter)));
     inserter->owner = source->owner;
@@ -133,7 +127,9 @@ struct CopyAttempt {
 // Kept only when COPY stored exactly the span's rows.
 bool attempt_copy(void *arg) {
     auto *attempt = static_cast<CopyAttempt *>(arg);
-    int ret = execute_plan_as(attempt->inserter->owner, attempt->inserter->plan, nullptr, nullptr);
+    int ret = run_as_owner(attempt->inserter->owner, [&] {
+        return SPI_execute_plan(attempt->inserter->plan, nullptr, nullptr, false, 0);
+    });
     attempt->copied = ret == SPI_OK_UTILITY && SPI_processed == attempt->rows;
     if (!attempt->copied)
         elog(DEBUG1,

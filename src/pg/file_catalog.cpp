@@ -17,13 +17,6 @@ namespace pg_ingest {
 
 namespace {
 
-void execute(const char *sql, int nargs, Oid *types, Datum *values, int expected,
-             const char *nulls = nullptr) {
-    int ret = execute_prepared(sql, nargs, types, values, nulls, false);
-    if (ret != expected)
-        elog(ERROR, "pg_ingest: catalog statement failed: %s", SPI_result_code_string(ret));
-}
-
 Datum column(HeapTuple tuple, int number, bool *isnull) {
     return SPI_getbinval(tuple, SPI_tuptable->tupdesc, number, isnull);
 }
@@ -57,11 +50,21 @@ Datum open_statuses() {
     return statuses;
 }
 
-// Runs a statement that sets a file's final status and announces it with
-// ingest._notify_finished (NOTIFY pg_ingest, delivered when the transaction commits).
+// The statement that sets a file's final status (`assignments`, on the row `condition` selects;
+// both string literals) and announces it with ingest._notify_finished (NOTIFY pg_ingest,
+// delivered when the transaction commits). A macro, so that each statement stays one literal:
+// execute_prepared knows its plan by the literal's address.
+#define FINISH_AND_NOTIFY(assignments, condition)                                            \
+    "WITH finished AS (UPDATE ingest.files f SET " assignments                               \
+    ", "                                                                                     \
+    "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() " \
+    "  WHERE " condition                                                                     \
+    " RETURNING f) "                                                                         \
+    "SELECT ingest._notify_finished(f) FROM finished"
+
 void finish_and_notify(const char *sql, int nargs, Oid *types, Datum *values,
                        const char *nulls = nullptr) {
-    execute(sql, nargs, types, values, SPI_OK_SELECT, nulls);
+    execute_prepared_checked(sql, nargs, types, values, nulls, SPI_OK_SELECT);
 }
 
 }  // namespace
@@ -82,8 +85,7 @@ void register_file(const SourceDefinition *source, const char *name, int64 size,
         "INSERT INTO ingest.files (source, file_name, file_name_bytes, file_size, file_mtime, "
         "  file_inode) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         6, types, values, nulls, false, 0);
-    if (ret != SPI_OK_INSERT)
-        elog(ERROR, "pg_ingest: catalog statement failed: %s", SPI_result_code_string(ret));
+    check_spi_result(ret, SPI_OK_INSERT, "catalog statement");
 }
 
 namespace {
@@ -200,22 +202,20 @@ void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int6
     const char *nulls = row->content_sha256 == nullptr ? "      n" : nullptr;
     if (ends_file)
         finish_and_notify(
-            "WITH finished AS (UPDATE ingest.files f SET status = 'done', "
-            "  started_at = coalesce(started_at, pg_catalog.now()), "
-            "  finished_at = pg_catalog.now(), replay_requested = false, byte_offset = $2, "
-            "  line_number = $3, rows_loaded = rows_loaded + $4, "
-            "  rows_rejected = rows_rejected + $5, content_sha256 = coalesce($7, content_sha256) "
-            "  WHERE file_id = $1 AND status = ANY ($6) RETURNING f) "
-            "SELECT ingest._notify_finished(f) FROM finished",
+            FINISH_AND_NOTIFY("status = 'done', replay_requested = false, byte_offset = $2, "
+                              "  line_number = $3, rows_loaded = rows_loaded + $4, "
+                              "  rows_rejected = rows_rejected + $5, "
+                              "  content_sha256 = coalesce($7, content_sha256)",
+                              "file_id = $1 AND status = ANY ($6)"),
             7, types, values, nulls);
     else
-        execute(
+        execute_prepared_checked(
             "UPDATE ingest.files SET status = 'loading', "
             "  started_at = coalesce(started_at, pg_catalog.now()), byte_offset = $2, "
             "  line_number = $3, rows_loaded = rows_loaded + $4, "
             "  rows_rejected = rows_rejected + $5, content_sha256 = coalesce($7, content_sha256) "
             "WHERE file_id = $1 AND status = ANY ($6)",
-            7, types, values, SPI_OK_UPDATE, nulls);
+            7, types, values, nulls, SPI_OK_UPDATE);
     if (SPI_processed != 1)
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -225,24 +225,18 @@ void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int6
 void finish_file(const FileRow *row) {
     Oid types[2] = {INT8OID, BYTEAOID};
     Datum values[2] = {Int64GetDatum(row->file_id), PointerGetDatum(row->content_sha256)};
-    finish_and_notify(
-        "WITH finished AS (UPDATE ingest.files f SET status = 'done', replay_requested = false, "
-        "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now(), "
-        "  content_sha256 = coalesce($2, content_sha256) "
-        "  WHERE file_id = $1 RETURNING f) "
-        "SELECT ingest._notify_finished(f) FROM finished",
-        2, types, values, row->content_sha256 == nullptr ? " n" : nullptr);
+    finish_and_notify(FINISH_AND_NOTIFY("status = 'done', replay_requested = false, "
+                                        "  content_sha256 = coalesce($2, content_sha256)",
+                                        "file_id = $1"),
+                      2, types, values, row->content_sha256 == nullptr ? " n" : nullptr);
 }
 
 void fail_file(int64 file_id, const char *message) {
     Oid types[3] = {INT8OID, TEXTOID, TEXTARRAYOID};
     Datum values[3] = {Int64GetDatum(file_id), CStringGetTextDatum(message), open_statuses()};
     finish_and_notify(
-        "WITH finished AS (UPDATE ingest.files f SET status = 'failed', error = $2, "
-        "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() "
-        "  WHERE file_id = $1 AND status = ANY ($3) RETURNING f) "
-        "SELECT ingest._notify_finished(f) FROM finished",
-        3, types, values);
+        FINISH_AND_NOTIFY("status = 'failed', error = $2", "file_id = $1 AND status = ANY ($3)"), 3,
+        types, values);
 }
 
 char *find_duplicate(const SourceDefinition *source, const FileRow *row, bytea *sha256) {
@@ -276,11 +270,8 @@ char *find_duplicate(const SourceDefinition *source, const FileRow *row, bytea *
     Datum duplicate_values[4] = {Int64GetDatum(row->file_id), original_id,
                                  CStringGetTextDatum("pending"), PointerGetDatum(sha256)};
     finish_and_notify(
-        "WITH finished AS (UPDATE ingest.files f SET status = 'duplicate', duplicate_of = $2, "
-        "  content_sha256 = $4, started_at = coalesce(started_at, pg_catalog.now()), "
-        "  finished_at = pg_catalog.now() "
-        "  WHERE file_id = $1 AND status = $3 RETURNING f) "
-        "SELECT ingest._notify_finished(f) FROM finished",
+        FINISH_AND_NOTIFY("status = 'duplicate', duplicate_of = $2, content_sha256 = $4",
+                          "file_id = $1 AND status = $3"),
         4, duplicate_types, duplicate_values);
     return original_name;
 }
@@ -288,17 +279,17 @@ char *find_duplicate(const SourceDefinition *source, const FileRow *row, bytea *
 void purge_rejects(const SourceDefinition *source, int retention_minutes) {
     Oid types[2] = {TEXTOID, INT4OID};
     Datum values[2] = {CStringGetTextDatum(source->name), Int32GetDatum(retention_minutes)};
-    execute(
+    execute_prepared_checked(
         "DELETE FROM ingest.rejects WHERE source = $1 "
         "AND rejected_at < pg_catalog.now() - pg_catalog.make_interval(mins => $2)",
-        2, types, values, SPI_OK_DELETE);
+        2, types, values, nullptr, SPI_OK_DELETE);
 }
 
 void fail_source(int32 source_id, const char *message) {
     Oid types[2] = {INT4OID, TEXTOID};
     Datum values[2] = {Int32GetDatum(source_id), CStringGetTextDatum(message)};
-    execute("UPDATE ingest.sources SET failed_error = $2 WHERE source_id = $1", 2, types, values,
-            SPI_OK_UPDATE);
+    execute_prepared_checked("UPDATE ingest.sources SET failed_error = $2 WHERE source_id = $1", 2,
+                             types, values, nullptr, SPI_OK_UPDATE);
 }
 
 void for_each_known_file(const SourceDefinition *source, KnownFileFn fn, void *context) {

@@ -41,12 +41,12 @@ namespace pg_ingest {
 
 namespace {
 
-// The C++ objects of the file being loaded. Static, so that an ERROR's longjmp never skips their
-// destructors; abandon_file_load() resets them.
 // A batch also ends after this much input, whatever batch_size: it bounds the worker's memory
 // (the staged span, the parsed rows) for wide rows and large batch sizes.
 constexpr size_t kMaxBatchBytes = 8 << 20;
 
+// The C++ objects of the file being loaded. Static, so that an ERROR's longjmp never skips their
+// destructors; abandon_file_load() resets them.
 struct ReaderState {
     std::unique_ptr<FdByteSource> bytes;
     std::unique_ptr<ByteSource> decompressor;       // for a compressed file, over bytes
@@ -67,30 +67,85 @@ struct FileLoadResult {
     int64 rows_rejected;
 };
 
-struct LoadContext {
-    const SourceDefinition *source;
-    const FileRow *file;
-    int64 line;
-    // A replay loads the whole file in one transaction: the batches do not commit their own.
-    bool replaying;
+// What one commit of the load did.
+enum class CommitOutcome {
+    committed,      // rows and the file's new position
+    finished_file,  // the same, and the file marked done
+    owner_refused,  // nothing written: the owner may no longer insert (the source fails next)
+    copy_refused,   // nothing written: COPY refused the span, which is then read row by row
 };
 
-int open_fd = -1;
-int joining_fd = -1;  // a file about to join the batch of a small file (see commit_group)
-LoadContext load_context;
-MemoryContext batch_context = nullptr;
-MemoryContext file_context = nullptr;
+struct Commit {
+    CommitOutcome outcome;
+    int64 rows;         // loaded and rejected
+    uint64 end_offset;  // where the committed input ends
+    uint64 next_line;
+};
+
+constexpr Commit kOwnerRefused = {CommitOutcome::owner_refused, 0, 0, 0};
+constexpr Commit kCopyRefused = {CommitOutcome::copy_refused, 0, 0, 0};
+
+// How a load ended, short of an ERROR.
+enum class LoadOutcome {
+    read_to_end,    // every row committed: the file is to be marked done
+    finished_file,  // the last commit marked the file done
+    duplicate,      // settled as a duplicate of a done file, nothing loaded
+    owner_refused,  // stopped where it stands: the source fails on the worker's next round
+};
+
+// The file being loaded. Static because an ERROR longjmps out of load_file: the worker's
+// handler then calls abandon_file_load(), which must still find the descriptors to close, and
+// current_load_line(), which names the line in the file's error.
+struct FileLoad {
+    const SourceDefinition *source = nullptr;
+    FileRow file = {};  // as requested, or counted from zero for a replay
+    WorkerSlot *slot = nullptr;
+    char *path = nullptr;   // the exact name in the directory
+    char *shown = nullptr;  // as the catalog shows it, for messages
+    int fd = -1;
+    int joining_fd = -1;  // a file about to join the batch of a small file (see commit_group)
+    // A compressed file is not text, and the COPY path needs the file's own bytes: its rows are
+    // read through the decompressor and loaded row by row.
+    bool compressed = false;
+    // A replay loads the whole file in one transaction: the batches do not commit their own.
+    bool replaying = false;
+    // The file was in a shared batch COPY refused: it loads on its own (see load_alone).
+    bool alone = false;
+    char **header = nullptr;  // nullptr without a header, or for an empty file
+    int header_count = 0;
+    bool empty = false;       // the file has a header option and not even a header
+    uint64 start_offset = 0;  // where this load's first data row starts
+    uint64 start_line = 0;
+    BatchInserter *inserter = nullptr;
+    CopyInserter *copier = nullptr;  // nullptr: every batch row by row
+    bool first_commit = true;
+    // The line at which loading stands: the first one not yet committed, or 0 before the start.
+    int64 line = 0;
+    FileLoadResult result = {0, 0};
+    instr_time started = {};
+    ErrorContextCallback callback = {};
+};
+
+FileLoad load;
+
+// The memory of a load, created once per worker: the file's (paths, header, joined files) is
+// reset as the load ends, the batch's (parsed rows) after each batch.
+struct LoadMemory {
+    MemoryContext file = nullptr;
+    MemoryContext batch = nullptr;
+};
+
+LoadMemory memory;
 
 void describe_load(void *arg) {
-    auto *context = static_cast<LoadContext *>(arg);
+    auto *context = static_cast<FileLoad *>(arg);
     errcontext("pg_ingest source \"%s\", file \"%s\", line %lld", context->source->name,
-               context->file->file_name, static_cast<long long>(context->line));
+               context->file.file_name, static_cast<long long>(context->line));
 }
 
 void check_identity(const FileRow *file, const struct stat &st, const char *when) {
     if (static_cast<int64>(st.st_size) != file->size ||
-        timestamptz_from_ns(static_cast<int64>(st.st_mtim.tv_sec) * 1000000000 +
-                            st.st_mtim.tv_nsec) != file->mtime ||
+        timestamptz_from_ns(ns_from_timespec(st.st_mtim)) != file->mtime ||
         static_cast<int64>(st.st_ino) != file->inode)
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -222,13 +277,13 @@ char **read_header(const SourceDefinition *source, const FileRow *file, int fd, 
                                header.error.c_str())));
     *count = static_cast<int>(header.field_count);
     char **names =
-        static_cast<char **>(MemoryContextAlloc(file_context, sizeof(char *) * (*count + 1)));
+        static_cast<char **>(MemoryContextAlloc(memory.file, sizeof(char *) * (*count + 1)));
     const CsvField *fields = batch.row_fields(header);
     for (int i = 0; i < *count; i++)
         names[i] =
             fields[i].is_null
-                ? MemoryContextStrdup(file_context, "")
-                : static_cast<char *>(MemoryContextAllocZero(file_context, fields[i].size + 1));
+                ? MemoryContextStrdup(memory.file, "")
+                : static_cast<char *>(MemoryContextAllocZero(memory.file, fields[i].size + 1));
     for (int i = 0; i < *count; i++)
         if (!fields[i].is_null) memcpy(names[i], fields[i].data, fields[i].size);
     *end_offset = header.end_offset;
@@ -256,7 +311,8 @@ void on_reject(const PendingRow *row, const char *message, const char *sqlstate,
 }
 
 void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 rows) {
-    report_progress(slot, WorkerProgress{WorkerState::loading, file->file_name, offset, rows, nullptr});
+    report_progress(slot,
+                    WorkerProgress{WorkerState::loading, file->file_name, offset, rows, nullptr});
 }
 
 // Before a file's first row: computes the content's checksum (kept in file->content_sha256 for
@@ -265,11 +321,11 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
 char *settle_content(const SourceDefinition *source, FileRow *file, int fd, const char *shown) {
     // A replay is not a duplicate: the file's own content was loaded before.
     if (file->loading || file->replay) return nullptr;
-    MemoryContext outside = MemoryContextSwitchTo(file_context);
+    MemoryContext outside = MemoryContextSwitchTo(memory.file);
     file->content_sha256 = file_sha256(fd, shown, file->file_name, file->size);
     MemoryContextSwitchTo(outside);
     char *original = find_duplicate(source, file, file->content_sha256);
-    return original == nullptr ? nullptr : MemoryContextStrdup(file_context, original);
+    return original == nullptr ? nullptr : MemoryContextStrdup(memory.file, original);
 }
 
 // A lost asynchronous commit loses a batch's rows and its offset together, so a crash just replays
@@ -280,48 +336,59 @@ CommitDurability batch_durability(const BatchInserter *inserter) {
 }
 
 void begin_batch_transaction(CommitDurability durability) {
-    if (!load_context.replaying) begin_worker_transaction(durability);
+    if (!load.replaying) begin_worker_transaction(durability);
 }
 
 void commit_batch_transaction() {
-    if (!load_context.replaying) commit_worker_transaction();
+    if (!load.replaying) commit_worker_transaction();
 }
 
-// One micro-batch (or -1, writing nothing, when the owner may no longer insert): parse errors and
-// the target's refusals go to ingest.rejects, the rest into the target, and the file's new position
-// into ingest.files, all in one transaction.
-int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchInserter *inserter,
-                   int fd, FileLoadResult *result) {
-    const CsvBatch &batch = reader_state().batch;
-    begin_batch_transaction(batch_durability(inserter));
-    // A replay checked the owner when it began: its one transaction is not to be cut short.
-    if (!load_context.replaying && owner_refusal(source) != nullptr) {
-        commit_worker_transaction();
-        return -1;
-    }
-    MemoryContext outside = MemoryContextSwitchTo(batch_context);
-
-    RejectTarget rejects = {source, file, fd, reader_state().raw_lines.get(), 0};
-    auto *pending = static_cast<PendingRow *>(palloc(sizeof(PendingRow) * batch.rows.size()));
+// The batch's rows that parsed with the header's field count go to `pending`; the others are
+// rejected. Returns how many are pending.
+int take_parsed_rows(const CsvBatch &batch, int field_count, PendingRow *pending,
+                     RejectTarget *rejects) {
     int good = 0;
     for (const CsvRow &row : batch.rows) {
         int64 line = static_cast<int64>(row.line_number);
         int64 start = static_cast<int64>(row.start_offset);
         int64 end = static_cast<int64>(row.end_offset);
         if (!row.error.empty()) {
-            record_reject(&rejects, line, start, end, row.error.c_str(), "22P04");
+            record_reject(rejects, line, start, end, row.error.c_str(), kUnparsableLineSqlstate);
         } else if (row.field_count == 0) {
-            record_reject(&rejects, line, start, end, "blank line", "22P04");
-        } else if (static_cast<int>(row.field_count) != inserter->field_count) {
+            record_reject(rejects, line, start, end, "blank line", kUnparsableLineSqlstate);
+        } else if (static_cast<int>(row.field_count) != field_count) {
             char message[128];
-            snprintf(message, sizeof message, "expected %d fields, found %u", inserter->field_count,
+            snprintf(message, sizeof message, "expected %d fields, found %u", field_count,
                      row.field_count);
-            record_reject(&rejects, line, start, end, message, "22P04");
+            record_reject(rejects, line, start, end, message, kUnparsableLineSqlstate);
         } else {
             pending[good++] = {batch.row_fields(row), line, start, end};
         }
     }
-    load_context.line = static_cast<int64>(batch.rows.front().line_number);
+    return good;
+}
+
+// One micro-batch read by CsvReader: parse errors and the target's refusals go to ingest.rejects,
+// the rest into the target, and the file's new position into ingest.files, all in one transaction.
+Commit commit_batch() {
+    const SourceDefinition *source = load.source;
+    const FileRow *file = &load.file;
+    BatchInserter *inserter = load.inserter;
+    int fd = load.fd;
+    FileLoadResult *result = &load.result;
+    const CsvBatch &batch = reader_state().batch;
+    begin_batch_transaction(batch_durability(inserter));
+    // A replay checked the owner when it began: its one transaction is not to be cut short.
+    if (!load.replaying && owner_refusal(source) != nullptr) {
+        commit_worker_transaction();
+        return kOwnerRefused;
+    }
+    MemoryContext outside = MemoryContextSwitchTo(memory.batch);
+
+    RejectTarget rejects = {source, file, fd, reader_state().raw_lines.get(), 0};
+    auto *pending = static_cast<PendingRow *>(palloc(sizeof(PendingRow) * batch.rows.size()));
+    int good = take_parsed_rows(batch, inserter->field_count, pending, &rejects);
+    load.line = static_cast<int64>(batch.rows.front().line_number);
     int64 loaded = insert_rows(inserter, pending, good, on_reject, &rejects);
     int64 file_rejects = file->rows_rejected + result->rows_rejected + rejects.count;
     if (source->max_rejects_per_file >= 0 && file_rejects > source->max_rejects_per_file)
@@ -336,8 +403,8 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
     commit_batch_transaction();
     note_batch_committed(loaded, rejects.count, static_cast<int64>(last.end_offset));
     // A replay's transaction goes on, in the memory it had.
-    if (load_context.replaying) MemoryContextSwitchTo(outside);
-    MemoryContextReset(batch_context);
+    if (load.replaying) MemoryContextSwitchTo(outside);
+    MemoryContextReset(memory.batch);
     result->rows_loaded += loaded;
     result->rows_rejected += rejects.count;
     elog(DEBUG1,
@@ -347,7 +414,7 @@ int64 commit_batch(const SourceDefinition *source, const FileRow *file, BatchIns
          static_cast<long long>(batch.rows.back().line_number), static_cast<long long>(loaded),
          static_cast<long long>(rejects.count),
          static_cast<unsigned long long>(batch.rows.back().end_offset));
-    return loaded + rejects.count;
+    return {CommitOutcome::committed, loaded + rejects.count, last.end_offset, last.end_line};
 }
 
 // Marking a file done commits synchronously when on_success acts on the file next, whatever the
@@ -372,16 +439,15 @@ bool begin_span_transaction(const SourceDefinition *source, const BatchInserter 
 }
 
 // A plain span through COPY in one transaction with the file's new position, and with the file
-// marked done when the span `finishes` it. Returns its rows, -1 (writing nothing) when the owner
-// may no longer insert, -2 when COPY refused the span.
-int64 commit_span(const SourceDefinition *source, const FileRow *file,
-                  const BatchInserter *inserter, CopyInserter *copier, int fd, const CsvSpan &span,
-                  bool finishes, FileLoadResult *result) {
-    if (!begin_span_transaction(source, inserter, finishes)) return -1;
-    load_context.line = static_cast<int64>(span.start_line);
-    if (!copy_span(copier, fd, span.start_offset, span.end_offset, span.rows)) {
+// marked done when the span `finishes` it.
+Commit commit_span(const CsvSpan &span, bool finishes) {
+    const SourceDefinition *source = load.source;
+    const FileRow *file = &load.file;
+    if (!begin_span_transaction(source, load.inserter, finishes)) return kOwnerRefused;
+    load.line = static_cast<int64>(span.start_line);
+    if (!copy_span(load.copier, load.fd, span.start_offset, span.end_offset, span.rows)) {
         commit_worker_transaction();
-        return -2;
+        return kCopyRefused;
     }
     int64 rows = static_cast<int64>(span.rows);
     record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
@@ -389,13 +455,14 @@ int64 commit_span(const SourceDefinition *source, const FileRow *file,
     commit_worker_transaction();
     note_batch_committed(rows, 0, static_cast<int64>(span.end_offset));
     if (finishes) note_file_done();
-    result->rows_loaded += rows;
+    load.result.rows_loaded += rows;
     elog(DEBUG1,
          "pg_ingest source \"%s\": file \"%s\": copied lines %llu to %llu, %lld rows, offset %llu",
          source->name, file->file_name, static_cast<unsigned long long>(span.start_line),
          static_cast<unsigned long long>(span.last_line), static_cast<long long>(rows),
          static_cast<unsigned long long>(span.end_offset));
-    return rows;
+    return {finishes ? CommitOutcome::finished_file : CommitOutcome::committed, rows,
+            span.end_offset, span.end_line};
 }
 
 // Reads one batch with CsvReader, which is positioned; false at end of file.
@@ -475,6 +542,7 @@ struct SharedBatch {
 };
 
 // The files of a batch COPY refused: each loads alone, so that the one COPY refuses is found.
+// Plain data kept across loads (the next loads are these files'), no C++ object.
 int64 load_alone[kMaxFileClaims];
 int load_alone_count = 0;
 
@@ -484,9 +552,20 @@ bool loads_alone(const FileRow *file) {
     return false;
 }
 
+// A file of the list, as its own load begins, leaves it: once loaded alone it may share a batch
+// again (after retry_file), and the list empties as its files are loaded.
+bool take_load_alone(const FileRow *file) {
+    for (int i = 0; i < load_alone_count; i++) {
+        if (load_alone[i] != file->file_id) continue;
+        load_alone[i] = load_alone[--load_alone_count];
+        return true;
+    }
+    return false;
+}
+
 void close_joining_file() {
-    if (joining_fd >= 0) close(joining_fd);
-    joining_fd = -1;
+    if (load.joining_fd >= 0) close(load.joining_fd);
+    load.joining_fd = -1;
 }
 
 bool same_header(const SharedBatch *batch, char **names, int count) {
@@ -516,7 +595,7 @@ bool join_next_file(void *arg) {
     JoinedFile *joining = &batch->joined[batch->count];
     FileRow *file = &joining->row;
     file->file_id = -1;
-    if (!next_open_file(source, file_context, file)) {
+    if (!next_open_file(source, memory.file, file)) {
         batch->full = true;
         return false;
     }
@@ -525,10 +604,10 @@ bool join_next_file(void *arg) {
         static_cast<uint64>(file->size) > kMaxBatchBytes - batch->staged)
         return give_back(batch, file);
     joining->path =
-        MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->disk_name));
+        MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->disk_name));
     joining->shown =
-        MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->file_name));
-    int fd = open_data_file(joining->path, joining->shown, file, &joining_fd);
+        MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->file_name));
+    int fd = open_data_file(joining->path, joining->shown, file, &load.joining_fd);
     check_file_is_text(source, file, fd);
     uint64_t offset = 0, line = 1;
     if (source->header) {
@@ -580,62 +659,66 @@ void announce_joined(const SharedBatch *batch, const char *first_name, double ms
     }
 }
 
-// commit_span for a first span that ends its file, with the files that join it. Returns the
-// first file's rows, -1 when the owner may no longer insert, -2 when COPY refused the batch (then
-// nothing of it is written, and the first file goes on as after a refused span).
-int64 commit_group(const SourceDefinition *source, const FileRow *file,
-                   const BatchInserter *inserter, CopyInserter *copier, int fd, const CsvSpan &span,
-                   char **header, int header_count, FileLoadResult *result) {
-    instr_time started;
-    INSTR_TIME_SET_CURRENT(started);
-    if (!begin_span_transaction(source, inserter, true)) return -1;
-    load_context.line = static_cast<int64>(span.start_line);
-    stage_span(fd, span.start_offset, span.end_offset, 0);
-    record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
-                 static_cast<int64>(span.rows), 0, true);
-    SharedBatch batch = {source,
-                         inserter,
-                         header,
-                         header_count,
-                         file,
-                         span.end_offset - span.start_offset,
-                         span.rows,
-                         0,
-                         static_cast<JoinedFile *>(
-                             MemoryContextAlloc(file_context, sizeof(JoinedFile) * kMaxFileClaims)),
-                         false};
-    while (!batch.full && batch.count < kMaxFileClaims - 1 &&
-           batch.rows < static_cast<uint64>(source->batch_size) && batch.staged < kMaxBatchBytes) {
+// Joins open files to the batch while it has room; a file that fails to join (it vanished, it
+// is not text) just ends the batch and is left to the next round, which reports what is wrong.
+void gather_joining_files(SharedBatch *batch) {
+    const SourceDefinition *source = batch->source;
+    while (!batch->full && batch->count < kMaxFileClaims - 1 &&
+           batch->rows < static_cast<uint64>(source->batch_size) &&
+           batch->staged < kMaxBatchBytes) {
         CHECK_FOR_INTERRUPTS();
-        ErrorData *error = run_in_subtransaction(join_next_file, &batch);
+        ErrorData *error = run_in_subtransaction(join_next_file, batch);
         if (error == nullptr) continue;
-        // The file is left to the next round, which reports what is wrong with it.
-        const FileRow *refused = &batch.joined[batch.count].row;
+        const FileRow *refused = &batch->joined[batch->count].row;
         elog(DEBUG1, "pg_ingest source \"%s\": file \"%s\" did not join a batch: %s", source->name,
              refused->file_id >= 0 ? refused->file_name : "?", error->message);
         FreeErrorData(error);
-        if (refused->file_id >= 0) give_back(&batch, refused);
+        if (refused->file_id >= 0) give_back(batch, refused);
         close_joining_file();
-        batch.full = true;
+        batch->full = true;
     }
-    if (!copy_staged(copier, batch.staged, batch.rows)) {
-        AbortCurrentTransaction();
-        load_alone_count = 0;
-        for (int i = 0; i < batch.count; i++) {
-            load_alone[load_alone_count++] = batch.joined[i].row.file_id;
-            release_file_claim(batch.joined[i].row.file_id);
-        }
-        resume_open_file_search_after(file);
-        return -2;
+}
+
+// COPY refused the shared batch: nothing of it is written, and its files load alone.
+void undo_shared_batch(const SharedBatch *batch) {
+    AbortCurrentTransaction();
+    load_alone_count = 0;
+    for (int i = 0; i < batch->count; i++) {
+        load_alone[load_alone_count++] = batch->joined[i].row.file_id;
+        release_file_claim(batch->joined[i].row.file_id);
+    }
+    resume_open_file_search_after(&load.file);
+}
+
+// commit_span for a first span that ends its file, with the files that join it. When COPY
+// refuses the batch, the first file goes on as after a refused span.
+Commit commit_group(const CsvSpan &span) {
+    const SourceDefinition *source = load.source;
+    const FileRow *file = &load.file;
+    instr_time started;
+    INSTR_TIME_SET_CURRENT(started);
+    if (!begin_span_transaction(source, load.inserter, true)) return kOwnerRefused;
+    load.line = static_cast<int64>(span.start_line);
+    stage_span(load.fd, span.start_offset, span.end_offset, 0);
+    record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
+                 static_cast<int64>(span.rows), 0, true);
+    auto *joined = static_cast<JoinedFile *>(
+        MemoryContextAlloc(memory.file, sizeof(JoinedFile) * kMaxFileClaims));
+    SharedBatch batch = {source,      load.inserter,
+                         load.header, load.header_count,
+                         file,        span.end_offset - span.start_offset,
+                         span.rows,   0,
+                         joined,      false};
+    gather_joining_files(&batch);
+    if (!copy_staged(load.copier, batch.staged, batch.rows)) {
+        undo_shared_batch(&batch);
+        return kCopyRefused;
     }
     commit_worker_transaction();
     note_batch_committed(static_cast<int64>(span.rows), 0, static_cast<int64>(span.end_offset));
     note_file_done();
-    result->rows_loaded += static_cast<int64>(span.rows);
-    instr_time elapsed;
-    INSTR_TIME_SET_CURRENT(elapsed);
-    INSTR_TIME_SUBTRACT(elapsed, started);
-    announce_joined(&batch, file->file_name, INSTR_TIME_GET_MILLISEC(elapsed));
+    load.result.rows_loaded += static_cast<int64>(span.rows);
+    announce_joined(&batch, file->file_name, elapsed_ms(started));
     elog(DEBUG1,
          "pg_ingest source \"%s\": file \"%s\": copied lines %llu to %llu, %llu rows, with %d "
          "more files, %llu rows in all",
@@ -643,7 +726,8 @@ int64 commit_group(const SourceDefinition *source, const FileRow *file,
          static_cast<unsigned long long>(span.last_line),
          static_cast<unsigned long long>(span.rows), batch.count,
          static_cast<unsigned long long>(batch.rows));
-    return static_cast<int64>(span.rows);
+    return {CommitOutcome::finished_file, static_cast<int64>(span.rows), span.end_offset,
+            span.end_line};
 }
 
 // A replay starts its one transaction by undoing the earlier load: the file is then loaded from
@@ -669,6 +753,172 @@ FileRow replay_start(const FileRow *file) {
     return row;
 }
 
+// The load's start: the file opened and checked (its identity, that it is text), its memory and
+// error context set up. A replay from the start of the file is counted from zero.
+void begin_load(const SourceDefinition *source, const FileRow *requested, WorkerSlot *slot) {
+    if (memory.file == nullptr) {
+        memory.batch =
+            AllocSetContextCreate(TopMemoryContext, "pg_ingest batch", ALLOCSET_DEFAULT_SIZES);
+        memory.file =
+            AllocSetContextCreate(TopMemoryContext, "pg_ingest file", ALLOCSET_DEFAULT_SIZES);
+    }
+    load = FileLoad{};
+    load.source = source;
+    load.file = requested->replay ? replay_start(requested) : *requested;
+    load.slot = slot;
+    const FileRow *file = &load.file;
+    load.replaying = file->replay;
+    load.alone = take_load_alone(file);
+    load.line = file->line_number > 0 ? file->line_number + 1 : 0;
+    load.callback = {error_context_stack, describe_load, &load};
+    error_context_stack = &load.callback;
+
+    note_file_started(file->byte_offset);
+    INSTR_TIME_SET_CURRENT(load.started);
+    load.path =
+        MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->disk_name));
+    load.shown =
+        MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->file_name));
+    open_data_file(load.path, load.shown, file, &load.fd);
+    load.compressed = compression_of(file->disk_name) != Compression::kNone;
+    if (!load.compressed) check_file_is_text(source, file, load.fd);
+}
+
+// Where this load's first data row starts: the committed position, or after the header.
+void locate_first_row() {
+    const SourceDefinition *source = load.source;
+    load.start_offset = static_cast<uint64>(load.file.byte_offset);
+    load.start_line = static_cast<uint64>(load.file.line_number) + 1;
+    if (!source->header) return;
+    uint64_t data_offset = 0, data_line = 1;
+    load.header =
+        read_header(source, &load.file, load.fd, &load.header_count, &data_offset, &data_line);
+    load.empty = load.header == nullptr;
+    if (load.start_offset == 0) {
+        load.start_offset = data_offset;
+        load.start_line = data_line;
+    }
+}
+
+// In one transaction: the content's checksum and dedupe, then the inserters for the file's
+// header. False when the file is a duplicate.
+bool prepare_load() {
+    const SourceDefinition *source = load.source;
+    begin_batch_transaction(CommitDurability::ServerDefault);
+    char *original = settle_content(source, &load.file, load.fd, load.shown);
+    if (original == nullptr && !load.empty) {
+        PreparedTarget prepared =
+            prepare_target(source, load.file.file_name, load.header, load.header_count);
+        load.inserter = prepared.inserter;
+        load.inserter->file_id = load.file.file_id;
+        // A replay has lineage, so no COPY: its spans would commit on their own.
+        load.copier = load.compressed || load.replaying ? nullptr : prepared.copier;
+    }
+    commit_batch_transaction();
+    if (original == nullptr) return true;
+    ereport(LOG,
+            (errmsg("pg_ingest source \"%s\": file \"%s\" is a duplicate of \"%s\", not loaded",
+                    source->name, load.file.file_name, original)));
+    return false;
+}
+
+// COPY's turn: the next span, through COPY when it is plain. The last span of a file read whole
+// also marks it done: one transaction less per file, which is most of a small file's cost. A
+// first span that is the whole file takes the next small files with it (commit_group).
+Commit copy_next_span(const CsvSpan &span) {
+    const FileRow *file = &load.file;
+    if (span.irregular) return kCopyRefused;
+    check_file_identity(load.fd, file);
+    bool finishes = span.at_end && static_cast<int64>(span.end_offset) == file->size;
+    bool first = load.first_commit;
+    load.first_commit = false;
+    if (finishes && first && !file->loading && !load.alone) return commit_group(span);
+    return commit_span(span, finishes);
+}
+
+// CsvReader's turn: the next batch, row by row, from where the reader stands; scanning for
+// COPY resumes after it. False at the end of the input, with *end_of_input set.
+bool read_next_batch(Commit *commit, uint64 *end_of_input) {
+    if (!read_nonempty_batch(load.source->batch_size)) {
+        *end_of_input = cpp_guard([] { return reader_state().reader->offset(); });
+        return false;
+    }
+    check_file_identity(load.fd, &load.file);
+    load.first_commit = false;
+    *commit = commit_batch();
+    if (load.copier != nullptr && commit->outcome == CommitOutcome::committed)
+        start_scanner(load.source, &load.file, load.fd, load.inserter->field_count,
+                      commit->end_offset, commit->next_line);
+    return true;
+}
+
+// At the end of the input: the file must have been read as discovered, to its last byte. A
+// compressed stream that ends early fails in the decompressor instead.
+LoadOutcome end_of_input(uint64 offset) {
+    if (!load.compressed) check_read_to_end(&load.file, load.fd, offset);
+    return LoadOutcome::read_to_end;
+}
+
+// The file's rows from the load's start to its end, one commit per turn. With COPY, plain spans
+// go to COPY, and a span that is not plain, or that COPY refuses, is read as one batch by
+// CsvReader and loaded row by row; scanning resumes after it.
+LoadOutcome load_rows() {
+    const SourceDefinition *source = load.source;
+    if (load.copier != nullptr)
+        start_scanner(source, &load.file, load.fd, load.inserter->field_count, load.start_offset,
+                      load.start_line);
+    else
+        start_reader(source, &load.file, load.fd, load.start_offset, load.start_line);
+    for (;;) {
+        CHECK_FOR_INTERRUPTS();
+        Commit commit = kCopyRefused;
+        if (load.copier != nullptr) {
+            CsvSpan span = scan_span(source->batch_size);
+            if (span.rows == 0 && !span.irregular) return end_of_input(span.start_offset);
+            commit = copy_next_span(span);
+            if (commit.outcome == CommitOutcome::copy_refused)
+                start_reader(source, &load.file, load.fd, span.start_offset, span.start_line);
+        }
+        uint64 end = 0;
+        if (commit.outcome == CommitOutcome::copy_refused && !read_next_batch(&commit, &end))
+            return end_of_input(end);
+        if (commit.outcome == CommitOutcome::owner_refused) return LoadOutcome::owner_refused;
+        note_progress(load.slot, &load.file, static_cast<int64>(commit.end_offset), commit.rows);
+        if (commit.outcome == CommitOutcome::finished_file) return LoadOutcome::finished_file;
+        load.line = static_cast<int64>(commit.next_line);
+    }
+}
+
+LoadOutcome run_load() {
+    if (load.replaying && !begin_replay(load.source, &load.file)) return LoadOutcome::owner_refused;
+    locate_first_row();
+    if (!prepare_load()) return LoadOutcome::duplicate;
+    return load.empty ? LoadOutcome::read_to_end : load_rows();
+}
+
+void log_loaded() {
+    const FileLoadResult &result = load.result;
+    double ms = elapsed_ms(load.started);
+    ereport(LOG,
+            (errmsg("pg_ingest source \"%s\": loaded file \"%s\": %lld rows, %lld rejected, "
+                    "%.0f ms, %.0f rows/s",
+                    load.source->name, load.file.file_name,
+                    static_cast<long long>(load.file.rows_loaded + result.rows_loaded),
+                    static_cast<long long>(load.file.rows_rejected + result.rows_rejected), ms,
+                    ms > 0 ? (result.rows_loaded + result.rows_rejected) * 1000.0 / ms : 0.0)));
+}
+
+// The one place a load that did not raise ends: a file read to its end is marked done, and a
+// done file gets its on_success (before the file's memory, path and shown, is released).
+void end_load(LoadOutcome outcome) {
+    if (outcome == LoadOutcome::read_to_end) finish(load.source, &load.file);
+    bool done = outcome == LoadOutcome::read_to_end || outcome == LoadOutcome::finished_file;
+    if (done) apply_on_success(load.source, load.path, load.shown, &load.file);
+    abandon_file_load();
+    error_context_stack = load.callback.previous;
+    if (done) log_loaded();
+}
+
 }  // namespace
 
 void abandon_file_load() {
@@ -680,176 +930,20 @@ void abandon_file_load() {
         state.bytes.reset();
         state.raw_lines.reset();
     });
-    if (open_fd >= 0) close(open_fd);
-    open_fd = -1;
+    if (load.fd >= 0) close(load.fd);
+    load.fd = -1;
     close_joining_file();
-    if (batch_context != nullptr) MemoryContextReset(batch_context);
-    if (file_context != nullptr) MemoryContextReset(file_context);
+    if (memory.batch != nullptr) MemoryContextReset(memory.batch);
+    if (memory.file != nullptr) MemoryContextReset(memory.file);
 }
 
 int64 current_load_line() {
-    return load_context.line;
+    return load.line;
 }
 
 void load_file(const SourceDefinition *source, const FileRow *requested, WorkerSlot *slot) {
-    FileRow replayed = requested->replay ? replay_start(requested) : *requested;
-    const FileRow *file = &replayed;
-    if (batch_context == nullptr) {
-        batch_context =
-            AllocSetContextCreate(TopMemoryContext, "pg_ingest batch", ALLOCSET_DEFAULT_SIZES);
-        file_context =
-            AllocSetContextCreate(TopMemoryContext, "pg_ingest file", ALLOCSET_DEFAULT_SIZES);
-    }
-    // The line at which loading stands: the first one not yet committed, or 0 before the start.
-    load_context = {source, file, file->line_number > 0 ? file->line_number + 1 : 0, file->replay};
-    ErrorContextCallback callback;
-    callback.callback = describe_load;
-    callback.arg = &load_context;
-    callback.previous = error_context_stack;
-    error_context_stack = &callback;
-
-    note_file_started(file->byte_offset);
-    instr_time started;
-    INSTR_TIME_SET_CURRENT(started);
-    FileLoadResult result = {0, 0};
-    char *path =
-        MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->disk_name));
-    char *shown =
-        MemoryContextStrdup(file_context, psprintf("%s/%s", source->directory, file->file_name));
-    int fd = open_data_file(path, shown, file, &open_fd);
-    // A compressed file is not text, and the COPY path needs the file's own bytes: its rows are
-    // read through the decompressor and loaded row by row.
-    bool compressed = compression_of(file->disk_name) != Compression::kNone;
-    if (!compressed) check_file_is_text(source, file, fd);
-    if (file->replay && !begin_replay(source, file)) {
-        abandon_file_load();
-        error_context_stack = callback.previous;
-        return;
-    }
-
-    uint64_t offset = static_cast<uint64_t>(file->byte_offset);
-    uint64_t line = static_cast<uint64_t>(file->line_number) + 1;
-    char **header = nullptr;
-    int header_count = 0;
-    bool empty = false;
-    if (source->header) {
-        uint64_t data_offset = 0, data_line = 1;
-        header = read_header(source, file, fd, &header_count, &data_offset, &data_line);
-        empty = header == nullptr;
-        if (offset == 0) {
-            offset = data_offset;
-            line = data_line;
-        }
-    }
-    BatchInserter *inserter = nullptr;
-    CopyInserter *copier = nullptr;
-    bool finished = false;
-    begin_batch_transaction(CommitDurability::ServerDefault);
-    char *original = settle_content(source, &replayed, fd, shown);
-    if (original == nullptr && !empty) {
-        PreparedTarget prepared = prepare_target(source, file->file_name, header, header_count);
-        inserter = prepared.inserter;
-        inserter->file_id = file->file_id;
-        // A replay has lineage, so no COPY: its spans would commit on their own.
-        copier = compressed || file->replay ? nullptr : prepared.copier;
-    }
-    commit_batch_transaction();
-    if (original != nullptr) {
-        ereport(LOG,
-                (errmsg("pg_ingest source \"%s\": file \"%s\" is a duplicate of \"%s\", not loaded",
-                        source->name, file->file_name, original)));
-        abandon_file_load();
-        error_context_stack = callback.previous;
-        return;
-    }
-    if (!empty) {
-        // With COPY, plain spans go to COPY and a span that is not plain, or that COPY refuses,
-        // is read as one batch by CsvReader and loaded row by row; scanning resumes after it.
-        if (copier != nullptr)
-            start_scanner(source, file, fd, inserter->field_count, offset, line);
-        else
-            start_reader(source, file, fd, offset, line);
-        uint64_t end_of_input = 0;
-        bool first_span = true;
-        for (;;) {
-            CHECK_FOR_INTERRUPTS();
-            int64 rows = -2;
-            int64 end_offset;
-            int64 next_line;
-            if (copier != nullptr) {
-                CsvSpan span = scan_span(source->batch_size);
-                if (span.rows == 0 && !span.irregular) {
-                    end_of_input = span.start_offset;
-                    break;
-                }
-                if (!span.irregular) {
-                    check_file_identity(fd, file);
-                    // The last span of a file read whole also marks it done: one transaction
-                    // less per file, which is most of a small file's cost.
-                    bool finishes =
-                        span.at_end && static_cast<int64>(span.end_offset) == file->size;
-                    if (finishes && first_span && !file->loading && !loads_alone(file))
-                        rows = commit_group(source, file, inserter, copier, fd, span, header,
-                                            header_count, &result);
-                    else
-                        rows = commit_span(source, file, inserter, copier, fd, span, finishes,
-                                           &result);
-                    first_span = false;
-                    end_offset = static_cast<int64>(span.end_offset);
-                    next_line = static_cast<int64>(span.end_line);
-                    if (rows >= 0 && finishes) {
-                        finished = true;
-                        end_of_input = span.end_offset;
-                        note_progress(slot, file, end_offset, rows);
-                        break;
-                    }
-                }
-                if (rows == -2) start_reader(source, file, fd, span.start_offset, span.start_line);
-            }
-            if (rows == -2) {
-                if (!read_nonempty_batch(source->batch_size)) {
-                    end_of_input = cpp_guard([] { return reader_state().reader->offset(); });
-                    break;
-                }
-                check_file_identity(fd, file);
-                rows = commit_batch(source, file, inserter, fd, &result);
-                first_span = false;
-                const CsvRow &last = reader_state().batch.rows.back();
-                end_offset = static_cast<int64>(last.end_offset);
-                next_line = static_cast<int64>(last.end_line);
-                if (copier != nullptr && rows >= 0)
-                    start_scanner(source, file, fd, inserter->field_count, last.end_offset,
-                                  last.end_line);
-            }
-            if (rows < 0) {
-                // The worker fails the source on its next round; this file stays where it is.
-                abandon_file_load();
-                error_context_stack = callback.previous;
-                return;
-            }
-            note_progress(slot, file, end_offset, rows);
-            load_context.line = next_line;
-        }
-        // A compressed stream that ends early fails in the decompressor instead.
-        if (!compressed) check_read_to_end(file, fd, end_of_input);
-    }
-    if (!finished) finish(source, file);
-    // Before the file's memory (path, shown) is released with the rest of the load.
-    apply_on_success(source, path, shown, file);
-    abandon_file_load();
-
-    error_context_stack = callback.previous;
-    instr_time elapsed;
-    INSTR_TIME_SET_CURRENT(elapsed);
-    INSTR_TIME_SUBTRACT(elapsed, started);
-    double ms = INSTR_TIME_GET_MILLISEC(elapsed);
-    ereport(LOG,
-            (errmsg("pg_ingest source \"%s\": loaded file \"%s\": %lld rows, %lld rejected, "
-                    "%.0f ms, %.0f rows/s",
-                    source->name, file->file_name,
-                    static_cast<long long>(file->rows_loaded + result.rows_loaded),
-                    static_cast<long long>(file->rows_rejected + result.rows_rejected), ms,
-                    ms > 0 ? (result.rows_loaded + result.rows_rejected) * 1000.0 / ms : 0.0)));
+    begin_load(source, requested, slot);
+    end_load(run_load());
 }
 
 }  // namespace pg_ingest

@@ -2,6 +2,7 @@
 
 #include "batch_inserter.hpp"
 #include "prepared_statement.hpp"
+#include "run_as_owner.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -19,16 +20,11 @@ void delete_target_rows(const SourceDefinition *source, const FileRow *file) {
                          quote_identifier(source->file_column));
     Oid types[1] = {INT8OID};
     Datum values[1] = {Int64GetDatum(file->file_id)};
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    // An error aborts the transaction, which restores the user.
-    SetUserIdAndSecContext(source->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-    int ret = SPI_execute_with_args(sql, 1, types, values, nullptr, false, 0);
-    SetUserIdAndSecContext(saved_user, saved_context);
-    if (ret != SPI_OK_DELETE)
-        elog(ERROR, "pg_ingest: could not delete the rows of file \"%s\": %s", file->file_name,
-             SPI_result_code_string(ret));
+    int ret = run_as_owner(source->owner, [&] {
+        return SPI_execute_with_args(sql, 1, types, values, nullptr, false, 0);
+    });
+    check_spi_result(ret, SPI_OK_DELETE,
+                     psprintf("deleting the rows of file \"%s\"", file->file_name));
     elog(DEBUG1, "pg_ingest source \"%s\": replaying file \"%s\": deleted %llu rows", source->name,
          file->file_name, static_cast<unsigned long long>(SPI_processed));
 }
@@ -36,9 +32,7 @@ void delete_target_rows(const SourceDefinition *source, const FileRow *file) {
 void execute_catalog(const char *sql, const FileRow *file, int expected) {
     Oid types[1] = {INT8OID};
     Datum values[1] = {Int64GetDatum(file->file_id)};
-    int ret = execute_prepared(sql, 1, types, values, nullptr, false);
-    if (ret != expected)
-        elog(ERROR, "pg_ingest: catalog statement failed: %s", SPI_result_code_string(ret));
+    execute_prepared_checked(sql, 1, types, values, nullptr, expected);
 }
 
 }  // namespace

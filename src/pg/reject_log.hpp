@@ -16,6 +16,10 @@ struct RejectTarget {
     int64 count;
 };
 
+// The SQLSTATE of a line that does not parse as a row of the file (bad_copy_file_format, as COPY
+// reports such lines).
+constexpr char kUnparsableLineSqlstate[] = "22P04";
+
 // In the current transaction, SPI connected.
 void record_reject(RejectTarget *target, int64 line_number, int64 start_offset, int64 end_offset,
                    const char *message, const char *sqlstate);

@@ -49,21 +49,41 @@ namespace pg_ingest {
 
 namespace {
 
-SourceDefinition *source = nullptr;
-WorkerSlot *slot = nullptr;
-int worker_index = 0;
-WaitEventSet *wait_set = nullptr;
-std::unique_ptr<ArrivalTracker> tracker;
-std::vector<FileIdentity> arrivals;
-std::vector<ScanEntry> skipped;
-int64_t last_full_scan_ns = 0;
-int64_t last_purge_ns = 0;
-constexpr int64_t kPurgeIntervalNs = int64_t{3600} * 1000000000;
+constexpr int64_t kPurgeIntervalNs = int64_t{3600} * kNanosecondsPerSecond;
+
+// This process's worker: set once as it attaches, for its whole life.
+struct WorkerContext {
+    SourceDefinition *source = nullptr;
+    WorkerSlot *slot = nullptr;
+    int worker_index = 0;
+    WaitEventSet *wait_set = nullptr;
+    int64_t last_full_scan_ns = 0;
+    int64_t last_purge_ns = 0;  // 0: purge at the next round
+};
+
+WorkerContext worker;
+
+// Worker 0's directory watch: C++ objects, static so that an ERROR's longjmp out of a round
+// never skips their destructors. arrivals and skipped are refilled each round.
+struct WatchState {
+    std::unique_ptr<ArrivalTracker> tracker;
+    std::vector<FileIdentity> arrivals;
+    std::vector<ScanEntry> skipped;
+};
+
+WatchState &watch_state() {
+    static WatchState state;
+    return state;
+}
+
+// Shorthands for the fields every function here reads.
+SourceDefinition *&source = worker.source;
+WorkerSlot *&slot = worker.slot;
 
 int64_t now_ns() {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+    return ns_from_timespec(ts);
 }
 
 void release_slot(int, Datum) {
@@ -96,7 +116,7 @@ void claim_slot(int index, Oid database_id, int32 source_id) {
     LWLockRelease(s->lock);
     if (!mine) proc_exit(0);
     slot = candidate;
-    worker_index = candidate->worker_index;
+    worker.worker_index = candidate->worker_index;
     before_shmem_exit(release_slot, 0);
 }
 
@@ -142,24 +162,22 @@ void fail_source_and_exit(const char *message) {
 }
 
 void remember_known(const char *name, int64 size, TimestampTz mtime, int64 inode, void *) {
-    int64_t mtime_ns =
-        (mtime + static_cast<int64>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY) *
-        1000;
+    int64_t mtime_ns = ns_from_timestamptz(mtime);
     cpp_guard([&] {
-        tracker->remember(FileIdentity{name, static_cast<uint64_t>(size), mtime_ns,
-                                       static_cast<uint64_t>(inode)});
+        watch_state().tracker->remember(FileIdentity{name, static_cast<uint64_t>(size), mtime_ns,
+                                                     static_cast<uint64_t>(inode)});
     });
 }
 
 void start_waiting() {
-    wait_set = CreateWaitEventSet(TopMemoryContext, 3);
-    AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
-    AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+    worker.wait_set = CreateWaitEventSet(TopMemoryContext, 3);
+    AddWaitEventToSet(worker.wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+    AddWaitEventToSet(worker.wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
 }
 
 void start_watching() {
     cpp_guard([] {
-        tracker =
+        watch_state().tracker =
             std::make_unique<ArrivalTracker>(source->directory, source->pattern, source->min_age_ms,
                                              poll_interval_ms, source->ready_marker);
     });
@@ -168,9 +186,9 @@ void start_watching() {
     commit_worker_transaction();
 
     start_waiting();
-    int fd = cpp_guard([] { return tracker->watch_fd(); });
+    int fd = cpp_guard([] { return watch_state().tracker->watch_fd(); });
     if (fd >= 0)
-        AddWaitEventToSet(wait_set, WL_SOCKET_READABLE, fd, nullptr, nullptr);
+        AddWaitEventToSet(worker.wait_set, WL_SOCKET_READABLE, fd, nullptr, nullptr);
     else
         ereport(LOG, (errmsg("pg_ingest source \"%s\": inotify is not available for \"%s\"; "
                              "rescanning every %d ms",
@@ -179,14 +197,18 @@ void start_watching() {
 
 // Puts newly arrived files into ingest.files as pending.
 void register_arrivals() {
+    WatchState &watch = watch_state();
+    const std::vector<FileIdentity> &arrivals = watch.arrivals;
+    const std::vector<ScanEntry> &skipped = watch.skipped;
     int64_t now = now_ns();
-    bool full_scan = now - last_full_scan_ns >= static_cast<int64_t>(poll_interval_ms) * 1000000;
+    bool full_scan = now - worker.last_full_scan_ns >=
+                     static_cast<int64_t>(poll_interval_ms) * kNanosecondsPerMillisecond;
     cpp_guard([&] {
-        if (tracker->drain_events()) full_scan = true;
-        arrivals = tracker->collect(full_scan, now);
-        skipped = tracker->take_skipped();
+        if (watch.tracker->drain_events()) full_scan = true;
+        watch.arrivals = watch.tracker->collect(full_scan, now);
+        watch.skipped = watch.tracker->take_skipped();
     });
-    if (full_scan) last_full_scan_ns = now;
+    if (full_scan) worker.last_full_scan_ns = now;
     for (size_t i = 0; i < skipped.size(); i++)
         ereport(LOG, (errmsg("pg_ingest source \"%s\": skipping \"%s\": %s", source->name,
                              file_name_text(skipped[i].identity.name.c_str()),
@@ -199,8 +221,8 @@ void register_arrivals() {
                       timestamptz_from_ns(file.mtime_ns), static_cast<int64>(file.inode));
     }
     commit_worker_transaction();
-    cpp_guard([] {
-        for (const FileIdentity &file : arrivals) tracker->remember(file);
+    cpp_guard([&] {
+        for (const FileIdentity &file : watch.arrivals) watch.tracker->remember(file);
     });
     wake_sibling_workers(slot->database_id, slot->source_id);
 }
@@ -272,8 +294,10 @@ void check_allowed(const char *purpose, const char *directory) {
 long watch_timeout_ms() {
     int64_t now = now_ns();
     int64_t until_scan =
-        (last_full_scan_ns + static_cast<int64_t>(poll_interval_ms) * 1000000 - now) / 1000000;
-    int64_t until_ready = cpp_guard([&] { return tracker->next_check_ms(now); });
+        (worker.last_full_scan_ns +
+         static_cast<int64_t>(poll_interval_ms) * kNanosecondsPerMillisecond - now) /
+        kNanosecondsPerMillisecond;
+    int64_t until_ready = cpp_guard([&] { return watch_state().tracker->next_check_ms(now); });
     int64_t wait = Max(until_scan, 1);
     if (until_ready >= 0) wait = Min(wait, Max(until_ready, 1));
     return static_cast<long>(wait);
@@ -287,7 +311,7 @@ long run_once(MemoryContext round_context) {
     check_allowed("directory", source->directory);
     if (source->on_success == OnSuccess::Move)
         check_allowed("archive directory", source->archive_directory);
-    if (worker_index == 0) register_arrivals();
+    if (worker.worker_index == 0) register_arrivals();
     FileRow file;
     begin_worker_transaction();
     if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target))) {
@@ -299,9 +323,10 @@ long run_once(MemoryContext round_context) {
         commit_worker_transaction();
         fail_source_and_exit(refusal);
     }
-    if (worker_index == 0 && (last_purge_ns == 0 || now_ns() - last_purge_ns >= kPurgeIntervalNs)) {
+    if (worker.worker_index == 0 &&
+        (worker.last_purge_ns == 0 || now_ns() - worker.last_purge_ns >= kPurgeIntervalNs)) {
         purge_rejects(source, rejects_retention_minutes);
-        last_purge_ns = now_ns();
+        worker.last_purge_ns = now_ns();
     }
     bool found = next_open_file(source, round_context, &file);
     commit_worker_transaction();
@@ -312,13 +337,127 @@ long run_once(MemoryContext round_context) {
     }
     report_state(slot, WorkerState::idle);
     // Worker 0 wakes the others when it registers files; the interval covers retried files.
-    return worker_index == 0 ? watch_timeout_ms() : poll_interval_ms;
+    return worker.worker_index == 0 ? watch_timeout_ms() : poll_interval_ms;
 }
 
 void wait_for_events(long timeout_ms) {
     WaitEvent event;
-    int count = WaitEventSetWait(wait_set, timeout_ms, &event, 1, PG_WAIT_EXTENSION);
+    int count = WaitEventSetWait(worker.wait_set, timeout_ms, &event, 1, PG_WAIT_EXTENSION);
     if (count > 0 && (event.events & WL_LATCH_SET)) ResetLatch(MyLatch);
+}
+
+// The worker's entry: signals, memory behaviour, its slot, and a connection to its database
+// with the session settings every statement relies on.
+void enter_worker(int slot_index, Oid database_id, int32 source_id) {
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    // Every batch allocates and frees the same few megabytes: keep freed memory in the process
+    // instead of handing it back to the kernel and faulting it in again for the next batch.
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    claim_slot(slot_index, database_id, source_id);
+    BackgroundWorkerInitializeConnectionByOid(database_id, InvalidOid, 0);
+    // Every statement names its schemas: nothing in a user schema can capture them.
+    SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
+    // A file's row is read again after its claim and must show what the last claimant committed.
+    SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+// Reads the source; leaves (not to be restarted) when it is gone, stopped or failed, or when
+// this worker is beyond its `workers` (lowered meanwhile). Waits while the catalog needs an
+// update.
+void read_source(int32 source_id) {
+    begin_worker_transaction();
+    const char *mismatch = catalog_version_mismatch();
+    commit_worker_transaction();
+    if (mismatch != nullptr) wait_for_catalog_update(mismatch);
+    begin_worker_transaction();
+    source = read_source_definition(source_id);
+    commit_worker_transaction();
+    if (source == nullptr || !source->runnable || worker.worker_index >= source->workers) {
+        SharedState *s = shared();
+        LWLockAcquire(s->lock, LW_EXCLUSIVE);
+        slot->wanted = false;
+        LWLockRelease(s->lock);
+        proc_exit(0);
+    }
+}
+
+// Worker 0 asks for its siblings and watches the directory; the others wait on their latch.
+void start_work() {
+    if (worker.worker_index == 0) {
+        int missing = want_sibling_workers(slot, source->workers);
+        if (missing > 0)
+            ereport(WARNING,
+                    (errmsg("pg_ingest source \"%s\": no free worker slot for %d of its %d workers",
+                            source->name, missing, source->workers),
+                     errhint("Raise pg_ingest.max_sources and restart the server.")));
+        start_watching();
+        ereport(LOG, (errmsg("pg_ingest source \"%s\" started on \"%s\"", source->name,
+                             source->directory)));
+    } else {
+        start_waiting();
+        ereport(LOG, (errmsg("pg_ingest source \"%s\" worker #%d started", source->name,
+                             worker.worker_index + 1)));
+    }
+}
+
+// The worker attached to its source: what it loads, how it shows, what it counts.
+void attach_to_source(Oid database_id, int32 source_id) {
+    read_source(source_id);
+    // Only a worker that is to load files; before it shows as running.
+    prefault_shared_buffers();
+    if (worker.worker_index == 0)
+        pgstat_report_appname(psprintf("pg_ingest: %s", source->name));
+    else
+        pgstat_report_appname(psprintf("pg_ingest: %s #%d", source->name, worker.worker_index + 1));
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    strlcpy(slot->source_name, source->name, sizeof slot->source_name);
+    LWLockRelease(s->lock);
+    attach_source_metrics(database_id, source_id);
+    register_target_cache();
+    start_work();
+}
+
+// One round, and its error: something outside any one file went wrong (the catalog, the
+// directory), so the worker reports it, keeps its state, and tries again shortly.
+long run_round(MemoryContext round_context) {
+    volatile long wait_ms = 0;
+    MemoryContextReset(round_context);
+    MemoryContextSwitchTo(round_context);
+    PG_TRY();
+    { wait_ms = run_once(round_context); }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(round_context);
+        ErrorData *error = CopyErrorData();
+        FlushErrorState();
+        AbortCurrentTransaction();
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, error->message)));
+        report_state(slot, WorkerState::retrying, error->message);
+        note_worker_error();
+        wait_ms = 1000;
+    }
+    PG_END_TRY();
+    return wait_ms;
+}
+
+[[noreturn]] void work_loop() {
+    MemoryContext round_context =
+        AllocSetContextCreate(TopMemoryContext, "pg_ingest round", ALLOCSET_DEFAULT_SIZES);
+    for (;;) {
+        CHECK_FOR_INTERRUPTS();
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+            // A changed pg_ingest.rejects_retention applies now, not at the next hourly purge.
+            worker.last_purge_ns = 0;
+        }
+        long wait_ms = run_round(round_context);
+        if (wait_ms > 0) wait_for_events(wait_ms);
+    }
 }
 
 }  // namespace
@@ -332,95 +471,7 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
     int32 source_id;
     memcpy(&database_id, MyBgworkerEntry->bgw_extra, sizeof(Oid));
     memcpy(&source_id, MyBgworkerEntry->bgw_extra + sizeof(Oid), sizeof(int32));
-
-    pqsignal(SIGHUP, SignalHandlerForConfigReload);
-    pqsignal(SIGTERM, die);
-    BackgroundWorkerUnblockSignals();
-    // Every batch allocates and frees the same few megabytes: keep freed memory in the process
-    // instead of handing it back to the kernel and faulting it in again for the next batch.
-    mallopt(M_TRIM_THRESHOLD, 16 << 20);
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    claim_slot(DatumGetInt32(arg), database_id, source_id);
-    BackgroundWorkerInitializeConnectionByOid(database_id, InvalidOid, 0);
-    // Every statement names its schemas: nothing in a user schema can capture them.
-    SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
-    // A file's row is read again after its claim and must show what the last claimant committed.
-    SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
-
-    begin_worker_transaction();
-    const char *mismatch = catalog_version_mismatch();
-    commit_worker_transaction();
-    if (mismatch != nullptr) wait_for_catalog_update(mismatch);
-    begin_worker_transaction();
-    source = read_source_definition(source_id);
-    commit_worker_transaction();
-    // A worker beyond the source's `workers` (lowered meanwhile) is not needed.
-    if (source == nullptr || !source->runnable || worker_index >= source->workers) {
-        SharedState *s = shared();
-        LWLockAcquire(s->lock, LW_EXCLUSIVE);
-        slot->wanted = false;
-        LWLockRelease(s->lock);
-        proc_exit(0);
-    }
-    // Only a worker that is to load files; before it shows as running.
-    prefault_shared_buffers();
-    if (worker_index == 0)
-        pgstat_report_appname(psprintf("pg_ingest: %s", source->name));
-    else
-        pgstat_report_appname(psprintf("pg_ingest: %s #%d", source->name, worker_index + 1));
-    {
-        SharedState *s = shared();
-        LWLockAcquire(s->lock, LW_EXCLUSIVE);
-        strlcpy(slot->source_name, source->name, sizeof slot->source_name);
-        LWLockRelease(s->lock);
-    }
-    attach_source_metrics(database_id, source_id);
-    register_target_cache();
-    if (worker_index == 0) {
-        int missing = want_sibling_workers(slot, source->workers);
-        if (missing > 0)
-            ereport(WARNING,
-                    (errmsg("pg_ingest source \"%s\": no free worker slot for %d of its %d workers",
-                            source->name, missing, source->workers),
-                     errhint("Raise pg_ingest.max_sources and restart the server.")));
-        start_watching();
-        ereport(LOG, (errmsg("pg_ingest source \"%s\" started on \"%s\"", source->name,
-                             source->directory)));
-    } else {
-        start_waiting();
-        ereport(LOG, (errmsg("pg_ingest source \"%s\" worker #%d started", source->name,
-                             worker_index + 1)));
-    }
-
-    MemoryContext round_context =
-        AllocSetContextCreate(TopMemoryContext, "pg_ingest round", ALLOCSET_DEFAULT_SIZES);
-    for (;;) {
-        volatile long wait_ms = 0;
-        CHECK_FOR_INTERRUPTS();
-        if (ConfigReloadPending) {
-            ConfigReloadPending = false;
-            ProcessConfigFile(PGC_SIGHUP);
-            // A changed pg_ingest.rejects_retention applies now, not at the next hourly purge.
-            last_purge_ns = 0;
-        }
-        MemoryContextReset(round_context);
-        MemoryContextSwitchTo(round_context);
-        PG_TRY();
-        { wait_ms = run_once(round_context); }
-        PG_CATCH();
-        {
-            // Something outside any one file went wrong (the catalog, the directory): report it,
-            // keep the state, and try again shortly.
-            MemoryContextSwitchTo(round_context);
-            ErrorData *error = CopyErrorData();
-            FlushErrorState();
-            AbortCurrentTransaction();
-            ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, error->message)));
-            report_state(slot, WorkerState::retrying, error->message);
-            note_worker_error();
-            wait_ms = 1000;
-        }
-        PG_END_TRY();
-        if (wait_ms > 0) wait_for_events(wait_ms);
-    }
+    enter_worker(DatumGetInt32(arg), database_id, source_id);
+    attach_to_source(database_id, source_id);
+    work_loop();
 }

@@ -97,6 +97,8 @@ Datum ingest_check_allowed_directory(PG_FUNCTION_ARGS) {
 // Regular files in the directory that the pattern selects, with their identity. With a
 // ready_marker suffix, markers are left out, and so are data files whose marker is missing.
 Datum ingest_directory_candidates(PG_FUNCTION_ARGS) {
+    // Static, so that an ERROR's longjmp (out of tuplestore_putvalues, say) never skips its
+    // destructor; emptied, with its memory, once the rows are out.
     static std::vector<ScanEntry> entries;
     char *directory = text_to_cstring(PG_GETARG_TEXT_PP(0));
     char *pattern = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -118,7 +120,7 @@ Datum ingest_directory_candidates(PG_FUNCTION_ARGS) {
                           entries.end());
             return true;
         } catch (const std::system_error &) {
-            entries.clear();
+            std::vector<ScanEntry>().swap(entries);
             return false;  // a vanished directory has nothing pending
         }
     });
@@ -134,6 +136,7 @@ Datum ingest_directory_candidates(PG_FUNCTION_ARGS) {
         values[3] = Int64GetDatum(static_cast<int64>(entry.identity.inode));
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
+    cpp_guard([] { std::vector<ScanEntry>().swap(entries); });
     PG_RETURN_VOID();
 }
 

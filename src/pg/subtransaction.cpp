@@ -35,14 +35,4 @@ ErrorData *run_in_subtransaction(bool (*attempt)(void *arg), void *arg) {
     return error;
 }
 
-int execute_plan_as(Oid owner, SPIPlanPtr plan, Datum *params, const char *nulls) {
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
-    int ret = SPI_execute_plan(plan, params, nulls, false, 0);
-    SetUserIdAndSecContext(saved_user, saved_context);
-    return ret;
-}
-
 }  // namespace pg_ingest

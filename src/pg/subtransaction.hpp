@@ -1,5 +1,5 @@
-// Running a statement in a subtransaction, as the source's owner, so that a failure costs only
-// that statement: the caller learns the error and the surrounding transaction goes on.
+// Running a statement in a subtransaction, so that a failure costs only that statement: the caller
+// learns the error and the surrounding transaction goes on.
 #pragma once
 
 extern "C" {
@@ -13,9 +13,5 @@ namespace pg_ingest {
 // Returns the error it raised (the subtransaction then rolled back), or nullptr. The caller's
 // memory context and resource owner are current again afterwards.
 ErrorData *run_in_subtransaction(bool (*attempt)(void *arg), void *arg);
-
-// SPI_execute_plan with the owner as the current user (restored by the subtransaction's abort
-// if the statement fails).
-int execute_plan_as(Oid owner, SPIPlanPtr plan, Datum *params, const char *nulls);
 
 }  // namespace pg_ingest
