@@ -1,5 +1,7 @@
 #include "shared_state.hpp"
 
+#include "shared_memory.hpp"
+
 extern "C" {
 #include <signal.h>
 
@@ -22,23 +24,23 @@ Size shared_size() {
     return add_size(offsetof(SharedState, slots), mul_size(max_sources, sizeof(WorkerSlot)));
 }
 
+constexpr char kSharedName[] = "pg_ingest";
+
 void on_shmem_request() {
     if (previous_request_hook) previous_request_hook();
-    RequestAddinShmemSpace(shared_size());
-    RequestNamedLWLockTranche("pg_ingest", 1);
+    request_shared_struct(kSharedName, shared_size());
+}
+
+void initialize_state(void *shared, LWLock *lock) {
+    auto *created = static_cast<SharedState *>(shared);
+    created->lock = lock;
+    created->slot_count = max_sources;
 }
 
 void on_shmem_startup() {
     if (previous_startup_hook) previous_startup_hook();
-    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-    bool found = false;
-    state = static_cast<SharedState *>(ShmemInitStruct("pg_ingest", shared_size(), &found));
-    if (!found) {
-        memset(state, 0, shared_size());
-        state->lock = &(GetNamedLWLockTranche("pg_ingest"))->lock;
-        state->slot_count = max_sources;
-    }
-    LWLockRelease(AddinShmemInitLock);
+    state = static_cast<SharedState *>(
+        attach_shared_struct(kSharedName, shared_size(), initialize_state));
 }
 
 }  // namespace

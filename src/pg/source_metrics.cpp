@@ -1,5 +1,6 @@
 #include "source_metrics.hpp"
 
+#include "shared_memory.hpp"
 #include "shared_state.hpp"
 
 extern "C" {
@@ -37,24 +38,24 @@ Size table_size() {
     return add_size(offsetof(MetricsTable, entries), mul_size(capacity(), sizeof(SourceMetrics)));
 }
 
+constexpr char kSharedName[] = "pg_ingest metrics";
+
 void on_shmem_request() {
     if (previous_request_hook) previous_request_hook();
-    RequestAddinShmemSpace(table_size());
-    RequestNamedLWLockTranche("pg_ingest metrics", 1);
+    request_shared_struct(kSharedName, table_size());
+}
+
+void initialize_table(void *shared, LWLock *lock) {
+    auto *created = static_cast<MetricsTable *>(shared);
+    created->lock = lock;
+    created->capacity = capacity();
 }
 
 // Runs in the postmaster at start and after every crash, which is what resets the counters.
 void on_shmem_startup() {
     if (previous_startup_hook) previous_startup_hook();
-    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-    bool found = false;
-    table = static_cast<MetricsTable *>(ShmemInitStruct("pg_ingest metrics", table_size(), &found));
-    if (!found) {
-        memset(table, 0, table_size());
-        table->lock = &(GetNamedLWLockTranche("pg_ingest metrics"))->lock;
-        table->capacity = capacity();
-    }
-    LWLockRelease(AddinShmemInitLock);
+    table = static_cast<MetricsTable *>(
+        attach_shared_struct(kSharedName, table_size(), initialize_table));
 }
 
 void start_entry(SourceMetrics *entry, Oid database_id, int32 source_id) {
