@@ -1,7 +1,11 @@
 # PGXS build of the extension. The pure C++ parts and eventgen are built by CMake (CMakeLists.txt).
 EXTENSION = pg_ingest
 MODULE_big = pg_ingest
-DATA = $(wildcard sql/extension/pg_ingest--*.sql)
+# The versioned scripts are generated: each template (sql/extension/*.sql.in) gets every
+# function's current definition (sql/functions, one file each) at its line "-- @functions".
+SQL_TEMPLATES = $(sort $(wildcard sql/extension/pg_ingest--*.sql.in))
+SQL_FUNCTIONS = $(sort $(wildcard sql/functions/*.sql))
+DATA_built = $(SQL_TEMPLATES:.sql.in=.sql)
 OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
 
 # The library knows which catalog version it works with: the control file's default_version.
@@ -27,3 +31,9 @@ include $(PGXS)
 # The version define comes from the control file.
 $(OBJS): $(srcdir)/pg_ingest.control
 -include $(OBJS:.o=.d)
+
+sql/extension/%.sql: sql/extension/%.sql.in $(SQL_FUNCTIONS)
+	@grep -qx -- '-- @functions' $< || { echo "$<: no line -- @functions" >&2; exit 1; }
+	@{ sed '/^-- @functions$$/,$$d' $<; for f in $(SQL_FUNCTIONS); do cat "$$f"; echo; done; \
+	   sed '1,/^-- @functions$$/d' $<; } >$@.tmp
+	@mv $@.tmp $@

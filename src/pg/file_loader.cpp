@@ -391,7 +391,7 @@ Commit commit_batch() {
     load.line = static_cast<int64>(batch.rows.front().line_number);
     int64 loaded = insert_rows(inserter, pending, good, on_reject, &rejects);
     int64 file_rejects = file->rows_rejected + result->rows_rejected + rejects.count;
-    if (source->max_rejects_per_file >= 0 && file_rejects > source->max_rejects_per_file)
+    if (source->limits_rejects && file_rejects > source->max_rejects_per_file)
         ereport(ERROR,
                 (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
                  errmsg("file \"%s\" has more than %lld rejected lines (max_rejects_per_file)",

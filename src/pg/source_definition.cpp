@@ -16,13 +16,18 @@ char *column_text(int column) {
     return value == nullptr ? nullptr : MemoryContextStrdup(TopMemoryContext, value);
 }
 
-Datum column_datum(int column) {
-    bool isnull;
-    return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &isnull);
+Datum column_datum(int column, bool *isnull = nullptr) {
+    bool null_value;
+    Datum value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &null_value);
+    if (isnull != nullptr) *isnull = null_value;
+    return value;
 }
 
 }  // namespace
 
+// Every option is in the source's options (the defaults are merged in by create_source,
+// alter_source and the update scripts: ingest._default_options() is their one source). A NULL
+// ready_marker (no markers) reads as the empty suffix.
 SourceDefinition *read_source_definition(int32 source_id) {
     Oid argtypes[1] = {INT4OID};
     Datum args[1] = {Int32GetDatum(source_id)};
@@ -33,10 +38,9 @@ SourceDefinition *read_source_definition(int32 source_id) {
         "  pg_catalog.pg_char_to_encoding(options->>'encoding'), options->>'on_success', "
         "  options->>'archive_directory', (options->>'min_age_ms')::integer, "
         "  (options->>'max_field_bytes')::integer, "
-        "  coalesce((options->>'max_rejects_per_file')::bigint, -1), "
+        "  (options->>'max_rejects_per_file')::bigint, "
         "  coalesce(options->>'ready_marker', ''), (options->>'dedupe')::boolean, "
-        "  coalesce((options->>'workers')::integer, 1), options->>'file_column', "
-        "  options->>'line_column' "
+        "  (options->>'workers')::integer, options->>'file_column', options->>'line_column' "
         "FROM ingest.sources WHERE source_id = $1",
         1, argtypes, args, nullptr, true, 1);
     if (ret != SPI_OK_SELECT || SPI_processed == 0) return nullptr;
@@ -63,7 +67,9 @@ SourceDefinition *read_source_definition(int32 source_id) {
     source->archive_directory = column_text(14);
     source->min_age_ms = DatumGetInt32(column_datum(15));
     source->max_field_bytes = DatumGetInt32(column_datum(16));
-    source->max_rejects_per_file = DatumGetInt64(column_datum(17));
+    bool unlimited_rejects;
+    source->max_rejects_per_file = DatumGetInt64(column_datum(17, &unlimited_rejects));
+    source->limits_rejects = !unlimited_rejects;
     source->ready_marker = column_text(18);
     source->dedupe = DatumGetBool(column_datum(19));
     source->workers = DatumGetInt32(column_datum(20));

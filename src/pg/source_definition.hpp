@@ -27,7 +27,8 @@ struct SourceDefinition {
     char *archive_directory;
     int min_age_ms;
     int max_field_bytes;
-    int64 max_rejects_per_file;  // -1: unlimited
+    bool limits_rejects;         // max_rejects_per_file is set (not null)
+    int64 max_rejects_per_file;  // with limits_rejects
     char *ready_marker;          // suffix of completeness markers; "" when not used
     bool dedupe;                 // a file with the content of a done file is a duplicate
     int workers;                 // worker processes loading the source's files
