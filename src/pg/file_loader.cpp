@@ -4,31 +4,26 @@
 #include "compressed_source.hpp"
 #include "content_checksum.hpp"
 #include "copy_inserter.hpp"
-#include "csv_reader.hpp"
-#include "csv_span_scanner.hpp"
+#include "data_file.hpp"
 #include "file_claim.hpp"
+#include "file_reading.hpp"
 #include "file_replay.hpp"
-#include "pg_guard.hpp"
 #include "reject_log.hpp"
 #include "source_metrics.hpp"
 #include "subtransaction.hpp"
 #include "target_cache.hpp"
 #include "text_check.hpp"
 #include "time_convert.hpp"
+#include "on_success.hpp"
 #include "owner_check.hpp"
 #include "worker_progress.hpp"
 #include "worker_transaction.hpp"
 
-#include <memory>
-
 extern "C" {
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "access/xact.h"
 #include "executor/spi.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/guc.h"
@@ -40,26 +35,6 @@ extern "C" {
 namespace pg_ingest {
 
 namespace {
-
-// A batch also ends after this much input, whatever batch_size: it bounds the worker's memory
-// (the staged span, the parsed rows) for wide rows and large batch sizes.
-constexpr size_t kMaxBatchBytes = 8 << 20;
-
-// The C++ objects of the file being loaded. Static, so that an ERROR's longjmp never skips their
-// destructors; abandon_file_load() resets them.
-struct ReaderState {
-    std::unique_ptr<FdByteSource> bytes;
-    std::unique_ptr<ByteSource> decompressor;       // for a compressed file, over bytes
-    std::unique_ptr<UncompressedReader> raw_lines;  // rejected lines' text in a compressed file
-    std::unique_ptr<CsvReader> reader;
-    std::unique_ptr<CsvSpanScanner> scanner;
-    CsvBatch batch;
-};
-
-ReaderState &reader_state() {
-    static ReaderState state;
-    return state;
-}
 
 // What this load added to the file's counts.
 struct FileLoadResult {
@@ -143,168 +118,6 @@ void describe_load(void *arg) {
                context->file.file_name, static_cast<long long>(context->line));
 }
 
-void check_identity(const FileRow *file, const struct stat &st, const char *when) {
-    if (static_cast<int64>(st.st_size) != file->size ||
-        timestamptz_from_ns(ns_from_timespec(st.st_mtim)) != file->mtime ||
-        static_cast<int64>(st.st_ino) != file->inode)
-        ereport(ERROR,
-                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                 errmsg("file \"%s\" changed %s (size %lld, was %lld)", file->file_name, when,
-                        static_cast<long long>(st.st_size), static_cast<long long>(file->size))));
-}
-
-// At end of file: the reader must have read the file as discovered, to its last byte. A file
-// truncated after the reader had buffered all of it still loads whole; one truncated before
-// ends early and fails here (fstat names its new size).
-void check_read_to_end(const FileRow *file, int fd, uint64_t end) {
-    if (static_cast<int64>(end) == file->size) return;
-    struct stat st;
-    if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
-    ereport(ERROR,
-            (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-             errmsg("file \"%s\" ended at byte %llu of %lld", file->file_name,
-                    static_cast<unsigned long long>(end), static_cast<long long>(file->size))));
-}
-
-// O_NONBLOCK and O_NOFOLLOW: a FIFO or a symlink swapped in after discovery neither blocks the
-// worker nor leads it elsewhere. Messages name the file as the catalog shows it (`shown`).
-// The descriptor is kept in *kept_fd at once, for abandon_file_load to close after an error.
-int open_data_file(const char *path, const char *shown, const FileRow *file, int *kept_fd) {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        ereport(ERROR,
-                (errcode_for_file_access(), errmsg("could not open file \"%s\": %m", shown)));
-    *kept_fd = fd;
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        ereport(ERROR,
-                (errcode_for_file_access(), errmsg("could not stat file \"%s\": %m", shown)));
-    if (!S_ISREG(st.st_mode))
-        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                        errmsg("\"%s\" is not a regular file", shown)));
-    check_identity(file, st, "since it was discovered");
-    (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    return fd;
-}
-
-void check_file_identity(int fd, const FileRow *file) {
-    struct stat st;
-    if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
-}
-
-CsvOptions reader_options(const SourceDefinition *source) {
-    CsvOptions options;
-    options.delimiter = source->delimiter;
-    options.quote = source->quote;
-    options.null_string = source->null_string;
-    options.max_field_bytes = static_cast<size_t>(source->max_field_bytes);
-    options.validate_utf8 = source->encoding == PG_UTF8;
-    return options;
-}
-
-void seek_data_file(int fd, uint64_t offset, const FileRow *file) {
-    if (lseek(fd, static_cast<off_t>(offset), SEEK_SET) != static_cast<off_t>(offset))
-        ereport(ERROR, (errcode_for_file_access(),
-                        errmsg("could not seek in \"%s\": %m", file->file_name)));
-}
-
-// A compressed file is read from its start and its uncompressed bytes skipped up to offset.
-void start_reader(const SourceDefinition *source, const FileRow *file, int fd, uint64_t offset,
-                  uint64_t line) {
-    Compression compression = compression_of(file->disk_name);
-    seek_data_file(fd, compression == Compression::kNone ? offset : 0, file);
-    cpp_guard([&] {
-        ReaderState &state = reader_state();
-        state.reader.reset();
-        state.scanner.reset();
-        state.decompressor.reset();
-        state.bytes = std::make_unique<FdByteSource>(fd);
-        ByteSource *input = state.bytes.get();
-        if (compression != Compression::kNone) {
-            state.decompressor = make_decompressor(compression, *state.bytes);
-            skip_bytes(*state.decompressor, offset);
-            input = state.decompressor.get();
-            if (!state.raw_lines)
-                state.raw_lines = std::make_unique<UncompressedReader>(fd, compression);
-        }
-        state.reader = std::make_unique<CsvReader>(*input, reader_options(source), offset, line);
-    });
-}
-
-void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, int field_count,
-                   uint64_t offset, uint64_t line) {
-    seek_data_file(fd, offset, file);
-    cpp_guard([&] {
-        ReaderState &state = reader_state();
-        state.reader.reset();
-        state.scanner.reset();
-        state.bytes = std::make_unique<FdByteSource>(fd);
-        CsvScanOptions options;
-        options.delimiter = source->delimiter;
-        options.quote = source->quote;
-        options.field_count = static_cast<size_t>(field_count);
-        options.max_field_bytes = static_cast<size_t>(source->max_field_bytes);
-        state.scanner = std::make_unique<CsvSpanScanner>(*state.bytes, options, offset, line);
-    });
-}
-
-CsvSpan scan_span(int max_rows) {
-    return cpp_guard([&] {
-        return reader_state().scanner->next_span(static_cast<size_t>(max_rows), kMaxBatchBytes);
-    });
-}
-
-bool read_batch(int max_rows) {
-    return cpp_guard([&] {
-        ReaderState &state = reader_state();
-        return state.reader->next_batch(state.batch, static_cast<size_t>(max_rows), kMaxBatchBytes);
-    });
-}
-
-// Reads the header from the start of the file; returns the column names, or nullptr for an
-// empty file. *end_offset and *end_line tell where the data starts.
-char **read_header(const SourceDefinition *source, const FileRow *file, int fd, int *count,
-                   uint64_t *end_offset, uint64_t *end_line) {
-    start_reader(source, file, fd, 0, 1);
-    if (!read_batch(1)) return nullptr;
-    const CsvBatch &batch = reader_state().batch;
-    while (batch.rows.empty())
-        if (!read_batch(1)) return nullptr;
-    const CsvRow &header = batch.rows[0];
-    if (!header.error.empty())
-        ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-                        errmsg("could not read the header of file \"%s\": %s", file->file_name,
-                               header.error.c_str())));
-    *count = static_cast<int>(header.field_count);
-    char **names =
-        static_cast<char **>(MemoryContextAlloc(memory.file, sizeof(char *) * (*count + 1)));
-    const CsvField *fields = batch.row_fields(header);
-    for (int i = 0; i < *count; i++)
-        names[i] =
-            fields[i].is_null
-                ? MemoryContextStrdup(memory.file, "")
-                : static_cast<char *>(MemoryContextAllocZero(memory.file, fields[i].size + 1));
-    for (int i = 0; i < *count; i++)
-        if (!fields[i].is_null) memcpy(names[i], fields[i].data, fields[i].size);
-    *end_offset = header.end_offset;
-    *end_line = header.end_line;
-    return names;
-}
-
-// The file's last line, when it has no newline, is committed without one: end_line then is
-// that line rather than the next.
-int64 last_committed_line(int fd, const CsvRow &last) {
-    char terminator = '\n';
-    UncompressedReader *uncompressed = reader_state().raw_lines.get();
-    if (last.end_offset == 0)
-        terminator = '\n';
-    else if (uncompressed != nullptr)
-        (void)cpp_guard([&] { return uncompressed->read_at(&terminator, 1, last.end_offset - 1); });
-    else if (pread(fd, &terminator, 1, static_cast<off_t>(last.end_offset - 1)) != 1)
-        terminator = '\n';
-    return static_cast<int64>(last.end_line) - (terminator == '\n' ? 1 : 0);
-}
-
 void on_reject(const PendingRow *row, const char *message, const char *sqlstate, void *context) {
     record_reject(static_cast<RejectTarget *>(context), row->line_number, row->start_offset,
                   row->end_offset, message, sqlstate);
@@ -376,7 +189,7 @@ Commit commit_batch() {
     BatchInserter *inserter = load.inserter;
     int fd = load.fd;
     FileLoadResult *result = &load.result;
-    const CsvBatch &batch = reader_state().batch;
+    const CsvBatch &batch = read_rows();
     begin_batch_transaction(batch_durability(inserter));
     // A replay checked the owner when it began: its one transaction is not to be cut short.
     if (!load.replaying && owner_refusal(source) != nullptr) {
@@ -385,7 +198,7 @@ Commit commit_batch() {
     }
     MemoryContext outside = MemoryContextSwitchTo(memory.batch);
 
-    RejectTarget rejects = {source, file, fd, reader_state().raw_lines.get(), 0};
+    RejectTarget rejects = {source, file, fd, uncompressed_lines(), 0};
     auto *pending = static_cast<PendingRow *>(palloc(sizeof(PendingRow) * batch.rows.size()));
     int good = take_parsed_rows(batch, inserter->field_count, pending, &rejects);
     load.line = static_cast<int64>(batch.rows.front().line_number);
@@ -465,52 +278,12 @@ Commit commit_span(const CsvSpan &span, bool finishes) {
             span.end_offset, span.end_line};
 }
 
-// Reads one batch with CsvReader, which is positioned; false at end of file.
-bool read_nonempty_batch(int max_rows) {
-    for (;;) {
-        CHECK_FOR_INTERRUPTS();
-        if (!read_batch(max_rows)) return false;
-        if (!reader_state().batch.rows.empty()) return true;
-    }
-}
-
 // Marks the file done; a replay commits its one transaction with it.
 void finish(const SourceDefinition *source, const FileRow *file) {
     begin_batch_transaction(finish_durability(source));
     finish_file(file);
     commit_worker_transaction();
     note_file_done();
-}
-
-void apply_on_success_to(const SourceDefinition *source, const char *path, const char *shown,
-                         const char *disk_name) {
-    if (source->on_success == OnSuccess::Delete) {
-        if (unlink(path) != 0)
-            ereport(WARNING,
-                    (errcode_for_file_access(),
-                     errmsg("pg_ingest source \"%s\": could not delete loaded file \"%s\": %m",
-                            source->name, shown)));
-    } else if (source->on_success == OnSuccess::Move) {
-        char *destination = psprintf("%s/%s", source->archive_directory, disk_name);
-        if (rename(path, destination) != 0)
-            ereport(WARNING,
-                    (errcode_for_file_access(),
-                     errmsg("pg_ingest source \"%s\": could not move loaded file \"%s\" to "
-                            "\"%s\": %m",
-                            source->name, shown, source->archive_directory)));
-    }
-}
-
-// Runs only after the commit that marked the file done was flushed. The file's completeness
-// marker, when the source uses them, goes with it.
-void apply_on_success(const SourceDefinition *source, const char *path, const char *shown,
-                      const FileRow *file) {
-    apply_on_success_to(source, path, shown, file->disk_name);
-    if (source->ready_marker[0] == '\0') return;
-    const char *marker = source->ready_marker;
-    apply_on_success_to(source, psprintf("%s/%s%s", source->directory, file->disk_name, marker),
-                        psprintf("%s/%s%s", source->directory, file->file_name, marker),
-                        psprintf("%s%s", file->disk_name, marker));
 }
 
 // Small files share a batch. When a file is whole in its first plain span, the open files that
@@ -612,7 +385,7 @@ bool join_next_file(void *arg) {
     uint64_t offset = 0, line = 1;
     if (source->header) {
         int count = 0;
-        char **names = read_header(source, file, fd, &count, &offset, &line);
+        char **names = read_header(source, file, fd, memory.file, &count, &offset, &line);
         if (!same_header(batch, names, count)) return give_back(batch, file);
     }
     start_scanner(source, file, fd, batch->inserter->field_count, offset, line);
@@ -791,8 +564,8 @@ void locate_first_row() {
     load.start_line = static_cast<uint64>(load.file.line_number) + 1;
     if (!source->header) return;
     uint64_t data_offset = 0, data_line = 1;
-    load.header =
-        read_header(source, &load.file, load.fd, &load.header_count, &data_offset, &data_line);
+    load.header = read_header(source, &load.file, load.fd, memory.file, &load.header_count,
+                              &data_offset, &data_line);
     load.empty = load.header == nullptr;
     if (load.start_offset == 0) {
         load.start_offset = data_offset;
@@ -840,7 +613,7 @@ Commit copy_next_span(const CsvSpan &span) {
 // COPY resumes after it. False at the end of the input, with *end_of_input set.
 bool read_next_batch(Commit *commit, uint64 *end_of_input) {
     if (!read_nonempty_batch(load.source->batch_size)) {
-        *end_of_input = cpp_guard([] { return reader_state().reader->offset(); });
+        *end_of_input = reader_offset();
         return false;
     }
     check_file_identity(load.fd, &load.file);
@@ -922,14 +695,7 @@ void end_load(LoadOutcome outcome) {
 }  // namespace
 
 void abandon_file_load() {
-    cpp_guard([] {
-        ReaderState &state = reader_state();
-        state.reader.reset();
-        state.scanner.reset();
-        state.decompressor.reset();
-        state.bytes.reset();
-        state.raw_lines.reset();
-    });
+    release_readers();
     if (load.fd >= 0) close(load.fd);
     load.fd = -1;
     close_joining_file();
