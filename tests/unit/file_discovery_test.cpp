@@ -1,6 +1,6 @@
 #include "temp_dir.hpp"
-#include "directory_watcher.hpp"
-#include "file_discovery.hpp"
+#include "core/discovery/directory_watcher.hpp"
+#include "core/discovery/file_discovery.hpp"
 
 #include <gtest/gtest.h>
 
