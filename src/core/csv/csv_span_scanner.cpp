@@ -48,6 +48,9 @@ bool CsvSpanScanner::refill() {
     return true;
 }
 
+// One long function on purpose: this state machine is the COPY path's hot loop, run on every
+// byte of every plain batch, and its states share the row's counters as locals the compiler keeps
+// in registers; split into functions, they would live in memory.
 CsvSpan CsvSpanScanner::next_span(size_t max_rows, size_t max_bytes) {
     CsvSpan span{offset_, line_, offset_, line_, line_ - 1, 0, false, false};
     if (offset_ == 0) {
