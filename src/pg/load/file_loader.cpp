@@ -88,12 +88,12 @@ struct FileLoad {
     bool alone = false;
     char **header = nullptr;  // nullptr without a header, or for an empty file
     int header_count = 0;
-    bool empty = false;       // the file has a header option and not even a header
+    bool empty = false;       // with option header: the file has not even a header line
     uint64 start_offset = 0;  // where this load's first data row starts
     uint64 start_line = 0;
     BatchInserter *inserter = nullptr;
     CopyInserter *copier = nullptr;  // nullptr: every batch row by row
-    bool first_commit = true;
+    bool first_commit = true;        // nothing committed yet: only a first span may share a batch
     // The line at which loading stands: the first one not yet committed, or 0 before the start.
     int64 line = 0;
     FileLoadResult result = {0, 0};
