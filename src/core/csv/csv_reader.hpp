@@ -113,7 +113,8 @@ class CsvReader {
 
     // Bytes consumed so far, as a file offset.
     uint64_t offset() const { return offset_; }
-    // Size of libcsv's field buffer, to check that memory stays bounded.
+    // Size of libcsv's field buffer. Only the unit tests call it: the bound they check on the
+    // reader's memory (a huge field costs at most max_field_bytes) shows nowhere else.
     size_t parser_buffer_bytes() const;
 
   private:
