@@ -1,13 +1,19 @@
 # PGXS build of the extension. The pure C++ parts and eventgen are built by CMake (CMakeLists.txt).
 EXTENSION = pg_ingest
 MODULE_big = pg_ingest
-DATA = $(wildcard sql/extension/pg_ingest--*.sql)
-OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
+# The versioned scripts are generated: each template (sql/extension/*.sql.in) gets every
+# function's current definition (sql/functions, one file each) at its line "-- @functions".
+SQL_TEMPLATES = $(sort $(wildcard sql/extension/pg_ingest--*.sql.in))
+SQL_FUNCTIONS = $(sort $(wildcard sql/functions/*.sql))
+DATA_built = $(SQL_TEMPLATES:.sql.in=.sql)
+# Sources lie in layer folders: src/core/<part>, src/pg and src/pg/<part>.
+OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*/*.cpp src/pg/*.cpp src/pg/*/*.cpp)))
 
 # The library knows which catalog version it works with: the control file's default_version.
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/pg_ingest.control)
-PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg -DPG_INGEST_VERSION='"$(EXTVERSION)"'
-# -MMD: each object also records the headers it includes (src/*/*.d), so a changed header
+# Includes name a header by its path from src/ ("pg/load/file_loader.hpp"), so each shows its layer.
+PG_CPPFLAGS = -I$(srcdir)/src -DPG_INGEST_VERSION='"$(EXTVERSION)"'
+# -MMD: each object also records the headers it includes (its .d beside it), so a changed header
 # rebuilds what uses it.
 PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers -MMD -MP
 EXTRA_CLEAN = $(OBJS:.o=.d)
@@ -27,3 +33,9 @@ include $(PGXS)
 # The version define comes from the control file.
 $(OBJS): $(srcdir)/pg_ingest.control
 -include $(OBJS:.o=.d)
+
+sql/extension/%.sql: sql/extension/%.sql.in $(SQL_FUNCTIONS)
+	@grep -qx -- '-- @functions' $< || { echo "$<: no line -- @functions" >&2; exit 1; }
+	@{ sed '/^-- @functions$$/,$$d' $<; for f in $(SQL_FUNCTIONS); do cat "$$f"; echo; done; \
+	   sed '1,/^-- @functions$$/d' $<; } >$@.tmp
+	@mv $@.tmp $@

@@ -1,10 +1,10 @@
 // Module entry point: settings, shared memory, the launcher and the hooks.
-#include "guc_settings.hpp"
-#include "launcher.hpp"
-#include "shared_state.hpp"
-#include "source_metrics.hpp"
-#include "utility_hook.hpp"
-#include "worker_control.hpp"
+#include "pg/support/guc_settings.hpp"
+#include "pg/worker/launcher.hpp"
+#include "pg/worker/shared_state.hpp"
+#include "pg/worker/source_metrics.hpp"
+#include "pg/access/utility_hook.hpp"
+#include "pg/worker/worker_control.hpp"
 
 extern "C" {
 #include "postgres.h"

@@ -64,11 +64,11 @@ def extension_shape(cluster, dbname):
             for aspect, sql in SHAPE_QUERIES.items()}
 
 
-@pytest.mark.parametrize("old_version", ["0.1", "0.2"])
+@pytest.mark.parametrize("old_version", ["0.1", "0.2", "0.3"])
 def test_update_keeps_history_loads_on_and_matches_a_fresh_install(cluster, data_dir,
                                                                   old_version):
     # A new version adds the one before it to old_version.
-    assert LIBRARY_VERSION == "0.3"
+    assert LIBRARY_VERSION == "0.4"
     cluster.query("CREATE DATABASE upgraded")
     cluster.query("CREATE DATABASE fresh")
     try:
@@ -78,6 +78,11 @@ def test_update_keeps_history_loads_on_and_matches_a_fresh_install(cluster, data
         cluster.query("CREATE TABLE loaded (id bigint PRIMARY KEY, payload text)", dbname="upgraded")
         cluster.query("SELECT ingest.create_source('old', %s, 'loaded', batch_size => 3)",
                       (str(data_dir),), "upgraded")
+        # As a source created before the options of 0.2 existed stored its options, with one
+        # option of its own: the update adds the missing ones with their defaults, keeps the rest.
+        cluster.query("UPDATE ingest.sources SET options = options - ARRAY['ready_marker', "
+                      "'dedupe', 'workers', 'file_column', 'line_column'] "
+                      "|| '{\"max_field_bytes\": 4096}'", dbname="upgraded")
         # History from the old version's days, as its worker would have left it.
         cluster.query("INSERT INTO ingest.files (source, file_name, file_size, file_mtime, "
                       "file_inode, status, rows_loaded, finished_at) "
@@ -101,7 +106,14 @@ def test_update_keeps_history_loads_on_and_matches_a_fresh_install(cluster, data
         cluster.query("ALTER EXTENSION pg_ingest UPDATE", dbname="upgraded")
         assert cluster.scalar("SELECT extversion FROM pg_extension WHERE extname = 'pg_ingest'",
                               dbname="upgraded") == LIBRARY_VERSION
-        assert cluster.query("SELECT * FROM ingest.sources", dbname="upgraded") == sources_before
+        defaults = cluster.scalar("SELECT ingest._default_options()", dbname="upgraded")
+        assert {"ready_marker", "dedupe", "workers", "file_column", "line_column"} <= set(defaults)
+        options_column = 6
+        assert sources_before[0][options_column]["max_field_bytes"] == 4096
+        assert "workers" not in sources_before[0][options_column]
+        assert cluster.query("SELECT * FROM ingest.sources", dbname="upgraded") == \
+            [row[:options_column] + ({**defaults, **row[options_column]},) + row[options_column + 1:]
+             for row in sources_before]
         assert cluster.query(history + " WHERE file_name = 'history.csv'",
                              dbname="upgraded") == files_before
         wait_idle(cluster, "old", dbname="upgraded")

@@ -1,4 +1,4 @@
-#include "arrival_tracker.hpp"
+#include "core/discovery/arrival_tracker.hpp"
 
 #include <gtest/gtest.h>
 

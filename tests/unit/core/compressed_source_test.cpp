@@ -1,4 +1,4 @@
-#include "compressed_source.hpp"
+#include "core/csv/compressed_source.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

@@ -1,4 +1,4 @@
-#include "csv_reader.hpp"
+#include "core/csv/csv_reader.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "csv_span_scanner.hpp"
+#include "core/csv/csv_span_scanner.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "temp_dir.hpp"
-#include "directory_watcher.hpp"
-#include "file_discovery.hpp"
+#include "core/discovery/directory_watcher.hpp"
+#include "core/discovery/file_discovery.hpp"
 
 #include <gtest/gtest.h>
 
@@ -129,16 +129,6 @@ TEST(StatFileTest, OnlyRegularFiles) {
     EXPECT_FALSE(stat_file(dir.path(), "f.csv").has_value());
     EXPECT_FALSE(stat_file(dir.path(), "l.csv").has_value());
     EXPECT_FALSE(stat_file(dir.path(), "missing.csv").has_value());
-}
-
-TEST(AgeMsTest, MillisecondsSinceModification) {
-    const FileIdentity file{"a.csv", 0, 1700000000123456789, 1};
-    const auto mtime = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::nanoseconds(file.mtime_ns)));
-    EXPECT_EQ(age_ms(file, mtime + std::chrono::milliseconds(1500)), 1500);
-    EXPECT_EQ(age_ms(file, mtime), 0);
-    EXPECT_EQ(age_ms(file, mtime - std::chrono::seconds(2)), -2000);
 }
 
 class DirectoryWatcherTest : public ::testing::Test {

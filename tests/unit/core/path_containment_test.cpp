@@ -1,5 +1,5 @@
 #include "temp_dir.hpp"
-#include "path_containment.hpp"
+#include "core/discovery/path_containment.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "temp_dir.hpp"
-#include "arrival_tracker.hpp"
-#include "ready_marker.hpp"
+#include "core/discovery/arrival_tracker.hpp"
+#include "core/discovery/ready_marker.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "text_sniffer.hpp"
+#include "core/csv/text_sniffer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -25,7 +25,7 @@
 
 #include "temp_dir.hpp"
 #include "catalog.hpp"
-#include "csv_reader.hpp"
+#include "core/csv/csv_reader.hpp"
 
 extern char **environ;
 

@@ -1,0 +1,18 @@
+-- Files of a source that are waiting: in the catalog as pending or loading, or in the directory
+-- and not yet in the catalog.
+CREATE OR REPLACE FUNCTION ingest._pending_count(source_name text) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT (SELECT count(*) FROM ingest.files f
+            WHERE f.source = source_name AND f.status IN ('pending', 'loading'))
+         + (SELECT count(*)
+            FROM ingest.sources s,
+                 ingest._directory_candidates(s.directory, s.pattern,
+                                              coalesce(s.options ->> 'ready_marker', '')) d
+            WHERE s.name = source_name
+              AND NOT EXISTS (SELECT 1 FROM ingest.files f
+                              WHERE f.source = s.name AND f.file_name = d.file_name
+                                AND f.file_size = d.file_size AND f.file_mtime = d.file_mtime
+                                AND f.file_inode = d.file_inode))
+$$;
+
+REVOKE EXECUTE ON FUNCTION ingest._pending_count(text) FROM PUBLIC;

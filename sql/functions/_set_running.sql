@@ -1,0 +1,24 @@
+-- Starts (run) or stops the named source, or every source of this database when name is NULL.
+-- Returns whether any source changed state. Workers are told at commit.
+CREATE OR REPLACE FUNCTION ingest._set_running(name text, run boolean) RETURNS boolean
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql AS $$
+DECLARE
+    changed integer[];
+BEGIN
+    IF name IS NOT NULL THEN
+        PERFORM ingest._source(name);
+    END IF;
+    WITH updated AS (
+        UPDATE ingest.sources s SET enabled = run, failed_error = NULL
+        WHERE (_set_running.name IS NULL OR s.name = _set_running.name)
+          AND ingest._may_control(s.owner)
+          AND (s.enabled IS DISTINCT FROM run OR (run AND s.failed_error IS NOT NULL))
+        RETURNING s.source_id)
+    SELECT coalesce(array_agg(source_id), '{}') INTO changed FROM updated;
+    PERFORM ingest._signal_workers(changed, run);
+    RETURN cardinality(changed) > 0;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION ingest._set_running(text, boolean) FROM PUBLIC;

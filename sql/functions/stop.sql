@@ -1,0 +1,4 @@
+-- Stops the named source, or every source of this database the caller controls.
+CREATE OR REPLACE FUNCTION ingest.stop(name text DEFAULT NULL) RETURNS boolean
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE sql AS $$ SELECT ingest._set_running(name, false) $$;

@@ -1,0 +1,22 @@
+#include "pg/access/owner_check.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+}
+
+namespace pg_ingest {
+
+const char *owner_refusal(const SourceDefinition *source) {
+    if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(source->owner)))
+        return psprintf("owner role with OID %u no longer exists", source->owner);
+    if (pg_class_aclcheck(source->target, source->owner, ACL_INSERT) != ACLCHECK_OK)
+        return psprintf("role \"%s\" has no INSERT privilege on table \"%s\"",
+                        GetUserNameFromId(source->owner, false), get_rel_name(source->target));
+    return nullptr;
+}
+
+}  // namespace pg_ingest

@@ -1,0 +1,314 @@
+#include "pg/catalog/file_catalog.hpp"
+
+#include "pg/catalog/file_claim.hpp"
+#include "pg/catalog/file_name_text.hpp"
+#include "pg/support/prepared_statement.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+Datum column(HeapTuple tuple, int number, bool *isnull) {
+    return SPI_getbinval(tuple, SPI_tuptable->tupdesc, number, isnull);
+}
+
+// The exact name of a file: file_name_bytes when it is set, else file_name.
+char *disk_name(HeapTuple tuple, int text_column, int bytes_column, MemoryContext context) {
+    bool isnull;
+    Datum bytes = column(tuple, bytes_column, &isnull);
+    if (isnull)
+        return MemoryContextStrdup(context,
+                                   TextDatumGetCString(column(tuple, text_column, &isnull)));
+    bytea *name = DatumGetByteaPP(bytes);
+    size_t length = VARSIZE_ANY_EXHDR(name);
+    char *result = static_cast<char *>(MemoryContextAllocZero(context, length + 1));
+    memcpy(result, VARDATA_ANY(name), length);
+    return result;
+}
+
+// The statuses of a file still to be loaded, as a parameter: a statement that finds a file by
+// file_id and checks `status = ANY ($n)` cannot be planned as a walk of files_open_idx (whose
+// predicate a literal IN list would match). A plan cached while that index looked empty walked
+// every open file instead of probing files_pkey: quadratic in a backlog.
+Datum open_statuses() {
+    static Datum statuses = 0;
+    if (statuses == 0) {
+        MemoryContext outside = MemoryContextSwitchTo(TopMemoryContext);
+        Datum elements[2] = {CStringGetTextDatum("pending"), CStringGetTextDatum("loading")};
+        statuses = PointerGetDatum(construct_array(elements, 2, TEXTOID, -1, false, TYPALIGN_INT));
+        MemoryContextSwitchTo(outside);
+    }
+    return statuses;
+}
+
+// The statement that sets a file's final status (`assignments`, on the row `condition` selects;
+// both string literals) and announces it with ingest._notify_finished (NOTIFY pg_ingest,
+// delivered when the transaction commits). A macro, so that each statement stays one literal:
+// execute_prepared knows its plan by the literal's address.
+#define FINISH_AND_NOTIFY(assignments, condition)                                            \
+    "WITH finished AS (UPDATE ingest.files f SET " assignments                               \
+    ", "                                                                                     \
+    "  started_at = coalesce(started_at, pg_catalog.now()), finished_at = pg_catalog.now() " \
+    "  WHERE " condition                                                                     \
+    " RETURNING f) "                                                                         \
+    "SELECT ingest._notify_finished(f) FROM finished"
+
+void finish_and_notify(const char *sql, int nargs, Oid *types, Datum *values,
+                       const char *nulls = nullptr) {
+    execute_prepared_checked(sql, nargs, types, values, nulls, SPI_OK_SELECT);
+}
+
+}  // namespace
+
+void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
+                   int64 inode) {
+    Oid types[6] = {TEXTOID, TEXTOID, BYTEAOID, INT8OID, TIMESTAMPTZOID, INT8OID};
+    bytea *bytes = file_name_bytes(name);
+    Datum values[6] = {CStringGetTextDatum(source->name),
+                       CStringGetTextDatum(file_name_text(name)),
+                       PointerGetDatum(bytes),
+                       Int64GetDatum(size),
+                       TimestampTzGetDatum(mtime),
+                       Int64GetDatum(inode)};
+    char nulls[7] = "      ";
+    if (bytes == nullptr) nulls[2] = 'n';
+    int ret = SPI_execute_with_args(
+        "INSERT INTO ingest.files (source, file_name, file_name_bytes, file_size, file_mtime, "
+        "  file_inode) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        6, types, values, nulls, false, 0);
+    check_spi_result(ret, SPI_OK_INSERT, "catalog statement");
+}
+
+namespace {
+
+// Reads an open file's row anew, after its claim: it may have been finished, failed or skipped
+// since it was listed, and another worker may have committed batches of it.
+bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
+    Oid types[2] = {INT8OID, TEXTARRAYOID};
+    Datum values[2] = {Int64GetDatum(file_id), open_statuses()};
+    int ret = execute_prepared(
+        "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
+        "  byte_offset, line_number, rows_loaded, rows_rejected, file_name_bytes, replay_requested "
+        "FROM ingest.files WHERE file_id = $1 AND status = ANY ($2)",
+        2, types, values, nullptr, false);
+    if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
+    if (SPI_processed == 0) return false;
+    HeapTuple tuple = SPI_tuptable->vals[0];
+    bool isnull;
+    row->file_id = DatumGetInt64(column(tuple, 1, &isnull));
+    row->file_name = MemoryContextStrdup(context, TextDatumGetCString(column(tuple, 2, &isnull)));
+    row->size = DatumGetInt64(column(tuple, 3, &isnull));
+    row->mtime = DatumGetTimestampTz(column(tuple, 4, &isnull));
+    row->inode = DatumGetInt64(column(tuple, 5, &isnull));
+    row->loading = DatumGetBool(column(tuple, 6, &isnull));
+    row->byte_offset = DatumGetInt64(column(tuple, 7, &isnull));
+    row->line_number = DatumGetInt64(column(tuple, 8, &isnull));
+    row->rows_loaded = DatumGetInt64(column(tuple, 9, &isnull));
+    row->rows_rejected = DatumGetInt64(column(tuple, 10, &isnull));
+    row->disk_name = disk_name(tuple, 2, 11, context);
+    row->replay = DatumGetBool(column(tuple, 12, &isnull));
+    row->content_sha256 = nullptr;
+    return true;
+}
+
+}  // namespace
+
+namespace {
+
+// Where the last search for an open file ended: the next search starts there, so that it does not
+// step again over the index entries of every file loaded since the last vacuum. Only when nothing
+// is open after it does a search start from the first name.
+char search_from_name[MAXPGPATH * 4] = "";
+int64 search_from_id = 0;
+
+// The first open file after (from_name, from_id) in name order that this worker can claim.
+bool claim_open_file_after(const SourceDefinition *source, const char *from_name, int64 from_id,
+                           MemoryContext context, FileRow *row) {
+    // A page of as many candidates as the source has workers: the others hold at most one
+    // claim each, so the first page nearly always has a file for this one.
+    int page_size = source->workers;
+    Oid types[4] = {TEXTOID, TEXTOID, INT8OID, INT4OID};
+    Datum values[4] = {CStringGetTextDatum(source->name), CStringGetTextDatum(from_name),
+                       Int64GetDatum(from_id), Int32GetDatum(page_size)};
+    auto *ids = static_cast<int64 *>(palloc(sizeof(int64) * page_size));
+    for (;;) {
+        int ret = execute_prepared(
+            "SELECT file_id, file_name FROM ingest.files "
+            "WHERE source = $1 AND status IN ('pending', 'loading') "
+            "  AND (file_name, file_id) > ($2, $3) "
+            "ORDER BY file_name, file_id LIMIT $4",
+            4, types, values, nullptr, false);
+        if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
+        int count = static_cast<int>(SPI_processed);
+        if (count == 0) return false;
+        bool isnull;
+        for (int i = 0; i < count; i++)
+            ids[i] = DatumGetInt64(column(SPI_tuptable->vals[i], 1, &isnull));
+        HeapTuple last = SPI_tuptable->vals[count - 1];
+        values[1] = PointerGetDatum(PG_DETOAST_DATUM_COPY(column(last, 2, &isnull)));
+        values[2] = Int64GetDatum(ids[count - 1]);
+        for (int i = 0; i < count; i++) {
+            if (!claim_file(ids[i])) continue;
+            if (read_open_file(ids[i], context, row)) return true;
+            release_file_claim(ids[i]);
+        }
+        if (count < page_size) return false;
+    }
+}
+
+}  // namespace
+
+bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row) {
+    bool found = claim_open_file_after(source, search_from_name, search_from_id, context, row);
+    if (!found && (search_from_name[0] != '\0' || search_from_id != 0))
+        found = claim_open_file_after(source, "", 0, context, row);
+    if (found) {
+        strlcpy(search_from_name, row->file_name, sizeof search_from_name);
+        search_from_id = row->file_id;
+    } else {
+        search_from_name[0] = '\0';
+        search_from_id = 0;
+    }
+    return found;
+}
+
+void resume_open_file_search_after(const FileRow *row) {
+    strlcpy(search_from_name, row->file_name, sizeof search_from_name);
+    search_from_id = row->file_id;
+}
+
+// The checksum is written by the file's first catalog update of this load, with its first rows
+// or its final status: a separate UPDATE of its own (content_sha256 is indexed) cost a new row
+// version and index entries per file.
+void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
+                  int64 rejected, bool ends_file) {
+    Oid types[7] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTARRAYOID, BYTEAOID};
+    Datum values[7] = {Int64GetDatum(row->file_id),
+                       Int64GetDatum(byte_offset),
+                       Int64GetDatum(line_number),
+                       Int64GetDatum(loaded),
+                       Int64GetDatum(rejected),
+                       open_statuses(),
+                       PointerGetDatum(row->content_sha256)};
+    const char *nulls = row->content_sha256 == nullptr ? "      n" : nullptr;
+    if (ends_file)
+        finish_and_notify(
+            FINISH_AND_NOTIFY("status = 'done', replay_requested = false, byte_offset = $2, "
+                              "  line_number = $3, rows_loaded = rows_loaded + $4, "
+                              "  rows_rejected = rows_rejected + $5, "
+                              "  content_sha256 = coalesce($7, content_sha256)",
+                              "file_id = $1 AND status = ANY ($6)"),
+            7, types, values, nulls);
+    else
+        execute_prepared_checked(
+            "UPDATE ingest.files SET status = 'loading', "
+            "  started_at = coalesce(started_at, pg_catalog.now()), byte_offset = $2, "
+            "  line_number = $3, rows_loaded = rows_loaded + $4, "
+            "  rows_rejected = rows_rejected + $5, content_sha256 = coalesce($7, content_sha256) "
+            "WHERE file_id = $1 AND status = ANY ($6)",
+            7, types, values, nulls, SPI_OK_UPDATE);
+    if (SPI_processed != 1)
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("file \"%s\" was skipped while it was being loaded", row->file_name)));
+}
+
+void finish_file(const FileRow *row) {
+    Oid types[2] = {INT8OID, BYTEAOID};
+    Datum values[2] = {Int64GetDatum(row->file_id), PointerGetDatum(row->content_sha256)};
+    finish_and_notify(FINISH_AND_NOTIFY("status = 'done', replay_requested = false, "
+                                        "  content_sha256 = coalesce($2, content_sha256)",
+                                        "file_id = $1"),
+                      2, types, values, row->content_sha256 == nullptr ? " n" : nullptr);
+}
+
+void fail_file(int64 file_id, const char *message) {
+    Oid types[3] = {INT8OID, TEXTOID, TEXTARRAYOID};
+    Datum values[3] = {Int64GetDatum(file_id), CStringGetTextDatum(message), open_statuses()};
+    finish_and_notify(
+        FINISH_AND_NOTIFY("status = 'failed', error = $2", "file_id = $1 AND status = ANY ($3)"), 3,
+        types, values);
+}
+
+char *find_duplicate(const SourceDefinition *source, const FileRow *row, bytea *sha256) {
+    if (!source->dedupe) return nullptr;
+    Datum values[2] = {Int64GetDatum(row->file_id), PointerGetDatum(sha256)};
+    // The oldest done file of the source with this content, under whatever name. The checksum
+    // and size are parameters, so the cached plan probes files_content_idx on both its columns;
+    // joining the file's own row instead, it walked every file of the source (O(files) a file).
+    // No ORDER BY, which could lead a plan down files_pkey: the matches are few (a later copy
+    // becomes a duplicate, not done), and the oldest is picked here.
+    Oid lookup_types[4] = {INT8OID, BYTEAOID, TEXTOID, INT8OID};
+    Datum lookup_values[4] = {values[0], values[1], CStringGetTextDatum(source->name),
+                              Int64GetDatum(row->size)};
+    int ret = execute_prepared(
+        "SELECT file_id, file_name FROM ingest.files "
+        "WHERE source = $3 AND content_sha256 = $2 AND file_size = $4 AND status = 'done' "
+        "  AND file_id <> $1",
+        4, lookup_types, lookup_values, nullptr, false);
+    if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
+    if (SPI_processed == 0) return nullptr;
+    bool isnull;
+    uint64 oldest = 0;
+    for (uint64 i = 1; i < SPI_processed; i++)
+        if (DatumGetInt64(column(SPI_tuptable->vals[i], 1, &isnull)) <
+            DatumGetInt64(column(SPI_tuptable->vals[oldest], 1, &isnull)))
+            oldest = i;
+    Datum original_id = column(SPI_tuptable->vals[oldest], 1, &isnull);
+    char *original_name = TextDatumGetCString(column(SPI_tuptable->vals[oldest], 2, &isnull));
+    // The status a parameter too, for the reason open_statuses() gives.
+    Oid duplicate_types[4] = {INT8OID, INT8OID, TEXTOID, BYTEAOID};
+    Datum duplicate_values[4] = {Int64GetDatum(row->file_id), original_id,
+                                 CStringGetTextDatum("pending"), PointerGetDatum(sha256)};
+    finish_and_notify(
+        FINISH_AND_NOTIFY("status = 'duplicate', duplicate_of = $2, content_sha256 = $4",
+                          "file_id = $1 AND status = $3"),
+        4, duplicate_types, duplicate_values);
+    return original_name;
+}
+
+void purge_rejects(const SourceDefinition *source, int retention_minutes) {
+    Oid types[2] = {TEXTOID, INT4OID};
+    Datum values[2] = {CStringGetTextDatum(source->name), Int32GetDatum(retention_minutes)};
+    execute_prepared_checked(
+        "DELETE FROM ingest.rejects WHERE source = $1 "
+        "AND rejected_at < pg_catalog.now() - pg_catalog.make_interval(mins => $2)",
+        2, types, values, nullptr, SPI_OK_DELETE);
+}
+
+void fail_source(int32 source_id, const char *message) {
+    Oid types[2] = {INT4OID, TEXTOID};
+    Datum values[2] = {Int32GetDatum(source_id), CStringGetTextDatum(message)};
+    execute_prepared_checked("UPDATE ingest.sources SET failed_error = $2 WHERE source_id = $1", 2,
+                             types, values, nullptr, SPI_OK_UPDATE);
+}
+
+void for_each_known_file(const SourceDefinition *source, KnownFileFn fn, void *context) {
+    Oid types[1] = {TEXTOID};
+    Datum values[1] = {CStringGetTextDatum(source->name)};
+    int ret = execute_prepared(
+        "SELECT DISTINCT ON (file_name, file_name_bytes) file_name, file_size, file_mtime, "
+        "  file_inode, file_name_bytes "
+        "FROM ingest.files WHERE source = $1 ORDER BY file_name, file_name_bytes, file_id DESC",
+        1, types, values, nullptr, true);
+    if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
+    for (uint64 i = 0; i < SPI_processed; i++) {
+        HeapTuple tuple = SPI_tuptable->vals[i];
+        bool isnull;
+        char *name = disk_name(tuple, 1, 5, CurrentMemoryContext);
+        fn(name, DatumGetInt64(column(tuple, 2, &isnull)),
+           DatumGetTimestampTz(column(tuple, 3, &isnull)), DatumGetInt64(column(tuple, 4, &isnull)),
+           context);
+    }
+}
+
+}  // namespace pg_ingest

@@ -1,0 +1,62 @@
+// The worker's reads and writes of ingest.files and ingest.sources. Callers are inside a
+// transaction with SPI connected.
+#pragma once
+
+#include "pg/catalog/source_definition.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "datatype/timestamp.h"
+}
+
+namespace pg_ingest {
+
+struct FileRow {
+    int64 file_id;
+    char *file_name;  // as the catalog shows it (see file_name_text.hpp)
+    char *disk_name;  // the exact name in the directory
+    int64 size;
+    TimestampTz mtime;
+    int64 inode;
+    bool loading;
+    int64 byte_offset;
+    int64 line_number;
+    int64 rows_loaded;
+    int64 rows_rejected;
+    bool replay;  // ingest.replay_file asked for the file's rows to be loaded anew
+    // The content's SHA-256 once this load computed it (nullptr before, or when it is not
+    // computed), written by the file's next record_batch or finish_file.
+    bytea *content_sha256;
+};
+
+// `name` is the exact name in the directory.
+void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
+                   int64 inode);
+// The first pending or loading file in name order that this worker could claim (see
+// file_claim.hpp), skipping those its sibling workers hold; false when there is none. The row
+// is read after the claim and allocated in the given memory context.
+bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row);
+// The next search starts after this file again: the files found after it were given back.
+void resume_open_file_search_after(const FileRow *row);
+// A committed batch's new position and counts. With ends_file, the same statement also marks the
+// file done (finish_file's work: one row version less per file in ingest.files).
+void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
+                  int64 rejected, bool ends_file = false);
+// These, and find_duplicate for a duplicate, NOTIFY pg_ingest with the file's outcome.
+// finish_file also clears a replay request: the replay is done with the commit.
+void finish_file(const FileRow *row);
+void fail_file(int64 file_id, const char *message);
+// With the source's `dedupe`, a done file of the source with the same size and content SHA-256
+// (under whatever name) makes this pending file a duplicate of it, never loaded: marks it so,
+// with its checksum, and returns that file's name; else nullptr.
+char *find_duplicate(const SourceDefinition *source, const FileRow *row, bytea *sha256);
+void purge_rejects(const SourceDefinition *source, int retention_minutes);
+// Marks the source failed so it stays stopped until ingest.start.
+void fail_source(int32 source_id, const char *message);
+
+// Calls fn with the exact name of each file's newest version.
+using KnownFileFn = void (*)(const char *name, int64 size, TimestampTz mtime, int64 inode,
+                             void *context);
+void for_each_known_file(const SourceDefinition *source, KnownFileFn fn, void *context);
+
+}  // namespace pg_ingest

@@ -1,0 +1,338 @@
+#include "pg/insert/batch_inserter.hpp"
+
+#include "core/csv/csv_reader.hpp"
+#include "pg/support/prepared_statement.hpp"
+#include "pg/support/run_as_owner.hpp"
+#include "pg/support/subtransaction.hpp"
+#include "pg/insert/statement_failure.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+struct TargetColumn {
+    char *name;
+    char *type;
+};
+
+int read_target_columns(Oid target, TargetColumn **columns) {
+    Oid types[1] = {OIDOID};
+    Datum values[1] = {ObjectIdGetDatum(target)};
+    int ret = SPI_execute_with_args(
+        "SELECT attname::text, pg_catalog.format_type(atttypid, atttypmod) "
+        "FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attnum > 0 "
+        "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+        1, types, values, nullptr, true, 0);
+    if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read the target's columns");
+    auto *result = static_cast<TargetColumn *>(palloc(sizeof(TargetColumn) * (SPI_processed + 1)));
+    for (uint64 i = 0; i < SPI_processed; i++) {
+        result[i].name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+        result[i].type = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+    }
+    *columns = result;
+    return static_cast<int>(SPI_processed);
+}
+
+bool has_foreign_tables(Oid target) {
+    Oid types[1] = {REGCLASSOID};
+    Datum values[1] = {ObjectIdGetDatum(target)};
+    int ret = SPI_execute_with_args(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_partition_tree($1) t "
+        "JOIN pg_catalog.pg_class c ON c.oid = t.relid WHERE c.relkind = 'f')",
+        1, types, values, nullptr, true, 0);
+    if (ret != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "pg_ingest: could not read the target's partitions");
+    bool isnull;
+    Datum exists = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    return !isnull && DatumGetBool(exists);
+}
+
+// INSERT INTO target (c, ...) SELECT u.f1::type, ... FROM ROWS FROM (unnest($1::text[]), ...) u(f1,
+// ...): one statement a batch, every value through the column type's input function.
+// With lineage, the source's file_column takes the constant $N::bigint after the text arrays, and
+// its line_column one more unnest, of a bigint[] of line numbers.
+SPIPlanPtr prepare_insert(const SourceDefinition *source, TargetColumn *columns,
+                          const int *column_index, int count) {
+    bool file_column = source->file_column != nullptr;
+    bool line_column = source->line_column != nullptr;
+    int file_param = count + 1;
+    int line_param = count + (file_column ? 2 : 1);
+    StringInfoData sql;
+    initStringInfo(&sql);
+    appendStringInfo(&sql, "INSERT INTO %s (", qualified_target_name(source->target));
+    for (int i = 0; i < count; i++)
+        appendStringInfo(&sql, "%s%s", i ? ", " : "",
+                         quote_identifier(columns[column_index[i]].name));
+    if (file_column) appendStringInfo(&sql, ", %s", quote_identifier(source->file_column));
+    if (line_column) appendStringInfo(&sql, ", %s", quote_identifier(source->line_column));
+    appendStringInfoString(&sql, ") SELECT ");
+    for (int i = 0; i < count; i++)
+        appendStringInfo(&sql, "%su.f%d::%s", i ? ", " : "", i + 1, columns[column_index[i]].type);
+    if (file_column) appendStringInfo(&sql, ", $%d::pg_catalog.int8", file_param);
+    if (line_column) appendStringInfoString(&sql, ", u.line");
+    appendStringInfoString(&sql, " FROM ROWS FROM (");
+    for (int i = 0; i < count; i++)
+        appendStringInfo(&sql, "%spg_catalog.unnest($%d::pg_catalog.text[])", i ? ", " : "", i + 1);
+    if (line_column)
+        appendStringInfo(&sql, ", pg_catalog.unnest($%d::pg_catalog.int8[])", line_param);
+    appendStringInfoString(&sql, ") AS u(");
+    for (int i = 0; i < count; i++) appendStringInfo(&sql, "%sf%d", i ? ", " : "", i + 1);
+    if (line_column) appendStringInfoString(&sql, ", line");
+    appendStringInfoChar(&sql, ')');
+
+    int nargs = count + (file_column ? 1 : 0) + (line_column ? 1 : 0);
+    Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * nargs));
+    for (int i = 0; i < count; i++) types[i] = TEXTARRAYOID;
+    if (file_column) types[file_param - 1] = INT8OID;
+    if (line_column) types[line_param - 1] = INT8ARRAYOID;
+    return prepare_kept_plan(sql.data, nargs, types);
+}
+
+Datum field_text(const BatchInserter *inserter, const CsvField &field) {
+    if (inserter->encoding == GetDatabaseEncoding())
+        return PointerGetDatum(cstring_to_text_with_len(field.data, static_cast<int>(field.size)));
+    char *converted =
+        pg_any_to_server(field.data, static_cast<int>(field.size), inserter->encoding);
+    return PointerGetDatum(cstring_to_text(converted));
+}
+
+void execute_insert(BatchInserter *inserter, PendingRow *rows, int count) {
+    int columns = inserter->column_count;
+    int nargs =
+        columns + (inserter->fills_file_column ? 1 : 0) + (inserter->fills_line_column ? 1 : 0);
+    Datum *params = static_cast<Datum *>(palloc(sizeof(Datum) * nargs));
+    char *param_nulls = static_cast<char *>(palloc0(nargs + 1));
+    Datum *elements = static_cast<Datum *>(palloc(sizeof(Datum) * count));
+    bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * count));
+    int dims[1] = {count};
+    int lbs[1] = {1};
+    for (int c = 0; c < columns; c++) {
+        int field = inserter->field_for_column[c];
+        for (int r = 0; r < count; r++) {
+            const CsvField &value = rows[r].fields[field];
+            nulls[r] = value.is_null;
+            elements[r] = value.is_null ? (Datum)0 : field_text(inserter, value);
+        }
+        params[c] = PointerGetDatum(
+            construct_md_array(elements, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+        param_nulls[c] = ' ';
+    }
+    int next = columns;
+    if (inserter->fills_file_column) {
+        params[next] = Int64GetDatum(inserter->file_id);
+        param_nulls[next++] = ' ';
+    }
+    if (inserter->fills_line_column) {
+        for (int r = 0; r < count; r++) elements[r] = Int64GetDatum(rows[r].line_number);
+        params[next] = PointerGetDatum(construct_array(elements, count, INT8OID, sizeof(int64),
+                                                       FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+        param_nulls[next++] = ' ';
+    }
+    int ret = run_as_owner(inserter->owner, [&] {
+        return SPI_execute_plan(inserter->plan, params, param_nulls, false, 0);
+    });
+    check_spi_result(ret, SPI_OK_INSERT, "insert");
+}
+
+struct InsertAttempt {
+    BatchInserter *inserter;
+    PendingRow *rows;
+    int count;
+    bool keep;
+};
+
+bool attempt_insert(void *arg) {
+    auto *attempt = static_cast<InsertAttempt *>(arg);
+    execute_insert(attempt->inserter, attempt->rows, attempt->count);
+    return attempt->keep;
+}
+
+// Runs the insert in a subtransaction; keeps it or rolls it back. Returns the error, or nullptr.
+ErrorData *try_insert(BatchInserter *inserter, PendingRow *rows, int count, bool keep) {
+    InsertAttempt attempt = {inserter, rows, count, keep};
+    return run_in_subtransaction(attempt_insert, &attempt);
+}
+
+// Finds the refused rows of rows[0..count), given that inserting them all failed with error.
+// Halves are inserted in file order and kept when they succeed, so a row that conflicts with an
+// earlier row of the same batch (a repeated key) is the one refused. errors[i] is set for each
+// refused row.
+void isolate(BatchInserter *inserter, PendingRow *rows, int count, ErrorData *error,
+             ErrorData **errors) {
+    if (count == 1) {
+        errors[0] = error;
+        return;
+    }
+    int half = count / 2;
+    CHECK_FOR_INTERRUPTS();
+    ErrorData *left = try_insert(inserter, rows, half, true);
+    if (left != nullptr && failure_is_not_the_rows(left)) ReThrowError(left);
+    if (left != nullptr) isolate(inserter, rows, half, left, errors);
+    ErrorData *right = try_insert(inserter, rows + half, count - half, true);
+    if (right != nullptr && failure_is_not_the_rows(right)) ReThrowError(right);
+    if (right != nullptr) isolate(inserter, rows + half, count - half, right, errors + half);
+}
+
+// Runs the isolation inside one subtransaction that is then rolled back: the kept halves'
+// subtransactions go with it, so the batch keeps no more than one committed subtransaction.
+void find_refused(BatchInserter *inserter, PendingRow *rows, int count, ErrorData *error,
+                  ErrorData **errors) {
+    MemoryContext context = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(context);
+    isolate(inserter, rows, count, error, errors);
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(context);
+    CurrentResourceOwner = owner;
+}
+
+// A lineage column must still be a column the statement can write (the target may have been
+// altered since the source was defined); it is marked in `lineage`.
+void check_lineage_column(const SourceDefinition *source, const char *option, const char *name,
+                          const TargetColumn *columns, int count, bool *lineage) {
+    if (name == nullptr) return;
+    for (int c = 0; c < count; c++) {
+        if (strcmp(columns[c].name, name) != 0) continue;
+        if (strcmp(columns[c].type, "bigint") != 0)
+            ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                            errmsg("column %s of table %s (option %s) is %s, not bigint",
+                                   quote_identifier(name), qualified_target_name(source->target),
+                                   option, columns[c].type)));
+        lineage[c] = true;
+        return;
+    }
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                    errmsg("table %s has no column %s to write (option %s)",
+                           qualified_target_name(source->target), quote_identifier(name), option)));
+}
+
+}  // namespace
+
+char *qualified_target_name(Oid target) {
+    char *relname = get_rel_name(target);
+    if (relname == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("target table with OID %u no longer exists", target)));
+    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(target)), relname);
+}
+
+BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char *file_name,
+                                      const char *const *header_names, int header_count,
+                                      MemoryContext context) {
+    // SPI calls leave SPI's own context current: what outlives them is allocated in `context`.
+    TargetColumn *columns;
+    int target_count = read_target_columns(source->target, &columns);
+    auto *inserter =
+        static_cast<BatchInserter *>(MemoryContextAllocZero(context, sizeof(BatchInserter)));
+    inserter->owner = source->owner;
+    inserter->encoding = source->encoding;
+    inserter->writes_foreign_tables = has_foreign_tables(source->target);
+    inserter->fills_file_column = source->file_column != nullptr;
+    inserter->fills_line_column = source->line_column != nullptr;
+    bool *lineage = static_cast<bool *>(palloc0(sizeof(bool) * (target_count + 1)));
+    check_lineage_column(source, "file_column", source->file_column, columns, target_count,
+                         lineage);
+    check_lineage_column(source, "line_column", source->line_column, columns, target_count,
+                         lineage);
+    int *column_index;
+    if (header_names == nullptr) {
+        // Fields fill the target's columns in order, the lineage columns left out.
+        int data_columns = 0;
+        column_index = static_cast<int *>(palloc(sizeof(int) * (target_count + 1)));
+        for (int c = 0; c < target_count; c++)
+            if (!lineage[c]) column_index[data_columns++] = c;
+        inserter->field_count = data_columns;
+        inserter->column_count = data_columns;
+        inserter->field_for_column =
+            static_cast<int *>(MemoryContextAlloc(context, sizeof(int) * (data_columns + 1)));
+        for (int i = 0; i < data_columns; i++) inserter->field_for_column[i] = i;
+    } else {
+        inserter->field_count = header_count;
+        inserter->column_count = header_count;
+        column_index = static_cast<int *>(palloc(sizeof(int) * (header_count + 1)));
+        inserter->field_for_column =
+            static_cast<int *>(MemoryContextAlloc(context, sizeof(int) * (header_count + 1)));
+        StringInfoData unknown;
+        initStringInfo(&unknown);
+        for (int f = 0; f < header_count; f++) {
+            inserter->field_for_column[f] = f;
+            column_index[f] = -1;
+            for (int c = 0; c < target_count; c++)
+                if (strcmp(header_names[f], columns[c].name) == 0) column_index[f] = c;
+            if (column_index[f] >= 0 && lineage[column_index[f]])
+                ereport(ERROR,
+                        (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+                         errmsg("header of file \"%s\" names column %s, which the source fills "
+                                "with lineage",
+                                file_name, quote_identifier(header_names[f]))));
+            if (column_index[f] < 0)
+                appendStringInfo(&unknown, "%s%s", unknown.len ? ", " : "",
+                                 quote_identifier(header_names[f]));
+            for (int g = 0; g < f; g++)
+                if (column_index[f] >= 0 && column_index[g] == column_index[f])
+                    ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+                                    errmsg("header of file \"%s\" names column %s twice", file_name,
+                                           quote_identifier(header_names[f]))));
+        }
+        if (unknown.len > 0)
+            ereport(ERROR,
+                    (errcode(ERRCODE_UNDEFINED_COLUMN),
+                     errmsg("header of file \"%s\" names columns that table %s does not "
+                            "have: %s",
+                            file_name, qualified_target_name(source->target), unknown.data)));
+    }
+    if (inserter->column_count == 0)
+        ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+                        errmsg("file \"%s\" maps no column of table %s", file_name,
+                               qualified_target_name(source->target))));
+
+    inserter->plan = run_as_owner(source->owner, [&] {
+        return prepare_insert(source, columns, column_index, inserter->column_count);
+    });
+    return inserter;
+}
+
+void free_batch_inserter(BatchInserter *inserter) {
+    if (inserter != nullptr && inserter->plan != nullptr) SPI_freeplan(inserter->plan);
+}
+
+int64 insert_rows(BatchInserter *inserter, PendingRow *rows, int count, RejectFn reject,
+                  void *context) {
+    if (count == 0) return 0;
+    ErrorData *error = try_insert(inserter, rows, count, true);
+    while (error != nullptr) {
+        if (failure_is_not_the_rows(error)) ReThrowError(error);
+        auto **errors = static_cast<ErrorData **>(palloc0(sizeof(ErrorData *) * count));
+        find_refused(inserter, rows, count, error, errors);
+        int kept = 0;
+        for (int i = 0; i < count; i++) {
+            if (errors[i] != nullptr)
+                reject(&rows[i], errors[i]->message, unpack_sql_state(errors[i]->sqlerrcode),
+                       context);
+            else
+                rows[kept++] = rows[i];
+        }
+        // No single row is to blame: the failure is not the rows' (the target changed under us).
+        if (kept == count) ReThrowError(error);
+        count = kept;
+        // Another session may have changed the target since the isolation: check again.
+        error = count > 0 ? try_insert(inserter, rows, count, true) : nullptr;
+    }
+    return count;
+}
+
+}  // namespace pg_ingest

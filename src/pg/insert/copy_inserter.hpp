@@ -1,0 +1,38 @@
+// Loads plain spans of a data file (see CsvSpanScanner) with COPY from a worker-private temporary
+// file, through SPI and as the source's owner: COPY's own parser, input functions and multi-row
+// inserts, while ProcessUtility hooks (Citus, TimescaleDB), triggers, constraints and partition
+// routing apply exactly as to any COPY the owner runs.
+#pragma once
+
+#include "pg/catalog/source_definition.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "executor/spi.h"
+}
+
+namespace pg_ingest {
+
+struct CopyInserter {
+    Oid owner;
+    SPIPlanPtr plan;
+};
+
+// nullptr when COPY must not be used for this file: row-level security applies to the owner on
+// the target (COPY FROM refuses it), or the owner may not read server files. header_names is
+// nullptr without a header (then the target's columns in order). Needs a transaction.
+CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *const *header_names,
+                                    int header_count, MemoryContext context);
+void free_copy_inserter(CopyInserter *inserter);
+
+// Copies bytes [start, end) of data_fd into the staging file at offset `at`.
+void stage_span(int data_fd, uint64 start, uint64 end, uint64 at);
+// COPYs the staging file's first `length` bytes in a subtransaction, as copy_span does.
+bool copy_staged(CopyInserter *inserter, uint64 length, uint64 rows);
+
+// COPYs bytes [start, end) of data_fd in a subtransaction. True when COPY stored exactly `rows`
+// rows; otherwise the subtransaction is rolled back and false returned, and the caller loads the
+// span row by row to find out which rows are bad.
+bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, uint64 rows);
+
+}  // namespace pg_ingest

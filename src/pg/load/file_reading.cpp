@@ -1,0 +1,172 @@
+#include "pg/load/file_reading.hpp"
+
+#include "core/csv/compressed_source.hpp"
+#include "pg/load/data_file.hpp"
+#include "pg/support/pg_guard.hpp"
+
+#include <memory>
+
+extern "C" {
+#include <unistd.h>
+
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+// The C++ objects of the file being loaded. Static, so that an ERROR's longjmp never skips their
+// destructors; release_readers() resets them.
+struct ReaderState {
+    std::unique_ptr<FdByteSource> bytes;
+    std::unique_ptr<ByteSource> decompressor;       // for a compressed file, over bytes
+    std::unique_ptr<UncompressedReader> raw_lines;  // rejected lines' text in a compressed file
+    std::unique_ptr<CsvReader> reader;
+    std::unique_ptr<CsvSpanScanner> scanner;
+    CsvBatch batch;
+};
+
+ReaderState &reader_state() {
+    static ReaderState state;
+    return state;
+}
+
+CsvOptions reader_options(const SourceDefinition *source) {
+    CsvOptions options;
+    options.delimiter = source->delimiter;
+    options.quote = source->quote;
+    options.null_string = source->null_string;
+    options.max_field_bytes = static_cast<size_t>(source->max_field_bytes);
+    options.validate_utf8 = source->encoding == PG_UTF8;
+    return options;
+}
+
+}  // namespace
+
+void start_reader(const SourceDefinition *source, const FileRow *file, int fd, uint64_t offset,
+                  uint64_t line) {
+    Compression compression = compression_of(file->disk_name);
+    seek_data_file(fd, compression == Compression::kNone ? offset : 0, file);
+    cpp_guard([&] {
+        ReaderState &state = reader_state();
+        state.reader.reset();
+        state.scanner.reset();
+        state.decompressor.reset();
+        state.bytes = std::make_unique<FdByteSource>(fd);
+        ByteSource *input = state.bytes.get();
+        if (compression != Compression::kNone) {
+            state.decompressor = make_decompressor(compression, *state.bytes);
+            skip_bytes(*state.decompressor, offset);
+            input = state.decompressor.get();
+            if (!state.raw_lines)
+                state.raw_lines = std::make_unique<UncompressedReader>(fd, compression);
+        }
+        state.reader = std::make_unique<CsvReader>(*input, reader_options(source), offset, line);
+    });
+}
+
+void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, int field_count,
+                   uint64_t offset, uint64_t line) {
+    seek_data_file(fd, offset, file);
+    cpp_guard([&] {
+        ReaderState &state = reader_state();
+        state.reader.reset();
+        state.scanner.reset();
+        state.bytes = std::make_unique<FdByteSource>(fd);
+        CsvScanOptions options;
+        options.delimiter = source->delimiter;
+        options.quote = source->quote;
+        options.field_count = static_cast<size_t>(field_count);
+        options.max_field_bytes = static_cast<size_t>(source->max_field_bytes);
+        state.scanner = std::make_unique<CsvSpanScanner>(*state.bytes, options, offset, line);
+    });
+}
+
+CsvSpan scan_span(int max_rows) {
+    return cpp_guard([&] {
+        return reader_state().scanner->next_span(static_cast<size_t>(max_rows), kMaxBatchBytes);
+    });
+}
+
+bool read_batch(int max_rows) {
+    return cpp_guard([&] {
+        ReaderState &state = reader_state();
+        return state.reader->next_batch(state.batch, static_cast<size_t>(max_rows), kMaxBatchBytes);
+    });
+}
+
+char **read_header(const SourceDefinition *source, const FileRow *file, int fd,
+                   MemoryContext context, int *count, uint64_t *end_offset, uint64_t *end_line) {
+    start_reader(source, file, fd, 0, 1);
+    if (!read_batch(1)) return nullptr;
+    const CsvBatch &batch = reader_state().batch;
+    while (batch.rows.empty())
+        if (!read_batch(1)) return nullptr;
+    const CsvRow &header = batch.rows[0];
+    if (!header.error.empty())
+        ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+                        errmsg("could not read the header of file \"%s\": %s", file->file_name,
+                               header.error.c_str())));
+    *count = static_cast<int>(header.field_count);
+    char **names = static_cast<char **>(MemoryContextAlloc(context, sizeof(char *) * (*count + 1)));
+    const CsvField *fields = batch.row_fields(header);
+    for (int i = 0; i < *count; i++)
+        names[i] = fields[i].is_null
+                       ? MemoryContextStrdup(context, "")
+                       : static_cast<char *>(MemoryContextAllocZero(context, fields[i].size + 1));
+    for (int i = 0; i < *count; i++)
+        if (!fields[i].is_null) memcpy(names[i], fields[i].data, fields[i].size);
+    *end_offset = header.end_offset;
+    *end_line = header.end_line;
+    return names;
+}
+
+// The file's last line, when it has no newline, is committed without one: end_line then is
+// that line rather than the next.
+int64 last_committed_line(int fd, const CsvRow &last) {
+    char terminator = '\n';
+    UncompressedReader *uncompressed = reader_state().raw_lines.get();
+    if (last.end_offset == 0)
+        terminator = '\n';
+    else if (uncompressed != nullptr)
+        (void)cpp_guard([&] { return uncompressed->read_at(&terminator, 1, last.end_offset - 1); });
+    else if (pread(fd, &terminator, 1, static_cast<off_t>(last.end_offset - 1)) != 1)
+        terminator = '\n';
+    return static_cast<int64>(last.end_line) - (terminator == '\n' ? 1 : 0);
+}
+
+bool read_nonempty_batch(int max_rows) {
+    for (;;) {
+        CHECK_FOR_INTERRUPTS();
+        if (!read_batch(max_rows)) return false;
+        if (!reader_state().batch.rows.empty()) return true;
+    }
+}
+
+const CsvBatch &read_rows() {
+    return reader_state().batch;
+}
+
+uint64_t reader_offset() {
+    return cpp_guard([] { return reader_state().reader->offset(); });
+}
+
+UncompressedReader *uncompressed_lines() {
+    return reader_state().raw_lines.get();
+}
+
+void release_readers() {
+    cpp_guard([] {
+        ReaderState &state = reader_state();
+        state.reader.reset();
+        state.scanner.reset();
+        state.decompressor.reset();
+        state.bytes.reset();
+        state.raw_lines.reset();
+    });
+}
+
+}  // namespace pg_ingest

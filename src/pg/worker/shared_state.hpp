@@ -1,0 +1,74 @@
+// Shared memory the launcher, the source workers and SQL functions use to agree on which
+// workers should run, which do, and what each is doing.
+#pragma once
+
+#include "pg/worker/worker_state.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "datatype/timestamp.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+}
+
+namespace pg_ingest {
+
+constexpr int kRateWindowSeconds = 60;
+
+// One worker of one source: a source with `workers` = n has the slots 0 to n - 1.
+struct WorkerSlot {
+    bool in_use;
+    bool wanted;          // the source is started: the launcher keeps a worker running
+    bool launching;       // registered with the postmaster, not yet attached
+    bool stop_requested;  // the coming exit was asked for: not a failure
+    Oid database_id;
+    int32 source_id;
+    int worker_index;  // 0 watches the directory and starts the others
+    char source_name[NAMEDATALEN];
+    pid_t pid;     // attached worker, 0 when none
+    Latch *latch;  // the attached worker's, set to wake it
+    TimestampTz attached_at;
+    TimestampTz next_launch_at;
+    int consecutive_failures;
+
+    // Progress, written by the worker.
+    WorkerState state;
+    char current_file[MAXPGPATH];
+    int64 current_offset;
+    int64 rate_second[kRateWindowSeconds];
+    int64 rate_rows[kRateWindowSeconds];
+    char last_error[512];
+};
+
+struct SharedState {
+    LWLock *lock;
+    Latch *launcher_latch;
+    bool rescan_requested;
+    int slot_count;
+    WorkerSlot slots[FLEXIBLE_ARRAY_MEMBER];
+};
+
+extern int max_sources;
+
+void request_shared_state();
+SharedState *shared();
+
+// Callers hold shared()->lock.
+WorkerSlot *find_slot(Oid database_id, int32 source_id, int worker_index);
+// nullptr when every slot is taken (pg_ingest.max_sources).
+WorkerSlot *find_or_add_slot(Oid database_id, int32 source_id, int worker_index, const char *name);
+// Asks every worker of the source to stop (not a failure); `except_pid` is not signalled.
+void stop_source_workers(Oid database_id, int32 source_id, pid_t except_pid);
+
+// Called by worker 0 of a source (`own`): the launcher is to keep workers 1 to workers - 1
+// running beside it, and no others. Nothing happens once `own` is no longer wanted, so a stop
+// that came first is not undone. Returns how many of them found no free slot.
+int want_sibling_workers(WorkerSlot *own, int workers);
+
+// Sets the latches of the source's running workers other than the caller.
+void wake_sibling_workers(Oid database_id, int32 source_id);
+
+void wake_launcher();
+void request_rescan();
+
+}  // namespace pg_ingest

@@ -1,0 +1,477 @@
+// A source worker: loads one source's files in name order, one worker of the source per file.
+// Worker 0 also watches the directory, waiting on its latch and on inotify together with a
+// periodic rescan as the fallback, and wakes its siblings when it registers files; the others
+// wait on their latch, with the rescan interval as their fallback.
+#include "pg/access/allowed_directories.hpp"
+#include "core/discovery/arrival_tracker.hpp"
+#include "pg/worker/buffer_prefault.hpp"
+#include "pg/catalog/file_catalog.hpp"
+#include "pg/catalog/file_claim.hpp"
+#include "pg/load/file_loader.hpp"
+#include "pg/catalog/file_name_text.hpp"
+#include "pg/support/guc_settings.hpp"
+#include "pg/worker/launcher.hpp"
+#include "pg/support/pg_guard.hpp"
+#include "pg/worker/shared_state.hpp"
+#include "pg/catalog/source_definition.hpp"
+#include "pg/insert/target_cache.hpp"
+#include "pg/worker/source_metrics.hpp"
+#include "pg/support/time_convert.hpp"
+#include "pg/access/owner_check.hpp"
+#include "pg/worker/worker_progress.hpp"
+#include "pg/support/worker_transaction.hpp"
+
+#include <memory>
+#include <vector>
+
+extern "C" {
+#include <malloc.h>
+#include <time.h>
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+constexpr int64_t kPurgeIntervalNs = int64_t{3600} * kNanosecondsPerSecond;
+
+// This process's worker: set once as it attaches, for its whole life.
+struct WorkerContext {
+    SourceDefinition *source = nullptr;
+    WorkerSlot *slot = nullptr;
+    int worker_index = 0;
+    WaitEventSet *wait_set = nullptr;
+    int64_t last_full_scan_ns = 0;
+    int64_t last_purge_ns = 0;  // 0: purge at the next round
+};
+
+WorkerContext worker;
+
+// Worker 0's directory watch: C++ objects, static so that an ERROR's longjmp out of a round
+// never skips their destructors. arrivals and skipped are refilled each round.
+struct WatchState {
+    std::unique_ptr<ArrivalTracker> tracker;
+    std::vector<FileIdentity> arrivals;
+    std::vector<ScanEntry> skipped;
+};
+
+WatchState &watch_state() {
+    static WatchState state;
+    return state;
+}
+
+// Shorthands for the fields every function here reads.
+SourceDefinition *&source = worker.source;
+WorkerSlot *&slot = worker.slot;
+
+int64_t now_ns() {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ns_from_timespec(ts);
+}
+
+void release_slot(int, Datum) {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    note_worker_exit(slot);
+    LWLockRelease(s->lock);
+    wake_launcher();
+}
+
+// Takes the slot the launcher prepared, before connecting, so a worker for a source that was
+// stopped (or a database being dropped) in the meantime leaves without touching the database.
+void claim_slot(int index, Oid database_id, int32 source_id) {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    WorkerSlot *candidate = &s->slots[index];
+    bool mine = candidate->in_use && candidate->database_id == database_id &&
+                candidate->source_id == source_id && candidate->wanted && candidate->pid == 0;
+    if (mine) {
+        candidate->pid = MyProcPid;
+        candidate->latch = MyLatch;
+        candidate->launching = false;
+        candidate->attached_at = GetCurrentTimestamp();
+        candidate->last_error[0] = '\0';
+        candidate->state = WorkerState::starting;
+    } else if (candidate->in_use && candidate->database_id == database_id &&
+               candidate->source_id == source_id) {
+        candidate->launching = false;
+    }
+    LWLockRelease(s->lock);
+    if (!mine) proc_exit(0);
+    slot = candidate;
+    worker.worker_index = candidate->worker_index;
+    before_shmem_exit(release_slot, 0);
+}
+
+// The library's statements expect the catalog of its own version. After a library upgrade the
+// catalog follows with ALTER EXTENSION pg_ingest UPDATE, which restarts the workers.
+const char *catalog_version_mismatch() {
+    int ret = SPI_execute(
+        "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_ingest'", true, 1);
+    if (ret != SPI_OK_SELECT || SPI_processed != 1) return "extension pg_ingest is not installed";
+    char *version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    if (strcmp(version, PG_INGEST_VERSION) == 0) return nullptr;
+    return MemoryContextStrdup(
+        TopMemoryContext,
+        psprintf("the catalog is pg_ingest %s but the library is %s: run ALTER EXTENSION "
+                 "pg_ingest UPDATE",
+                 version, PG_INGEST_VERSION));
+}
+
+// Touches nothing until stopped (the update stops it); says why in the log and ingest.status.
+void wait_for_catalog_update(const char *mismatch) {
+    ereport(LOG,
+            (errmsg("pg_ingest worker for source %d is waiting: %s", slot->source_id, mismatch)));
+    report_state(slot, WorkerState::needs_update, mismatch);
+    for (;;) {
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+    }
+}
+
+// Leaves for good (the launcher does not restart it) with the source marked failed.
+void fail_source_and_exit(const char *message) {
+    ereport(LOG, (errmsg("pg_ingest source \"%s\" stopped: %s", source->name, message)));
+    note_worker_error();
+    begin_worker_transaction();
+    fail_source(source->source_id, message);
+    commit_worker_transaction();
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    stop_source_workers(slot->database_id, slot->source_id, MyProcPid);
+    LWLockRelease(s->lock);
+    proc_exit(0);
+}
+
+void remember_known(const char *name, int64 size, TimestampTz mtime, int64 inode, void *) {
+    int64_t mtime_ns = ns_from_timestamptz(mtime);
+    cpp_guard([&] {
+        watch_state().tracker->remember(FileIdentity{name, static_cast<uint64_t>(size), mtime_ns,
+                                                     static_cast<uint64_t>(inode)});
+    });
+}
+
+void start_waiting() {
+    worker.wait_set = CreateWaitEventSet(TopMemoryContext, 3);
+    AddWaitEventToSet(worker.wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+    AddWaitEventToSet(worker.wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+}
+
+void start_watching() {
+    cpp_guard([] {
+        watch_state().tracker =
+            std::make_unique<ArrivalTracker>(source->directory, source->pattern, source->min_age_ms,
+                                             poll_interval_ms, source->ready_marker);
+    });
+    begin_worker_transaction();
+    for_each_known_file(source, remember_known, nullptr);
+    commit_worker_transaction();
+
+    start_waiting();
+    int fd = cpp_guard([] { return watch_state().tracker->watch_fd(); });
+    if (fd >= 0)
+        AddWaitEventToSet(worker.wait_set, WL_SOCKET_READABLE, fd, nullptr, nullptr);
+    else
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": inotify is not available for \"%s\"; "
+                             "rescanning every %d ms",
+                             source->name, source->directory, poll_interval_ms)));
+}
+
+// Puts newly arrived files into ingest.files as pending.
+void register_arrivals() {
+    WatchState &watch = watch_state();
+    const std::vector<FileIdentity> &arrivals = watch.arrivals;
+    const std::vector<ScanEntry> &skipped = watch.skipped;
+    int64_t now = now_ns();
+    bool full_scan = now - worker.last_full_scan_ns >=
+                     static_cast<int64_t>(poll_interval_ms) * kNanosecondsPerMillisecond;
+    cpp_guard([&] {
+        if (watch.tracker->drain_events()) full_scan = true;
+        watch.arrivals = watch.tracker->collect(full_scan, now);
+        watch.skipped = watch.tracker->take_skipped();
+    });
+    if (full_scan) worker.last_full_scan_ns = now;
+    for (size_t i = 0; i < skipped.size(); i++)
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": skipping \"%s\": %s", source->name,
+                             file_name_text(skipped[i].identity.name.c_str()),
+                             skipped[i].note.c_str())));
+    if (arrivals.empty()) return;
+    begin_worker_transaction();
+    for (size_t i = 0; i < arrivals.size(); i++) {
+        const FileIdentity &file = arrivals[i];
+        register_file(source, file.name.c_str(), static_cast<int64>(file.size),
+                      timestamptz_from_ns(file.mtime_ns), static_cast<int64>(file.inode));
+    }
+    commit_worker_transaction();
+    cpp_guard([&] {
+        for (const FileIdentity &file : watch.arrivals) watch.tracker->remember(file);
+    });
+    wake_sibling_workers(slot->database_id, slot->source_id);
+}
+
+// What ingest.files.error says: the source, the file, the line loading stood at, and why.
+char *describe_file_failure(const FileRow *file, int64 line, const char *reason) {
+    if (line > 0)
+        return psprintf("source \"%s\", file \"%s\", line %lld: %s", source->name, file->file_name,
+                        static_cast<long long>(line), reason);
+    return psprintf("source \"%s\", file \"%s\": %s", source->name, file->file_name, reason);
+}
+
+bool target_is_gone() {
+    begin_worker_transaction();
+    bool gone = !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target));
+    commit_worker_transaction();
+    return gone;
+}
+
+// Loads one file; a file-level failure marks the file failed and the worker goes on.
+void load_one(FileRow *file) {
+    MemoryContext context = CurrentMemoryContext;
+    ErrorData *error = nullptr;
+    PG_TRY();
+    { load_file(source, file, slot); }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        error = CopyErrorData();
+        FlushErrorState();
+    }
+    PG_END_TRY();
+    if (error == nullptr) return;
+
+    AbortCurrentTransaction();
+    abandon_file_load();
+    if (error->sqlerrcode == ERRCODE_QUERY_CANCELED) {
+        // Not the file's fault: it stays loading and resumes from its committed offset.
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": loading \"%s\" was canceled", source->name,
+                             file->file_name)));
+        note_worker_error();
+        return;
+    }
+    int64 line = current_load_line();
+    if (target_is_gone()) {
+        // Not the file's fault: it stays where it is and resumes once the source is started
+        // again on a target that exists.
+        fail_source_and_exit(describe_file_failure(file, line, "target table no longer exists"));
+    }
+    char *message = describe_file_failure(file, line, error->message);
+    ereport(LOG, (errmsg("pg_ingest file failed: %s", message)));
+    report_state(slot, WorkerState::idle, message);
+    begin_worker_transaction();
+    fail_file(file->file_id, message);
+    commit_worker_transaction();
+    note_file_failed();
+}
+
+void check_allowed(const char *purpose, const char *directory) {
+    DirectoryAllowance allowance = allowance_of(source->name, purpose, directory);
+    if (allowance.allowed) return;
+    const char *refusal = directory_refusal(source->name, purpose, directory);
+    if (strcmp(allowance.resolved, directory) != 0)
+        refusal = psprintf("%s (it resolves to \"%s\")", refusal, allowance.resolved);
+    fail_source_and_exit(refusal);
+}
+
+// How long worker 0 may wait for inotify before its next rescan or a file's coming of age.
+long watch_timeout_ms() {
+    int64_t now = now_ns();
+    int64_t until_scan =
+        (worker.last_full_scan_ns +
+         static_cast<int64_t>(poll_interval_ms) * kNanosecondsPerMillisecond - now) /
+        kNanosecondsPerMillisecond;
+    int64_t until_ready = cpp_guard([&] { return watch_state().tracker->next_check_ms(now); });
+    int64_t wait = Max(until_scan, 1);
+    if (until_ready >= 0) wait = Min(wait, Max(until_ready, 1));
+    return static_cast<long>(wait);
+}
+
+// One round of work; returns how long to wait for events before the next (0 = go on at once).
+long run_once(MemoryContext round_context) {
+    // A claim left by a round that failed after its file.
+    release_file_claims();
+    // Before anything is read: an administrator may have narrowed the allowed directories.
+    check_allowed("directory", source->directory);
+    if (source->on_success == OnSuccess::Move)
+        check_allowed("archive directory", source->archive_directory);
+    if (worker.worker_index == 0) register_arrivals();
+    FileRow file;
+    begin_worker_transaction();
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target))) {
+        commit_worker_transaction();
+        fail_source_and_exit("target table no longer exists");
+    }
+    const char *refusal = owner_refusal(source);
+    if (refusal != nullptr) {
+        commit_worker_transaction();
+        fail_source_and_exit(refusal);
+    }
+    if (worker.worker_index == 0 &&
+        (worker.last_purge_ns == 0 || now_ns() - worker.last_purge_ns >= kPurgeIntervalNs)) {
+        purge_rejects(source, rejects_retention_minutes);
+        worker.last_purge_ns = now_ns();
+    }
+    bool found = next_open_file(source, round_context, &file);
+    commit_worker_transaction();
+    if (found) {
+        load_one(&file);
+        release_file_claims();
+        return 0;
+    }
+    report_state(slot, WorkerState::idle);
+    // Worker 0 wakes the others when it registers files; the interval covers retried files.
+    return worker.worker_index == 0 ? watch_timeout_ms() : poll_interval_ms;
+}
+
+void wait_for_events(long timeout_ms) {
+    WaitEvent event;
+    int count = WaitEventSetWait(worker.wait_set, timeout_ms, &event, 1, PG_WAIT_EXTENSION);
+    if (count > 0 && (event.events & WL_LATCH_SET)) ResetLatch(MyLatch);
+}
+
+// The worker's entry: signals, memory behaviour, its slot, and a connection to its database
+// with the session settings every statement relies on.
+void enter_worker(int slot_index, Oid database_id, int32 source_id) {
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    // Every batch allocates and frees the same few megabytes: keep freed memory in the process
+    // instead of handing it back to the kernel and faulting it in again for the next batch.
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    claim_slot(slot_index, database_id, source_id);
+    BackgroundWorkerInitializeConnectionByOid(database_id, InvalidOid, 0);
+    // Every statement names its schemas: nothing in a user schema can capture them.
+    SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
+    // A file's row is read again after its claim and must show what the last claimant committed.
+    SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+// Reads the source; leaves (not to be restarted) when it is gone, stopped or failed, or when
+// this worker is beyond its `workers` (lowered meanwhile). Waits while the catalog needs an
+// update.
+void read_source(int32 source_id) {
+    begin_worker_transaction();
+    const char *mismatch = catalog_version_mismatch();
+    commit_worker_transaction();
+    if (mismatch != nullptr) wait_for_catalog_update(mismatch);
+    begin_worker_transaction();
+    source = read_source_definition(source_id);
+    commit_worker_transaction();
+    if (source == nullptr || !source->runnable || worker.worker_index >= source->workers) {
+        SharedState *s = shared();
+        LWLockAcquire(s->lock, LW_EXCLUSIVE);
+        slot->wanted = false;
+        LWLockRelease(s->lock);
+        proc_exit(0);
+    }
+}
+
+// Worker 0 asks for its siblings and watches the directory; the others wait on their latch.
+void start_work() {
+    if (worker.worker_index == 0) {
+        int missing = want_sibling_workers(slot, source->workers);
+        if (missing > 0)
+            ereport(WARNING,
+                    (errmsg("pg_ingest source \"%s\": no free worker slot for %d of its %d workers",
+                            source->name, missing, source->workers),
+                     errhint("Raise pg_ingest.max_sources and restart the server.")));
+        start_watching();
+        ereport(LOG, (errmsg("pg_ingest source \"%s\" started on \"%s\"", source->name,
+                             source->directory)));
+    } else {
+        start_waiting();
+        ereport(LOG, (errmsg("pg_ingest source \"%s\" worker #%d started", source->name,
+                             worker.worker_index + 1)));
+    }
+}
+
+// The worker attached to its source: what it loads, how it shows, what it counts.
+void attach_to_source(Oid database_id, int32 source_id) {
+    read_source(source_id);
+    // Only a worker that is to load files; before it shows as running.
+    prefault_shared_buffers();
+    if (worker.worker_index == 0)
+        pgstat_report_appname(psprintf("pg_ingest: %s", source->name));
+    else
+        pgstat_report_appname(psprintf("pg_ingest: %s #%d", source->name, worker.worker_index + 1));
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    strlcpy(slot->source_name, source->name, sizeof slot->source_name);
+    LWLockRelease(s->lock);
+    attach_source_metrics(database_id, source_id);
+    register_target_cache();
+    start_work();
+}
+
+// One round, and its error: something outside any one file went wrong (the catalog, the
+// directory), so the worker reports it, keeps its state, and tries again shortly.
+long run_round(MemoryContext round_context) {
+    volatile long wait_ms = 0;
+    MemoryContextReset(round_context);
+    MemoryContextSwitchTo(round_context);
+    PG_TRY();
+    { wait_ms = run_once(round_context); }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(round_context);
+        ErrorData *error = CopyErrorData();
+        FlushErrorState();
+        AbortCurrentTransaction();
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, error->message)));
+        report_state(slot, WorkerState::retrying, error->message);
+        note_worker_error();
+        wait_ms = 1000;
+    }
+    PG_END_TRY();
+    return wait_ms;
+}
+
+[[noreturn]] void work_loop() {
+    MemoryContext round_context =
+        AllocSetContextCreate(TopMemoryContext, "pg_ingest round", ALLOCSET_DEFAULT_SIZES);
+    for (;;) {
+        CHECK_FOR_INTERRUPTS();
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+            // A changed pg_ingest.rejects_retention applies now, not at the next hourly purge.
+            worker.last_purge_ns = 0;
+        }
+        long wait_ms = run_round(round_context);
+        if (wait_ms > 0) wait_for_events(wait_ms);
+    }
+}
+
+}  // namespace
+
+}  // namespace pg_ingest
+
+using namespace pg_ingest;
+
+extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
+    Oid database_id;
+    int32 source_id;
+    memcpy(&database_id, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+    memcpy(&source_id, MyBgworkerEntry->bgw_extra + sizeof(Oid), sizeof(int32));
+    enter_worker(DatumGetInt32(arg), database_id, source_id);
+    attach_to_source(database_id, source_id);
+    work_loop();
+}
