@@ -1,6 +1,7 @@
 #include "batch_inserter.hpp"
 
 #include "csv_reader.hpp"
+#include "owner_settings.hpp"
 #include "subtransaction.hpp"
 #include "statement_failure.hpp"
 
@@ -302,12 +303,9 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
                         errmsg("file \"%s\" maps no column of table %s", file_name,
                                qualified_target_name(source->target))));
 
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(source->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    OwnerScope scope = enter_owner_scope(source->owner);
     inserter->plan = prepare_insert(source, columns, column_index, inserter->column_count);
-    SetUserIdAndSecContext(saved_user, saved_context);
+    leave_owner_scope(scope);
     return inserter;
 }
 

@@ -1,16 +1,15 @@
 #include "copy_inserter.hpp"
 
+#include "owner_settings.hpp"
 #include "subtransaction.hpp"
 
 extern "C" {
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "catalog/pg_authid.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -97,16 +96,12 @@ const char *copy_statement(const SourceDefinition *source, const char *const *he
 
 CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *const *header_names,
                                     int header_count, MemoryContext context) {
-    if (!has_privs_of_role(source->owner, ROLE_PG_READ_SERVER_FILES)) return nullptr;
     if (check_enable_rls(source->target, source->owner, true) == RLS_ENABLED) return nullptr;
     staging_fd();
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(source->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
     const char *sql = copy_statement(source, header_names, header_count);
+    OwnerScope scope = enter_owner_scope(source->owner);
     SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
-    SetUserIdAndSecContext(saved_user, saved_context);
+    leave_owner_scope(scope);
     if (plan == nullptr)
         elog(ERROR, "pg_ingest: could not prepare \"%s\": %s", sql,
              SPI_result_code_string(SPI_result));

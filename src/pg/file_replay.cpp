@@ -1,6 +1,7 @@
 #include "file_replay.hpp"
 
 #include "batch_inserter.hpp"
+#include "owner_settings.hpp"
 #include "prepared_statement.hpp"
 
 extern "C" {
@@ -19,13 +20,10 @@ void delete_target_rows(const SourceDefinition *source, const FileRow *file) {
                          quote_identifier(source->file_column));
     Oid types[1] = {INT8OID};
     Datum values[1] = {Int64GetDatum(file->file_id)};
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    // An error aborts the transaction, which restores the user.
-    SetUserIdAndSecContext(source->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    // An error aborts the transaction, which restores the user and the settings.
+    OwnerScope scope = enter_owner_scope(source->owner);
     int ret = SPI_execute_with_args(sql, 1, types, values, nullptr, false, 0);
-    SetUserIdAndSecContext(saved_user, saved_context);
+    leave_owner_scope(scope);
     if (ret != SPI_OK_DELETE)
         elog(ERROR, "pg_ingest: could not delete the rows of file \"%s\": %s", file->file_name,
              SPI_result_code_string(ret));

@@ -18,6 +18,7 @@
 #include "source_metrics.hpp"
 #include "time_convert.hpp"
 #include "owner_check.hpp"
+#include "owner_settings.hpp"
 #include "worker_transaction.hpp"
 
 #include <memory>
@@ -245,7 +246,8 @@ void load_one(FileRow *file) {
 
     AbortCurrentTransaction();
     abandon_file_load();
-    if (error->sqlerrcode == ERRCODE_QUERY_CANCELED) {
+    // The owner's statement_timeout fails the file, as it would fail the owner's COPY.
+    if (error->sqlerrcode == ERRCODE_QUERY_CANCELED && !take_owner_statement_timeout()) {
         // Not the file's fault: it stays loading and resumes from its committed offset.
         ereport(LOG, (errmsg("pg_ingest source \"%s\": loading \"%s\" was canceled", source->name,
                              file->file_name)));
@@ -307,6 +309,7 @@ long run_once(MemoryContext round_context) {
         commit_worker_transaction();
         fail_source_and_exit(refusal);
     }
+    refresh_owner_settings(source->owner);
     if (worker_index == 0 && (last_purge_ns == 0 || now_ns() - last_purge_ns >= kPurgeIntervalNs)) {
         purge_rejects(source, rejects_retention_minutes);
         last_purge_ns = now_ns();
@@ -350,10 +353,7 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     claim_slot(DatumGetInt32(arg), database_id, source_id);
     BackgroundWorkerInitializeConnectionByOid(database_id, InvalidOid, 0);
-    // Every statement names its schemas: nothing in a user schema can capture them.
-    SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
-    // A file's row is read again after its claim and must show what the last claimant committed.
-    SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+    pin_worker_settings();
 
     begin_worker_transaction();
     const char *mismatch = catalog_version_mismatch();
@@ -410,6 +410,7 @@ extern "C" PGDLLEXPORT void pg_ingest_source_worker_main(Datum arg) {
             ProcessConfigFile(PGC_SIGHUP);
             // A changed pg_ingest.rejects_retention applies now, not at the next hourly purge.
             last_purge_ns = 0;
+            forget_owner_settings();
         }
         MemoryContextReset(round_context);
         MemoryContextSwitchTo(round_context);

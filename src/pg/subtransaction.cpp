@@ -1,5 +1,7 @@
 #include "subtransaction.hpp"
 
+#include "owner_settings.hpp"
+
 extern "C" {
 #include "access/xact.h"
 #include "miscadmin.h"
@@ -36,12 +38,9 @@ ErrorData *run_in_subtransaction(bool (*attempt)(void *arg), void *arg) {
 }
 
 int execute_plan_as(Oid owner, SPIPlanPtr plan, Datum *params, const char *nulls) {
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    OwnerScope scope = enter_owner_scope(owner);
     int ret = SPI_execute_plan(plan, params, nulls, false, 0);
-    SetUserIdAndSecContext(saved_user, saved_context);
+    leave_owner_scope(scope);
     return ret;
 }
 
