@@ -93,10 +93,12 @@ bool is_pinned(const char *name) {
     return false;
 }
 
-// Applies one setting at the current GUC nest level, to be undone when that level ends.
+// Applies one setting at the current GUC nest level, to be undone when that level ends; or, with
+// change false, only checks it. False when the name or the value is refused.
 bool apply_setting(const char *name, const char *value, bool change, int elevel) {
+    // set_config_option returns 0 for a refusal, -1 for a valid value it did not apply.
     return set_config_option(name, value, PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, change, elevel,
-                             false) > 0;
+                             false) != 0;
 }
 
 void add_setting(const char *name, const char *value) {
