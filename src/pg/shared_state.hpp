@@ -30,7 +30,7 @@ struct WorkerSlot {
     int consecutive_failures;
 
     // Progress, written by the worker.
-    char state[16];
+    char state[24];  // long enough for "waiting for a worker"
     char current_file[MAXPGPATH];
     int64 current_offset;
     int64 rate_second[kRateWindowSeconds];

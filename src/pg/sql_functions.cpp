@@ -7,6 +7,7 @@
 #include "shared_state.hpp"
 #include "source_metrics.hpp"
 #include "time_convert.hpp"
+#include "worker_budget.hpp"
 #include "worker_control.hpp"
 
 #include <algorithm>
@@ -161,8 +162,10 @@ double rows_per_second(const WorkerSlot *slot, TimestampTz now) {
     return static_cast<double>(rows) / kRateWindowSeconds;
 }
 
+// Running, or waiting for a background worker slot (then without a pid).
 bool is_running_here(const WorkerSlot *slot) {
-    return slot->in_use && slot->database_id == MyDatabaseId && slot->pid != 0;
+    return slot->in_use && slot->database_id == MyDatabaseId &&
+           (slot->pid != 0 || waits_for_worker(slot));
 }
 
 // The worker to show for a source in one row: a loading one before an idle one, then the lowest
@@ -208,6 +211,7 @@ Datum ingest_worker_status(PG_FUNCTION_ARGS) {
         Datum values[7];
         bool nulls[7] = {false, false, false, false, false, false, false};
         values[0] = Int32GetDatum(shown->source_id);
+        nulls[1] = shown->pid == 0;
         values[1] = Int32GetDatum(shown->pid);
         values[2] = CStringGetTextDatum(shown->state);
         nulls[3] = shown->current_file[0] == '\0';
@@ -238,6 +242,7 @@ Datum ingest_source_workers(PG_FUNCTION_ARGS) {
         bool nulls[8] = {false, false, false, false, false, false, false, false};
         values[0] = Int32GetDatum(slot->source_id);
         values[1] = Int32GetDatum(slot->worker_index + 1);
+        nulls[2] = slot->pid == 0;
         values[2] = Int32GetDatum(slot->pid);
         values[3] = CStringGetTextDatum(slot->state);
         nulls[4] = slot->current_file[0] == '\0';

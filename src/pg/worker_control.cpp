@@ -1,6 +1,7 @@
 #include "worker_control.hpp"
 
 #include "shared_state.hpp"
+#include "worker_budget.hpp"
 
 extern "C" {
 #include <signal.h>
@@ -25,6 +26,7 @@ bool rescan_on_commit = false;
 
 void apply_pending_signals() {
     SharedState *s = shared();
+    List *started = NIL;
     ListCell *cell;
     LWLockAcquire(s->lock, LW_EXCLUSIVE);
     foreach (cell, pending_signals) {
@@ -42,12 +44,15 @@ void apply_pending_signals() {
             slot->wanted = true;
             slot->consecutive_failures = 0;
             slot->next_launch_at = 0;
+            started = lappend_int(started, source_id);
         } else {
             stop_source_workers(MyDatabaseId, source_id, 0);
         }
     }
     LWLockRelease(s->lock);
     wake_launcher();
+    report_waiting_sources(started);
+    list_free(started);
 }
 
 void on_transaction_end(XactEvent event, void *) {
