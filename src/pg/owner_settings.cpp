@@ -42,10 +42,12 @@ const Setting kWorkerPins[] = {
 // Never taken from the owner's settings: the transaction they would shape has begun already
 // (its isolation, read-only and deferrable modes are the worker's), or they would change who the
 // worker acts as, which is the owner and nobody else.
-const char *const kNeverFromOwner[] = {
-    "default_transaction_isolation", "default_transaction_read_only",
-    "default_transaction_deferrable", "idle_in_transaction_session_timeout", "role",
-    "session_authorization"};
+const char *const kNeverFromOwner[] = {"default_transaction_isolation",
+                                       "default_transaction_read_only",
+                                       "default_transaction_deferrable",
+                                       "idle_in_transaction_session_timeout",
+                                       "role",
+                                       "session_authorization"};
 
 // pg_db_role_setting's entries that shape the owner's login, lowest priority first (a later one
 // wins, as at login), each "name=value"; and those of the worker's own session user, which
@@ -123,8 +125,8 @@ const char *server_value(const char *name) {
 void rebuild_settings(uint64 rows) {
     MemoryContextReset(settings_context);
     owner_setting_count = 0;
-    owner_settings = static_cast<Setting *>(MemoryContextAlloc(
-        settings_context, sizeof(Setting) * (rows + lengthof(kWorkerPins))));
+    owner_settings = static_cast<Setting *>(
+        MemoryContextAlloc(settings_context, sizeof(Setting) * (rows + lengthof(kWorkerPins))));
     List *reset_names = NIL;
     for (const Setting &pin : kWorkerPins) reset_names = lappend(reset_names, pstrdup(pin.name));
     for (uint64 i = 0; i < rows; i++) {
@@ -157,7 +159,8 @@ char *fingerprint_of(uint64 rows) {
     StringInfoData text;
     initStringInfo(&text);
     for (uint64 i = 0; i < rows; i++)
-        appendStringInfo(&text, "%s%s\n", SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
+        appendStringInfo(&text, "%s%s\n",
+                         SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
                          SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
     return text.data;
 }

@@ -15,9 +15,10 @@ namespace pg_ingest {
 const char *read_privilege_refusal(Oid owner) {
     if (superuser_arg(owner) || has_privs_of_role(owner, ROLE_PG_READ_SERVER_FILES)) return nullptr;
     const char *role = GetUserNameFromId(owner, false);
-    return psprintf("role \"%s\" may not read server files: it is neither a superuser nor a member "
-                    "of pg_read_server_files (GRANT pg_read_server_files TO %s, then ingest.start)",
-                    role, quote_identifier(role));
+    return psprintf(
+        "role \"%s\" may not read server files: it is neither a superuser nor a member "
+        "of pg_read_server_files (GRANT pg_read_server_files TO %s, then ingest.start)",
+        role, quote_identifier(role));
 }
 
 }  // namespace pg_ingest

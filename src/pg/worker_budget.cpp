@@ -81,7 +81,8 @@ void report_waiting_sources(const List *source_ids) {
         char reason[sizeof(WorkerSlot::last_error)] = "";
         LWLockAcquire(s->lock, LW_SHARED);
         const WorkerSlot *slot = find_slot(MyDatabaseId, lfirst_int(cell), 0);
-        if (slot != nullptr && waits_for_worker(slot)) strlcpy(reason, slot->last_error, sizeof reason);
+        if (slot != nullptr && waits_for_worker(slot))
+            strlcpy(reason, slot->last_error, sizeof reason);
         LWLockRelease(s->lock);
         if (reason[0] != '\0')
             ereport(NOTICE, (errmsg("pg_ingest source %d is %s: %s", lfirst_int(cell),
