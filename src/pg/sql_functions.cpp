@@ -19,6 +19,7 @@ extern "C" {
 
 #include "postgres.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -138,6 +139,27 @@ Datum ingest_directory_candidates(PG_FUNCTION_ARGS) {
     PG_RETURN_VOID();
 }
 
+namespace {
+
+// The source's name, "" when it is gone.
+const char *source_name_of(int32 source_id) {
+    Oid types[1] = {INT4OID};
+    Datum values[1] = {Int32GetDatum(source_id)};
+    SPI_connect();
+    const char *found = "";
+    if (SPI_execute_with_args("SELECT name FROM ingest.sources WHERE source_id = $1", 1, types,
+                              values, nullptr, true, 1) == SPI_OK_SELECT &&
+        SPI_processed == 1)
+        found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    // In the caller's memory: SPI_finish frees the query's.
+    char *name = static_cast<char *>(SPI_palloc(strlen(found) + 1));
+    strcpy(name, found);
+    SPI_finish();
+    return name;
+}
+
+}  // namespace
+
 // Queues start (run) or stop requests for the given sources, applied at commit.
 Datum ingest_signal_workers(PG_FUNCTION_ARGS) {
     ArrayType *ids = PG_GETARG_ARRAYTYPE_P(0);
@@ -148,7 +170,10 @@ Datum ingest_signal_workers(PG_FUNCTION_ARGS) {
     deconstruct_array(ids, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elements, &nulls, &count);
     shared();
     for (int i = 0; i < count; i++)
-        if (!nulls[i]) queue_source_signal(DatumGetInt32(elements[i]), run);
+        if (!nulls[i]) {
+            int32 source_id = DatumGetInt32(elements[i]);
+            queue_source_signal(source_id, run, run ? source_name_of(source_id) : "");
+        }
     PG_RETURN_VOID();
 }
 

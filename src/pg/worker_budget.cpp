@@ -78,15 +78,18 @@ void report_waiting_sources(const List *source_ids) {
     }
     const ListCell *cell;
     foreach (cell, source_ids) {
+        char name[NAMEDATALEN] = "";
         char reason[sizeof(WorkerSlot::last_error)] = "";
         LWLockAcquire(s->lock, LW_SHARED);
         const WorkerSlot *slot = find_slot(MyDatabaseId, lfirst_int(cell), 0);
-        if (slot != nullptr && waits_for_worker(slot))
+        if (slot != nullptr && waits_for_worker(slot)) {
+            strlcpy(name, slot->source_name, sizeof name);
             strlcpy(reason, slot->last_error, sizeof reason);
+        }
         LWLockRelease(s->lock);
         if (reason[0] != '\0')
-            ereport(NOTICE, (errmsg("pg_ingest source %d is %s: %s", lfirst_int(cell),
-                                    kWaitingForWorker, reason),
+            ereport(NOTICE, (errmsg("pg_ingest source \"%s\" is %s: %s", name, kWaitingForWorker,
+                                    reason),
                              errhint("%s", kBudgetHint)));
     }
 }
