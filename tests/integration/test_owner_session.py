@@ -208,3 +208,27 @@ def test_the_owners_statement_timeout_fails_the_file_and_spares_the_worker(clust
                          "ORDER BY file_name") == [("a.csv", "failed"), ("b.csv", "done")]
     assert cluster.query("SELECT id FROM slow_events") == [(3,)]
     cluster.query("SELECT ingest.stop('slow')")
+
+
+def test_settings_of_the_workers_own_session_user_do_not_reach_the_owner(cluster, data_dir):
+    make_owner(cluster, "plain_owner")
+    as_role(cluster, "plain_owner", f"""
+        CREATE TABLE plain_events (id bigint, seen text[] DEFAULT ARRAY[{SETTINGS_SEEN}]);
+        CREATE TABLE plain_events_copy (LIKE plain_events INCLUDING DEFAULTS);
+        SELECT ingest.create_source('plain', %s, 'plain_events')""", (str(data_dir),))
+    # The worker connects as the bootstrap superuser, whose login settings PostgreSQL applies to
+    # the worker's session; the owner's login would not have them.
+    cluster.query("ALTER ROLE postgres SET lock_timeout = '13s'")
+    cluster.query("ALTER ROLE postgres IN DATABASE postgres SET IntervalStyle = 'sql_standard'")
+    try:
+        cluster.query("SELECT ingest.start('plain')")
+        write_csv_atomically(data_dir, "a.csv", "id", ["1"])
+        wait_idle(cluster, "plain")
+        owner_copy(cluster, "plain_owner", "plain_events_copy (id)", data_dir / "a.csv")
+        assert cluster.query("SELECT id, seen FROM plain_events") == cluster.query(
+            "SELECT id, seen FROM plain_events_copy") == [
+            (1, ['"$user", public', "4MB", "0", "postgres"])]
+    finally:
+        cluster.query("ALTER ROLE postgres RESET lock_timeout")
+        cluster.query("ALTER ROLE postgres IN DATABASE postgres RESET IntervalStyle")
+        cluster.query("SELECT ingest.stop('plain')")
