@@ -168,6 +168,24 @@ def test_a_zoneless_timestamp_parses_with_the_databases_datestyle_and_timezone(c
                       (2, "2023-12-02 04:30", "2023-12-01", "2023-12-01 23:30:00")]
     cluster.query("SELECT ingest.stop('stamps')", dbname="zoned")
 
+    # Another owner's ALTER ROLE ... IN DATABASE wins over the database's setting, for that owner.
+    cluster.query("CREATE ROLE tokyo_owner LOGIN IN ROLE pg_read_server_files")
+    cluster.query("GRANT CREATE ON SCHEMA public TO tokyo_owner", dbname="zoned")
+    cluster.query("ALTER ROLE tokyo_owner IN DATABASE zoned SET TimeZone = 'Asia/Tokyo'")
+    as_role(cluster, "tokyo_owner", """
+        CREATE TABLE tokyo_stamps (id int, at timestamptz, day date, local timestamp);
+        CREATE TABLE tokyo_stamps_copy (LIKE tokyo_stamps);
+        SELECT ingest.create_source('tokyo', %s, 'tokyo_stamps', pattern => 'a.csv')""",
+            (str(data_dir),), dbname="zoned")
+    cluster.query("SELECT ingest.start('tokyo')", dbname="zoned")
+    wait_idle(cluster, "tokyo", dbname="zoned")
+    owner_copy(cluster, "tokyo_owner", "tokyo_stamps_copy", data_dir / "a.csv", dbname="zoned")
+    loaded = cluster.query(as_utc.format("tokyo_stamps"), dbname="zoned")
+    assert loaded == cluster.query(as_utc.format("tokyo_stamps_copy"), dbname="zoned")
+    assert loaded == [(1, "2024-04-03 01:00", "2024-04-03", "2024-04-03 10:00:00"),
+                      (2, "2023-12-01 14:30", "2023-12-01", "2023-12-01 23:30:00")]
+    cluster.query("SELECT ingest.stop('tokyo')", dbname="zoned")
+
 
 def test_the_owners_statement_timeout_fails_the_file_and_spares_the_worker(cluster, data_dir):
     make_owner(cluster, "slow_owner")
