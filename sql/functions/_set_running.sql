@@ -1,5 +1,6 @@
 -- Starts (run) or stops the named source, or every source of this database when name is NULL.
--- Returns whether any source changed state. Workers are told at commit.
+-- Returns whether any source changed state. Workers are told at commit. Starting refuses a
+-- source whose owner may not read server files, in the words its worker would fail it with.
 CREATE OR REPLACE FUNCTION ingest._set_running(name text, run boolean) RETURNS boolean
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE plpgsql AS $$
@@ -8,6 +9,13 @@ DECLARE
 BEGIN
     IF name IS NOT NULL THEN
         PERFORM ingest._source(name);
+    END IF;
+    IF run THEN
+        PERFORM ingest._check_may_read(s.name, s.owner)
+        FROM ingest.sources s
+        WHERE (_set_running.name IS NULL OR s.name = _set_running.name)
+          AND ingest._may_control(s.owner)
+          AND (NOT s.enabled OR s.failed_error IS NOT NULL);
     END IF;
     WITH updated AS (
         UPDATE ingest.sources s SET enabled = run, failed_error = NULL

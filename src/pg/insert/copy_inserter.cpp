@@ -8,11 +8,9 @@ extern "C" {
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "catalog/pg_authid.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -99,7 +97,6 @@ const char *copy_statement(const SourceDefinition *source, const char *const *he
 
 CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *const *header_names,
                                     int header_count, MemoryContext context) {
-    if (!has_privs_of_role(source->owner, ROLE_PG_READ_SERVER_FILES)) return nullptr;
     if (check_enable_rls(source->target, source->owner, true) == RLS_ENABLED) return nullptr;
     staging_fd();
     SPIPlanPtr plan = run_as_owner(source->owner, [&] {

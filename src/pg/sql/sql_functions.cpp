@@ -7,6 +7,7 @@
 #include "pg/worker/shared_state.hpp"
 #include "pg/worker/source_metrics.hpp"
 #include "pg/support/time_convert.hpp"
+#include "pg/worker/worker_budget.hpp"
 #include "pg/worker/worker_control.hpp"
 
 #include <algorithm>
@@ -18,6 +19,7 @@ extern "C" {
 
 #include "postgres.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -140,6 +142,27 @@ Datum ingest_directory_candidates(PG_FUNCTION_ARGS) {
     PG_RETURN_VOID();
 }
 
+namespace {
+
+// The source's name, "" when it is gone.
+const char *source_name_of(int32 source_id) {
+    Oid types[1] = {INT4OID};
+    Datum values[1] = {Int32GetDatum(source_id)};
+    SPI_connect();
+    const char *found = "";
+    if (SPI_execute_with_args("SELECT name FROM ingest.sources WHERE source_id = $1", 1, types,
+                              values, nullptr, true, 1) == SPI_OK_SELECT &&
+        SPI_processed == 1)
+        found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    // In the caller's memory: SPI_finish frees the query's.
+    char *name = static_cast<char *>(SPI_palloc(strlen(found) + 1));
+    strcpy(name, found);
+    SPI_finish();
+    return name;
+}
+
+}  // namespace
+
 // Queues start (run) or stop requests for the given sources, applied at commit.
 Datum ingest_signal_workers(PG_FUNCTION_ARGS) {
     ArrayType *ids = PG_GETARG_ARRAYTYPE_P(0);
@@ -150,7 +173,10 @@ Datum ingest_signal_workers(PG_FUNCTION_ARGS) {
     deconstruct_array(ids, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elements, &nulls, &count);
     shared();
     for (int i = 0; i < count; i++)
-        if (!nulls[i]) queue_source_signal(DatumGetInt32(elements[i]), run);
+        if (!nulls[i]) {
+            int32 source_id = DatumGetInt32(elements[i]);
+            queue_source_signal(source_id, run, run ? source_name_of(source_id) : "");
+        }
     PG_RETURN_VOID();
 }
 
@@ -164,8 +190,10 @@ double rows_per_second(const WorkerSlot *slot, TimestampTz now) {
     return static_cast<double>(rows) / kRateWindowSeconds;
 }
 
+// Running, or waiting for a background worker slot (then without a pid).
 bool is_running_here(const WorkerSlot *slot) {
-    return slot->in_use && slot->database_id == MyDatabaseId && slot->pid != 0;
+    return slot->in_use && slot->database_id == MyDatabaseId &&
+           (slot->pid != 0 || waits_for_worker(slot));
 }
 
 // The worker to show for a source in one row: a loading one before an idle one, then the lowest
@@ -211,6 +239,7 @@ Datum ingest_worker_status(PG_FUNCTION_ARGS) {
         Datum values[7];
         bool nulls[7] = {false, false, false, false, false, false, false};
         values[0] = Int32GetDatum(shown->source_id);
+        nulls[1] = shown->pid == 0;
         values[1] = Int32GetDatum(shown->pid);
         values[2] = CStringGetTextDatum(state_name(shown->state));
         nulls[3] = shown->current_file[0] == '\0';
@@ -241,6 +270,7 @@ Datum ingest_source_workers(PG_FUNCTION_ARGS) {
         bool nulls[8] = {false, false, false, false, false, false, false, false};
         values[0] = Int32GetDatum(slot->source_id);
         values[1] = Int32GetDatum(slot->worker_index + 1);
+        nulls[2] = slot->pid == 0;
         values[2] = Int32GetDatum(slot->pid);
         values[3] = CStringGetTextDatum(state_name(slot->state));
         nulls[4] = slot->current_file[0] == '\0';

@@ -2,23 +2,22 @@
 // would: triggers, constraints, row-level security and partition routing see that role.
 #pragma once
 
+#include "pg/access/owner_settings.hpp"
+
 extern "C" {
 #include "postgres.h"
-#include "miscadmin.h"
 }
 
 namespace pg_ingest {
 
-// `statement` may raise: the ERROR aborts the (sub)transaction, which restores the user. It
-// returns a value (a plan, an SPI result code), returned here once the user is restored.
+// The statement also sees the owner's session settings and statement_timeout (owner_settings).
+// `statement` may raise: the ERROR aborts the (sub)transaction, which restores the user and the
+// settings. It returns a value (a plan, an SPI result code), returned here once they are restored.
 template <typename Statement>
 auto run_as_owner(Oid owner, Statement &&statement) -> decltype(statement()) {
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    OwnerScope scope = enter_owner_scope(owner);
     auto result = statement();
-    SetUserIdAndSecContext(saved_user, saved_context);
+    leave_owner_scope(scope);
     return result;
 }
 

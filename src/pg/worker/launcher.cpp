@@ -7,6 +7,7 @@
 
 #include "pg/support/guc_settings.hpp"
 #include "pg/worker/shared_state.hpp"
+#include "pg/worker/worker_budget.hpp"
 
 extern "C" {
 #include <signal.h>
@@ -96,7 +97,7 @@ void scan_databases() {
     list_free(databases);
 }
 
-void launch_worker(int index, WorkerSlot *slot, TimestampTz now) {
+void launch_worker(int index, WorkerSlot *slot) {
     BackgroundWorker worker;
     fill_worker(&worker, "pg_ingest_source_worker_main", "pg_ingest worker");
     if (slot->worker_index == 0)
@@ -111,12 +112,11 @@ void launch_worker(int index, WorkerSlot *slot, TimestampTz now) {
     if (RegisterDynamicBackgroundWorker(&worker, &launch_handles[index])) {
         slot->launching = true;
         slot->stop_requested = false;
+        note_worker_registered(slot);
         return;
     }
-    ereport(WARNING, (errmsg("pg_ingest: could not start a worker for source %d of database %u",
-                             slot->source_id, slot->database_id),
-                      errhint("Raise max_worker_processes.")));
-    slot->next_launch_at = TimestampTzPlusMilliseconds(now, 5000);
+    // No backoff: the next round tries again, and a worker of ours that exits wakes the launcher.
+    note_no_free_worker(slot);
 }
 
 void note_failure(WorkerSlot *slot, TimestampTz now) {
@@ -150,7 +150,7 @@ void reconcile() {
             if (!slot->wanted) slot->in_use = false;
             continue;
         }
-        if (now >= slot->next_launch_at) launch_worker(i, slot, now);
+        if (now >= slot->next_launch_at) launch_worker(i, slot);
     }
     LWLockRelease(s->lock);
 }

@@ -18,6 +18,7 @@
 #include "pg/worker/source_metrics.hpp"
 #include "pg/support/time_convert.hpp"
 #include "pg/access/owner_check.hpp"
+#include "pg/access/owner_settings.hpp"
 #include "pg/worker/worker_progress.hpp"
 #include "pg/support/worker_transaction.hpp"
 
@@ -259,7 +260,8 @@ void load_one(FileRow *file) {
 
     AbortCurrentTransaction();
     abandon_file_load();
-    if (error->sqlerrcode == ERRCODE_QUERY_CANCELED) {
+    // The owner's statement_timeout fails the file, as it would fail the owner's COPY.
+    if (error->sqlerrcode == ERRCODE_QUERY_CANCELED && !take_owner_statement_timeout()) {
         // Not the file's fault: it stays loading and resumes from its committed offset.
         ereport(LOG, (errmsg("pg_ingest source \"%s\": loading \"%s\" was canceled", source->name,
                              file->file_name)));
@@ -323,6 +325,7 @@ long run_once(MemoryContext round_context) {
         commit_worker_transaction();
         fail_source_and_exit(refusal);
     }
+    refresh_owner_settings(source->owner);
     if (worker.worker_index == 0 &&
         (worker.last_purge_ns == 0 || now_ns() - worker.last_purge_ns >= kPurgeIntervalNs)) {
         purge_rejects(source, rejects_retention_minutes);
@@ -358,10 +361,7 @@ void enter_worker(int slot_index, Oid database_id, int32 source_id) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     claim_slot(slot_index, database_id, source_id);
     BackgroundWorkerInitializeConnectionByOid(database_id, InvalidOid, 0);
-    // Every statement names its schemas: nothing in a user schema can capture them.
-    SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
-    // A file's row is read again after its claim and must show what the last claimant committed.
-    SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+    pin_worker_settings();
 }
 
 // Reads the source; leaves (not to be restarted) when it is gone, stopped or failed, or when
@@ -454,6 +454,7 @@ long run_round(MemoryContext round_context) {
             ProcessConfigFile(PGC_SIGHUP);
             // A changed pg_ingest.rejects_retention applies now, not at the next hourly purge.
             worker.last_purge_ns = 0;
+            forget_owner_settings();
         }
         long wait_ms = run_round(round_context);
         if (wait_ms > 0) wait_for_events(wait_ms);

@@ -1,6 +1,7 @@
 #include "pg/worker/worker_control.hpp"
 
 #include "pg/worker/shared_state.hpp"
+#include "pg/worker/worker_budget.hpp"
 
 extern "C" {
 #include <signal.h>
@@ -18,22 +19,27 @@ namespace pg_ingest {
 
 namespace {
 
-// Encoded as source_id * 2 + run, in TopMemoryContext until the transaction ends.
+// Encoded as source_id * 2 + run, in TopMemoryContext until the transaction ends; with each, the
+// source's name ("" to stop it).
 List *pending_signals = NIL;
+List *pending_names = NIL;
 bool rescan_on_abort = false;
 bool rescan_on_commit = false;
 
 void apply_pending_signals() {
     SharedState *s = shared();
+    List *started = NIL;
     ListCell *cell;
+    ListCell *name_cell;
     LWLockAcquire(s->lock, LW_EXCLUSIVE);
-    foreach (cell, pending_signals) {
+    forboth (cell, pending_signals, name_cell, pending_names) {
         int encoded = lfirst_int(cell);
         int32 source_id = encoded / 2;
         bool run = encoded % 2 == 1;
         if (run) {
             // Worker 0 asks for the source's other workers once it has read the source.
-            WorkerSlot *slot = find_or_add_slot(MyDatabaseId, source_id, 0, "");
+            WorkerSlot *slot = find_or_add_slot(MyDatabaseId, source_id, 0,
+                                                static_cast<const char *>(lfirst(name_cell)));
             if (slot == nullptr) {
                 ereport(WARNING, (errmsg("pg_ingest: no free worker slot for source %d", source_id),
                                   errhint("Raise pg_ingest.max_sources and restart the server.")));
@@ -42,12 +48,15 @@ void apply_pending_signals() {
             slot->wanted = true;
             slot->consecutive_failures = 0;
             slot->next_launch_at = 0;
+            started = lappend_int(started, source_id);
         } else {
             stop_source_workers(MyDatabaseId, source_id, 0);
         }
     }
     LWLockRelease(s->lock);
     wake_launcher();
+    report_waiting_sources(started);
+    list_free(started);
 }
 
 void on_transaction_end(XactEvent event, void *) {
@@ -66,7 +75,9 @@ void on_transaction_end(XactEvent event, void *) {
             return;
     }
     list_free(pending_signals);
+    list_free_deep(pending_names);
     pending_signals = NIL;
+    pending_names = NIL;
     rescan_on_abort = false;
     rescan_on_commit = false;
 }
@@ -77,10 +88,11 @@ void register_worker_control() {
     RegisterXactCallback(on_transaction_end, nullptr);
 }
 
-void queue_source_signal(int32 source_id, bool run) {
+void queue_source_signal(int32 source_id, bool run, const char *name) {
     shared();
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
     pending_signals = lappend_int(pending_signals, source_id * 2 + (run ? 1 : 0));
+    pending_names = lappend(pending_names, pstrdup(name));
     MemoryContextSwitchTo(old);
 }
 

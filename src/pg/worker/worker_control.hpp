@@ -9,7 +9,8 @@ extern "C" {
 namespace pg_ingest {
 
 void register_worker_control();
-void queue_source_signal(int32 source_id, bool run);
+// `name` is the source's when it is to run (its slot shows it before the worker does), else "".
+void queue_source_signal(int32 source_id, bool run, const char *name);
 // Stops every worker of the database now and waits for them to exit; on abort of the current
 // transaction the launcher rescans, so sources that were meant to run come back.
 void stop_database_workers(Oid database_id, int timeout_ms);

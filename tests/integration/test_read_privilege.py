@@ -1,0 +1,121 @@
+"""Issue 16, part 2: the owner's right to read server files (superuser or pg_read_server_files,
+as for COPY FROM a file) is checked before every file and every batch, not only when the source
+is created; ingest.start refuses a source whose owner lost it."""
+import time
+
+import psycopg2
+import pytest
+
+from conftest import wait_idle, write_csv_atomically
+
+
+def wait_until(predicate, timeout, what):
+    """Polls predicate until it is true (the lead's conftest wait_until has this signature)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def as_role(cluster, role, sql, params=None):
+    conn = cluster.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SET ROLE {role}")
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else None
+    finally:
+        conn.close()
+
+
+def refusal(role):
+    return (f'role "{role}" may not read server files: it is neither a superuser nor a member '
+            f"of pg_read_server_files (GRANT pg_read_server_files TO {role}, then ingest.start)")
+
+
+def status(cluster, source):
+    return cluster.query("SELECT state, last_error FROM ingest.status WHERE source = %s",
+                         (source,))[0]
+
+
+def worker_running(cluster, source):
+    return cluster.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                          (f"pg_ingest: {source}",)) > 0
+
+
+def make_source(cluster, role, source, data_dir, batch_size=10000, slow=False):
+    cluster.query(f"CREATE ROLE {role} LOGIN IN ROLE pg_read_server_files")
+    cluster.query(f"GRANT CREATE ON SCHEMA public TO {role}")
+    as_role(cluster, role, f"CREATE TABLE {source}_rows (id bigint PRIMARY KEY)")
+    if slow:
+        # Each batch's statement takes a while: the revoke lands in the middle of the file.
+        as_role(cluster, role, f"""
+            CREATE FUNCTION {source}_linger() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_sleep(0.1); RETURN NULL; END $$;
+            CREATE TRIGGER t AFTER INSERT ON {source}_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION {source}_linger()""")
+    as_role(cluster, role, f"SELECT ingest.create_source('{source}', %s, '{source}_rows', "
+                           f"batch_size => {batch_size})", (str(data_dir),))
+    cluster.query(f"SELECT ingest.start('{source}')")
+
+
+def test_revoked_while_idle_the_next_file_is_not_read_and_start_refuses_until_granted(
+        cluster, data_dir):
+    make_source(cluster, "idle_reader", "idle_src", data_dir)
+    write_csv_atomically(data_dir, "a.csv", "id", ["1", "2"])
+    wait_idle(cluster, "idle_src")
+    cluster.query("REVOKE pg_read_server_files FROM idle_reader")
+    write_csv_atomically(data_dir, "b.csv", "id", ["3", "4"])
+
+    wait_until(lambda: status(cluster, "idle_src")[0] == "failed", 10, "the source to fail")
+    assert status(cluster, "idle_src") == ("failed", refusal("idle_reader"))
+    wait_until(lambda: not worker_running(cluster, "idle_src"), 10, "the worker to exit")
+    assert cluster.query("SELECT id FROM idle_src_rows ORDER BY id") == [(1,), (2,)]
+    # b.csv was never opened: if the worker registered it, it is pending without a checksum.
+    assert cluster.query("SELECT file_name, status, rows_loaded, content_sha256 IS NULL "
+                         "FROM ingest.files WHERE source = 'idle_src' AND file_name = 'b.csv'") in (
+        [], [("b.csv", "pending", 0, True)])
+
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege) as refused:
+        as_role(cluster, "idle_reader", "SELECT ingest.start('idle_src')")
+    assert refused.value.pgerror.splitlines()[0] == (
+        f'ERROR:  cannot start source "idle_src": {refusal("idle_reader")}')
+    assert status(cluster, "idle_src") == ("failed", refusal("idle_reader"))
+
+    cluster.query("GRANT pg_read_server_files TO idle_reader")
+    assert as_role(cluster, "idle_reader", "SELECT ingest.start('idle_src')") == [(True,)]
+    wait_idle(cluster, "idle_src")
+    assert cluster.query("SELECT id FROM idle_src_rows ORDER BY id") == [(1,), (2,), (3,), (4,)]
+    assert cluster.query("SELECT file_name, status FROM ingest.files WHERE source = 'idle_src' "
+                         "ORDER BY file_name") == [("a.csv", "done"), ("b.csv", "done")]
+    cluster.query("SELECT ingest.stop('idle_src')")
+
+
+def test_revoked_mid_file_no_batch_commits_after_it_and_the_rest_loads_once_regranted(
+        cluster, data_dir):
+    make_source(cluster, "busy_reader", "busy_src", data_dir, batch_size=5, slow=True)
+    write_csv_atomically(data_dir, "big.csv", "id", [str(n) for n in range(1, 101)])
+    wait_until(lambda: cluster.scalar("SELECT count(*) FROM busy_src_rows") >= 10, 30,
+               "the file to be half-way")
+    cluster.query("REVOKE pg_read_server_files FROM busy_reader")
+    at_revoke = cluster.scalar("SELECT count(*) FROM busy_src_rows")
+
+    wait_until(lambda: status(cluster, "busy_src")[0] == "failed", 10, "the source to fail")
+    assert status(cluster, "busy_src") == ("failed", refusal("busy_reader"))
+    wait_until(lambda: not worker_running(cluster, "busy_src"), 10, "the worker to exit")
+    loaded = cluster.scalar("SELECT count(*) FROM busy_src_rows")
+    # The batch under way at the revoke may commit; none after it.
+    assert loaded in (at_revoke, at_revoke + 5)
+    assert cluster.query("SELECT status, rows_loaded, line_number FROM ingest.files "
+                         "WHERE source = 'busy_src'") == [("loading", loaded, loaded + 1)]
+
+    cluster.query("GRANT pg_read_server_files TO busy_reader")
+    assert as_role(cluster, "busy_reader", "SELECT ingest.start('busy_src')") == [(True,)]
+    wait_idle(cluster, "busy_src")
+    assert cluster.query("SELECT count(*), count(DISTINCT id), min(id), max(id) "
+                         "FROM busy_src_rows") == [(100, 100, 1, 100)]
+    assert cluster.query("SELECT status, rows_loaded FROM ingest.files "
+                         "WHERE source = 'busy_src'") == [("done", 100)]
+    cluster.query("SELECT ingest.stop('busy_src')")
