@@ -1,4 +1,4 @@
-"""Issue 16, part 1: every statement the worker runs on the owner's behalf (COPY, INSERT, and the
+"""Every statement the worker runs on the owner's behalf (COPY, INSERT, and the
 triggers and defaults they fire) sees the settings the owner would get at login to the database;
 each test compares the worker's result with the owner's own COPY of the same file."""
 import time

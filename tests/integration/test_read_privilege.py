@@ -1,4 +1,4 @@
-"""Issue 16, part 2: the owner's right to read server files (superuser or pg_read_server_files,
+"""The owner's right to read server files (superuser or pg_read_server_files,
 as for COPY FROM a file) is checked before every file and every batch, not only when the source
 is created; ingest.start refuses a source whose owner lost it."""
 import time

@@ -1,4 +1,4 @@
-"""Issue 16, part 3: a started source that cannot get a background worker says so, in
+"""A started source that cannot get a background worker says so, in
 ingest.status, ingest.workers and a NOTICE of ingest.start, and starts within a second of a slot
 freeing up."""
 import shutil
