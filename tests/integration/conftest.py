@@ -84,13 +84,18 @@ class Cluster:
         return wait_until(settled, timeout, f"{count} running worker(s) of source {source}")
 
     def kill_workers(self, source, numbers=None, dbname="postgres", timeout=120):
-        """kill -9 of the source's workers (all, or those whose worker number is in `numbers`).
-        The postmaster then ends every session and reinitialises; this returns only once it is
-        ready again and the source runs as many workers as before, none of them with a pid it
-        had before the kill. Returns (killed pids, new pids)."""
-        before = self.workers(source, dbname)
+        """kill -9 of the source's workers (all, or those whose worker number is in `numbers`),
+        once every one of them runs. The postmaster then ends every session and reinitialises;
+        this returns only once it is ready again and the source runs as many workers as before,
+        none of them with a pid it had before the kill. Returns (killed pids, new pids)."""
+        def running():
+            workers = self.workers(source, dbname)
+            slots = self.scalar("SELECT count(*) FROM ingest.workers WHERE source = %s",
+                                (source,), dbname)
+            return workers if workers and len(workers) == slots else None
+        # Workers still 'starting' (attached, not yet in their first round) are waited for.
+        before = wait_until(running, timeout, f"worker(s) {numbers or 'all'} of {source} to run")
         victims = [pid for number, pid in before if numbers is None or number in numbers]
-        assert victims, f"source {source} has no worker to kill"
         log_offset = self.log_size()
         for pid in victims:
             os.kill(pid, signal.SIGKILL)
