@@ -8,8 +8,15 @@ OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/pg_ingest.control)
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg -DPG_INGEST_VERSION='"$(EXTVERSION)"'
 # -MMD: each object also records the headers it includes (src/*/*.d), so a changed header
-# rebuilds what uses it.
-PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers -MMD -MP
+# rebuilds what uses it. -isystem makes PostgreSQL's own headers system headers: their warnings
+# (unused parameters in inline functions, `register`) are theirs, not ours, on every major.
+PG_CXXFLAGS = -std=c++17 -Wextra -isystem $(includedir_server) -isystem $(includedir_internal) \
+	-MMD -MP
+# make ERROR_ON_WARNING=yes (CI: scripts/test.sh) turns every warning of ours into an error.
+ERROR_ON_WARNING ?= no
+ifeq ($(ERROR_ON_WARNING),yes)
+PG_CXXFLAGS += -Werror
+endif
 EXTRA_CLEAN = $(OBJS:.o=.d)
 SHLIB_LINK = -lcsv -lz -lzstd -lstdc++
 

@@ -231,7 +231,8 @@ bool target_is_gone() {
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
 void load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
-    ErrorData *error = nullptr;
+    // volatile: assigned between PG_TRY's setjmp and its longjmp, read after it.
+    ErrorData *volatile error = nullptr;
     PG_TRY();
     { (void)load_file(source, file, slot); }
     PG_CATCH();
