@@ -1,4 +1,5 @@
 #include "content_checksum.hpp"
+#include "pg_compat.hpp"
 
 extern "C" {
 #include <unistd.h>

@@ -1,4 +1,5 @@
 #include "file_name_text.hpp"
+#include "pg_compat.hpp"
 
 extern "C" {
 #include "lib/stringinfo.h"

@@ -11,6 +11,7 @@
 #include "file_name_text.hpp"
 #include "guc_settings.hpp"
 #include "launcher.hpp"
+#include "pg_compat.hpp"
 #include "pg_guard.hpp"
 #include "shared_state.hpp"
 #include "source_definition.hpp"
@@ -160,7 +161,7 @@ void remember_known(const char *name, int64 size, TimestampTz mtime, int64 inode
 }
 
 void start_waiting() {
-    wait_set = CreateWaitEventSet(TopMemoryContext, 3);
+    wait_set = create_process_wait_event_set(3);
     AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
     AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
 }
