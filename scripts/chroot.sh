@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Debian chroots that bring the PostgreSQL majors Debian 12 does not package, each with its own
+# toolchain: trixie (Debian 13) has postgresql-17, sid has postgresql-18. They live under
+# /var/cache/pg_ingest/chroot-SUITE between runs; a missing one is made with debootstrap from the
+# host's own Debian mirror, and missing packages are installed into it. Run as root.
+#   chroot.sh suite MAJOR                    prints the suite that packages MAJOR (or fails)
+#   chroot.sh ensure SUITE MAJOR             creates the chroot if missing, installs what is missing
+#   chroot.sh run SUITE [--bind DIR]... -- COMMAND...
+#                                            runs COMMAND inside, with /proc, /dev, /dev/shm and
+#                                            each DIR (at the same path) mounted, unmounted after
+set -euo pipefail
+CACHE=${PG_INGEST_CHROOTS:-/var/cache/pg_ingest}
+
+suite_for_major() {
+    case $1 in
+    17) echo trixie ;;
+    18) echo sid ;;
+    *)
+        echo "no Debian suite reachable here packages PostgreSQL $1 (17: trixie, 18: sid)" >&2
+        return 1
+        ;;
+    esac
+}
+
+# The mirror the host's apt uses, so the chroot needs no host the machine is not configured with.
+host_mirror() {
+    local uri
+    uri=$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list \
+        /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null |
+        grep -oE 'https?://[^ ]+' | head -n 1)
+    echo "${uri:-http://deb.debian.org/debian}"
+}
+
+packages_for_major() {
+    echo "postgresql-$1 postgresql-server-dev-$1 libcsv-dev libboost-dev zlib1g-dev libzstd-dev" \
+        "cmake g++ make libgtest-dev libcli11-dev libfmt-dev python3 python3-pytest" \
+        "python3-psycopg2 python3-yaml"
+}
+
+# Mounts what postgresql-common and the server need, plus the binds; unmounts them on exit.
+mounted=()
+unmount_all() {
+    local i
+    for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+        umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}"
+    done
+    mounted=()
+}
+mount_into() {
+    local root=$1
+    shift
+    mount -t proc proc "$root/proc" && mounted+=("$root/proc")
+    mount --bind /dev "$root/dev" && mounted+=("$root/dev")
+    mount -t tmpfs -o mode=1777 shm "$root/dev/shm" && mounted+=("$root/dev/shm")
+    local dir
+    for dir in "$@"; do
+        mkdir -p "$root$dir"
+        mount --bind "$dir" "$root$dir" && mounted+=("$root$dir")
+    done
+}
+
+create_chroot() {
+    local suite=$1 root=$2
+    echo "creating the $suite chroot in $root (debootstrap, a few minutes)"
+    rm -rf "$root.tmp"
+    debootstrap --variant=minbase "$suite" "$root.tmp" "$(host_mirror)" >"$CACHE/$suite.log" 2>&1 ||
+        {
+            tail -n 20 "$CACHE/$suite.log" >&2
+            return 1
+        }
+    mv "$root.tmp" "$root"
+}
+
+# Inside: no service starts at install (policy-rc.d), and installing postgresql-N creates no
+# cluster of its own; the tests make theirs.
+prepare_chroot() {
+    local root=$1
+    printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+    chmod 755 "$root/usr/sbin/policy-rc.d"
+    mkdir -p "$root/etc/postgresql-common"
+    echo "create_main_cluster = false" >"$root/etc/postgresql-common/createcluster.conf"
+    cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+}
+
+ensure() {
+    local suite=$1 major=$2 root="$CACHE/chroot-$1"
+    mkdir -p "$CACHE"
+    [ -x "$root/usr/bin/apt-get" ] || create_chroot "$suite" "$root"
+    prepare_chroot "$root"
+    local missing p
+    missing=$(for p in $(packages_for_major "$major"); do
+        chroot "$root" dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            echo "$p"
+    done)
+    [ -z "$missing" ] && return 0
+    echo "installing into the $suite chroot:" $missing
+    trap unmount_all EXIT
+    mount_into "$root"
+    # sid's Release file in a snapshot mirror may be past its Valid-Until date.
+    chroot "$root" apt-get -qq -o Acquire::Check-Valid-Until=false update
+    # shellcheck disable=SC2086
+    chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends $missing >/dev/null
+    unmount_all
+}
+
+run() {
+    local suite=$1 root="$CACHE/chroot-$1" binds=()
+    shift
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+        [ "$1" = "--bind" ] || { echo "chroot.sh run: unknown option $1" >&2; return 2; }
+        binds+=("$2")
+        shift 2
+    done
+    shift
+    [ -x "$root/usr/bin/apt-get" ] || { echo "no $suite chroot in $root: run chroot.sh ensure" >&2; return 1; }
+    trap unmount_all EXIT
+    mount_into "$root" "${binds[@]}"
+    local status=0
+    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+        "$@" || status=$?
+    unmount_all
+    return "$status"
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+suite) suite_for_major "$@" ;;
+ensure) ensure "$@" ;;
+run) run "$@" ;;
+*)
+    echo "usage: $0 suite MAJOR | ensure SUITE MAJOR | run SUITE [--bind DIR]... -- COMMAND..." >&2
+    exit 2
+    ;;
+esac
