@@ -10,6 +10,7 @@
 #                                            each DIR (at the same path) mounted, unmounted after
 set -euo pipefail
 CACHE=${PG_INGEST_CHROOTS:-/var/cache/pg_ingest}
+source "$(dirname "$0")/packages.sh"
 
 suite_for_major() {
     case $1 in
@@ -31,13 +32,9 @@ host_mirror() {
     echo "${uri:-http://deb.debian.org/debian}"
 }
 
-packages_for_major() {
-    echo "postgresql-$1 postgresql-server-dev-$1 libcsv-dev libboost-dev zlib1g-dev libzstd-dev" \
-        "cmake g++ make libgtest-dev libcli11-dev libfmt-dev python3 python3-pytest" \
-        "python3-psycopg2 python3-yaml"
-}
-
 # Mounts what postgresql-common and the server need, plus the binds; unmounts them on exit.
+# Each bind is made private at once: on a host whose / is shared (systemd), the tmpfs on the
+# chroot's /dev/shm would otherwise propagate onto the host's own /dev/shm.
 mounted=()
 unmount_all() {
     local i
@@ -49,13 +46,19 @@ unmount_all() {
 mount_into() {
     local root=$1
     shift
-    mount -t proc proc "$root/proc" && mounted+=("$root/proc")
-    mount --bind /dev "$root/dev" && mounted+=("$root/dev")
-    mount -t tmpfs -o mode=1777 shm "$root/dev/shm" && mounted+=("$root/dev/shm")
+    mount -t proc proc "$root/proc"
+    mounted+=("$root/proc")
+    mount --bind /dev "$root/dev"
+    mounted+=("$root/dev")
+    mount --make-private "$root/dev"
+    mount -t tmpfs -o mode=1777 shm "$root/dev/shm"
+    mounted+=("$root/dev/shm")
     local dir
     for dir in "$@"; do
         mkdir -p "$root$dir"
-        mount --bind "$dir" "$root$dir" && mounted+=("$root$dir")
+        mount --bind "$dir" "$root$dir"
+        mounted+=("$root$dir")
+        mount --make-private "$root$dir"
     done
 }
 
@@ -71,10 +74,12 @@ create_chroot() {
     mv "$root.tmp" "$root"
 }
 
-# Inside: no service starts at install (policy-rc.d), and installing postgresql-N creates no
-# cluster of its own; the tests make theirs.
+# Inside: no service starts at install (policy-rc.d), installing postgresql-N creates no
+# cluster of its own (the tests make theirs), and apt accepts a Release file past its
+# Valid-Until date, as sid's in a snapshot mirror may be, so setup.sh's apt-get works inside.
 prepare_chroot() {
     local root=$1
+    echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99pg_ingest"
     printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
     chmod 755 "$root/usr/sbin/policy-rc.d"
     mkdir -p "$root/etc/postgresql-common"
@@ -88,16 +93,15 @@ ensure() {
     [ -x "$root/usr/bin/apt-get" ] || create_chroot "$suite" "$root"
     prepare_chroot "$root"
     local missing p
-    missing=$(for p in $(packages_for_major "$major"); do
-        chroot "$root" dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-            echo "$p"
+    missing=$(for p in $(pg_ingest_packages "$major"); do
+        chroot "$root" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+            grep -q "install ok installed" || echo "$p"
     done)
     [ -z "$missing" ] && return 0
     echo "installing into the $suite chroot:" $missing
     trap unmount_all EXIT
     mount_into "$root"
-    # sid's Release file in a snapshot mirror may be past its Valid-Until date.
-    chroot "$root" apt-get -qq -o Acquire::Check-Valid-Until=false update
+    chroot "$root" apt-get -qq update
     # shellcheck disable=SC2086
     chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-install-recommends $missing >/dev/null
@@ -113,7 +117,10 @@ run() {
         shift 2
     done
     shift
-    [ -x "$root/usr/bin/apt-get" ] || { echo "no $suite chroot in $root: run chroot.sh ensure" >&2; return 1; }
+    if [ ! -x "$root/usr/bin/apt-get" ]; then
+        echo "no $suite chroot in $root: run chroot.sh ensure $suite MAJOR" >&2
+        return 1
+    fi
     trap unmount_all EXIT
     mount_into "$root" "${binds[@]}"
     local status=0

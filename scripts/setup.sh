@@ -12,9 +12,8 @@ fi
 PG_MAJOR=${PG_MAJOR:-15}
 ERROR_ON_WARNING=${ERROR_ON_WARNING:-no}
 
-packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libcsv-dev libboost-dev zlib1g-dev libzstd-dev
-    cmake g++ make libgtest-dev libcli11-dev libfmt-dev python3 python3-pytest python3-psycopg2
-    python3-yaml)
+source scripts/packages.sh
+read -ra packages <<<"$(pg_ingest_packages "$PG_MAJOR")"
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

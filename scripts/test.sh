@@ -80,7 +80,7 @@ if [[ " $PG_MAJORS " == *" $native_major "* && " $PG_MAJORS " == *" 17 "* ]]; th
     count "dump on $native_major, restore on 17" "$work/cross.count"
     summaries[-1]+=" ($((SECONDS - start)) s)"
 else
-    summaries+=("dump on $native_major, restore on 17: not run (PG_MAJORS=\"$PG_MAJORS\" lacks $native_major or 17)")
+    summaries+=("dump on $native_major, restore on 17: not run, PG_MAJORS=\"$PG_MAJORS\" lacks one of them")
 fi
 
 printf '%s\n' "${summaries[@]}"

@@ -35,9 +35,12 @@ eval "$(tests/cluster.sh env "$work/regress")"
 make -s installcheck PG_CONFIG="$PG_CONFIG" >"$work/regress.log" 2>&1
 cat "$work/regress.log"
 [ -f regression.diffs ] && head -n 200 regression.diffs
-regress_passed=$(grep -cE '^(test| )? *[a-z_0-9]+ +\.\.\. ok' "$work/regress.log")
-regress_failed=$(grep -cE '\.\.\. FAILED' "$work/regress.log")
+# pg_regress reports "test NAME ... ok" up to 15 and TAP ("ok 1 - NAME", "not ok 2 - NAME") since 16.
+regress_passed=$(grep -cE '^(test| )? *[a-z_0-9]+ +\.\.\. ok|^ok [0-9]+ ' "$work/regress.log")
+regress_failed=$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ ' "$work/regress.log")
 if ! grep -q 'tests passed' "$work/regress.log" && [ "$regress_failed" -eq 0 ]; then regress_failed=1; fi
+# Nothing counted is a format this script does not know, not a pass.
+if [ "$regress_passed" -eq 0 ] && [ "$regress_failed" -eq 0 ]; then regress_failed=1; fi
 passed=$((passed + regress_passed))
 failed=$((failed + regress_failed))
 tests/cluster.sh destroy "$work/regress"

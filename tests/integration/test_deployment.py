@@ -67,8 +67,12 @@ def owning_package(path):
     alternate = path[len("/usr"):] if path.startswith("/usr/") else "/usr" + path
     for candidate in (path, alternate):
         result = subprocess.run(["dpkg-query", "-S", candidate], capture_output=True, text=True)
-        if result.returncode == 0:
-            return result.stdout.split(":")[0]
+        # "PACKAGE: PATH", after "diversion by PACKAGE from/to: PATH" lines where a package
+        # diverts the path (libc6 does the dynamic loader's on Debian 13).
+        owners = [line.split(":")[0] for line in result.stdout.splitlines()
+                  if not line.startswith("diversion by ")]
+        if result.returncode == 0 and owners:
+            return owners[0]
     raise AssertionError(f"{path} belongs to no Debian package")
 
 
