@@ -14,8 +14,15 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/pg_in
 # Includes name a header by its path from src/ ("pg/load/file_loader.hpp"), so each shows its layer.
 PG_CPPFLAGS = -I$(srcdir)/src -DPG_INGEST_VERSION='"$(EXTVERSION)"'
 # -MMD: each object also records the headers it includes (its .d beside it), so a changed header
-# rebuilds what uses it.
-PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers -MMD -MP
+# rebuilds what uses it. -isystem makes PostgreSQL's own headers system headers: their warnings
+# (unused parameters in inline functions, `register`) are theirs, not ours, on every major.
+PG_CXXFLAGS = -std=c++17 -Wextra -isystem $(includedir_server) -isystem $(includedir_internal) \
+	-MMD -MP
+# make ERROR_ON_WARNING=yes (CI: scripts/test.sh) turns every warning of ours into an error.
+ERROR_ON_WARNING ?= no
+ifeq ($(ERROR_ON_WARNING),yes)
+PG_CXXFLAGS += -Werror
+endif
 EXTRA_CLEAN = $(OBJS:.o=.d)
 SHLIB_LINK = -lcsv -lz -lzstd -lstdc++
 

@@ -7,7 +7,8 @@
 # the same files are staged under DESTDIR at those paths and nothing else is written there:
 # pg_ingest.so, pg_ingest.control, pg_ingest--*.sql and eventgen, the tree the image ships.
 set -euo pipefail
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+# The image's build stage sets PG_MAJOR; 15 is Debian 12's own.
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/${PG_MAJOR:-15}/bin/pg_config}
 BINDIR=${BINDIR:-/usr/local/bin}
 # make runs in the repository root, so a relative DESTDIR must be resolved before moving there.
 destdir=${1:+$(realpath -m "$1")}

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Installs what pg_ingest needs on Debian 12 (only what is missing), then builds the pure C++
-# parts into build/ and installs the extension into PostgreSQL 15.
+# Installs what pg_ingest needs on Debian (only what is missing), then builds the pure C++
+# parts into build/ and installs the extension into the PostgreSQL of PG_CONFIG. Without
+# PG_CONFIG: PostgreSQL PG_MAJOR from Debian's packages, by default 15 (Debian 12's own).
+# ERROR_ON_WARNING=yes (CI) makes every compiler warning an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql-15 postgresql-server-dev-15 libcsv-dev libboost-dev zlib1g-dev libzstd-dev
-    cmake g++ make libgtest-dev libcli11-dev libfmt-dev python3 python3-pytest python3-psycopg2
-    python3-yaml)
+if [ -n "${PG_CONFIG:-}" ] && [ -x "$PG_CONFIG" ]; then
+    PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+fi
+PG_MAJOR=${PG_MAJOR:-15}
+ERROR_ON_WARNING=${ERROR_ON_WARNING:-no}
+
+source scripts/packages.sh
+read -ra packages <<<"$(pg_ingest_packages "$PG_MAJOR")"
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
@@ -18,9 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
+cmake_werror=OFF
+[ "$ERROR_ON_WARNING" = yes ] && cmake_werror=ON
+# Warnings go to the terminal (stderr); the progress output does not.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERROR_ON_WARNING=$cmake_werror >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
-make -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >/dev/null
+make -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" ERROR_ON_WARNING="$ERROR_ON_WARNING" >/dev/null
 make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 echo "built build/eventgen, build/unit_tests and installed pg_ingest into $("$PG_CONFIG" --pkglibdir)"

@@ -1,56 +1,88 @@
 #!/usr/bin/env bash
-# Runs every test from nothing: installs and builds what is missing, then unit tests (GoogleTest),
-# regression tests (pg_regress against a throwaway cluster with pg_ingest preloaded) and
-# integration tests (pytest against real servers: real files, inotify, kill -9).
-# Ends with one line "N passed, M failed" counting every test run.
+# Runs every test from nothing against every PostgreSQL major Debian packages (PG_MAJORS, default
+# "15 17 18"; e.g. PG_MAJORS="15" for a quick check), one after the other: for each, the unit
+# tests built with that Debian's compiler, pg_regress and the whole integration suite against a
+# real server of that major (scripts/test_one_major.sh). 15 runs natively on Debian 12; 17 and 18
+# run in Debian chroots (trixie, sid) that scripts/chroot.sh keeps under /var/cache/pg_ingest,
+# on a fresh copy of this tree. With 15 and 17 both, a database dumped on 15 is then restored on
+# 17 (tests/cross_major). Prints one line per major, then the total "N passed, M failed" last.
+# Runs as root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
-
-work=$(mktemp -d /tmp/pg_ingest_test.XXXXXX)
-chmod 755 "$work"
-trap 'tests/cluster.sh destroy "$work/regress" >/dev/null 2>&1; rm -rf "$work"' EXIT
+PG_MAJORS=${PG_MAJORS:-"15 17 18"}
+# The native major: Debian 12's own. PG_CONFIG may point at another install of it.
+native_major=15
+native_pg_config=${PG_CONFIG:-/usr/lib/postgresql/$native_major/bin/pg_config}
+work=$(mktemp -d /tmp/pg_ingest_majors.XXXXXX)
+trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
+summaries=()
 
-echo "== unit tests"
-build/unit_tests --gtest_brief=1 >"$work/unit.log" 2>&1
-unit_status=$?
-tail -n 30 "$work/unit.log"
-unit_passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) tests\?\..*/\1/p' "$work/unit.log")
-unit_failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) tests\?, listed below.*/\1/p' "$work/unit.log")
-unit_passed=${unit_passed:-0}
-unit_failed=${unit_failed:-0}
-if [ "$unit_status" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
-passed=$((passed + unit_passed))
-failed=$((failed + unit_failed))
+# Adds the counts of a log whose last line is "N passed, M failed" under the given label.
+count() {
+    local label=$1 log=$2 last p f
+    last=$(tail -n 1 "$log")
+    if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+    else
+        p=0 f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    summaries+=("$label: $p passed, $f failed")
+}
 
-echo "== regression tests"
-tests/cluster.sh init "$work/regress"
-tests/cluster.sh start "$work/regress"
-eval "$(tests/cluster.sh env "$work/regress")"
-make -s installcheck PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" >"$work/regress.log" 2>&1
-cat "$work/regress.log"
-[ -f regression.diffs ] && head -n 200 regression.diffs
-regress_passed=$(grep -cE '^(test| )? *[a-z_0-9]+ +\.\.\. ok' "$work/regress.log")
-regress_failed=$(grep -cE '\.\.\. FAILED' "$work/regress.log")
-if ! grep -q 'tests passed' "$work/regress.log" && [ "$regress_failed" -eq 0 ]; then regress_failed=1; fi
-passed=$((passed + regress_passed))
-failed=$((failed + regress_failed))
-tests/cluster.sh destroy "$work/regress"
-unset PGHOST PGPORT PGUSER PGDATABASE
+# The tree as it is (committed or not, without build output) copied into a chroot, so each
+# major builds from the same sources with its own compiler and none sees another's objects.
+copy_into_chroot() {
+    local target=$1
+    rm -rf "$target"
+    mkdir -p "$target"
+    git ls-files -co --exclude-standard -z | tar -c --null -T - | tar -x -C "$target"
+}
 
-echo "== integration tests"
-/usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration >"$work/integration.log" 2>&1
-cat "$work/integration.log"
-summary=$(tail -n 1 "$work/integration.log")
-int_passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || true)
-int_failed=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
-int_passed=${int_passed:-0}
-int_failed=${int_failed:-0}
-if [ "$int_passed" -eq 0 ] && [ "$int_failed" -eq 0 ]; then int_failed=1; fi
-passed=$((passed + int_passed))
-failed=$((failed + int_failed))
+run_major() {
+    local major=$1 log="$work/$1.log" start=$SECONDS
+    echo "== PostgreSQL $major"
+    if [ "$major" = "$native_major" ]; then
+        PG_CONFIG=$native_pg_config bash scripts/test_one_major.sh 2>&1 | tee "$log"
+    else
+        local suite
+        if ! suite=$(bash scripts/chroot.sh suite "$major" 2>"$log") ||
+            ! bash scripts/chroot.sh ensure "$suite" "$major" >>"$log" 2>&1; then
+            cat "$log"
+            echo "0 passed, 1 failed" >>"$log"
+        else
+            copy_into_chroot "/var/cache/pg_ingest/chroot-$suite/root/pg_ingest"
+            bash scripts/chroot.sh run "$suite" -- env PG_MAJOR="$major" \
+                PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" \
+                bash /root/pg_ingest/scripts/test_one_major.sh 2>&1 | tee "$log"
+        fi
+    fi
+    count "PostgreSQL $major" "$log"
+    summaries[-1]+=" ($((SECONDS - start)) s)"
+}
 
+for major in $PG_MAJORS; do run_major "$major"; done
+
+if [[ " $PG_MAJORS " == *" $native_major "* && " $PG_MAJORS " == *" 17 "* ]]; then
+    echo "== dump on PostgreSQL $native_major, restore on 17"
+    start=$SECONDS
+    PG_CONFIG=$native_pg_config /usr/bin/python3 -m pytest -p no:cacheprovider -q \
+        tests/cross_major >"$work/cross.log" 2>&1
+    cat "$work/cross.log"
+    summary=$(tail -n 1 "$work/cross.log")
+    p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
+    f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
+    [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1
+    echo "$p passed, $f failed" >"$work/cross.count"
+    count "dump on $native_major, restore on 17" "$work/cross.count"
+    summaries[-1]+=" ($((SECONDS - start)) s)"
+else
+    summaries+=("dump on $native_major, restore on 17: not run, PG_MAJORS=\"$PG_MAJORS\" lacks one of them")
+fi
+
+printf '%s\n' "${summaries[@]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL 15 clusters for tests and demos: unix socket only, in a directory of
-# their own, run as the postgres OS user (the server refuses root), pg_ingest preloaded.
+# Throwaway PostgreSQL clusters for tests and demos, of the major of PG_CONFIG (default: Debian
+# 12's own 15): unix socket only, in a directory of their own, run as the postgres OS user (the
+# server refuses root), pg_ingest preloaded.
 #   cluster.sh init DIR [extra postgresql.conf lines...]
 #   cluster.sh start DIR | stop DIR [fast|immediate] | destroy DIR
 #   cluster.sh env DIR     prints PGHOST/PGPORT/PGUSER exports
 set -euo pipefail
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/${PG_MAJOR:-15}/bin/pg_config}
 PGBIN=${PGBIN:-$("$PG_CONFIG" --bindir)}
 cmd=$1 dir=$2
 shift 2

@@ -15,7 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "tests" / "cluster.sh"
 EVENTGEN = ROOT / "build" / "eventgen"
-# The PostgreSQL 15 install under test: the one pg_ingest was installed into.
+# The PostgreSQL install under test: the one pg_ingest was installed into (default: Debian 12's
+# own 15).
 PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
 PGBIN = subprocess.run([PG_CONFIG, "--bindir"], check=True, capture_output=True,
                        text=True).stdout.strip()

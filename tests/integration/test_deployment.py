@@ -15,7 +15,7 @@ import yaml
 from conftest import PG_CONFIG, PGBIN, ROOT, eventgen, eventgen_ddl, postgres_dir, wait_idle
 
 DOCKER = ROOT / "docker"
-# Debian packages postgres:15-bookworm already has (PostgreSQL itself needs them); the image's
+# Debian packages postgres:N-bookworm already has (PostgreSQL itself needs them); the image's
 # final stage must apt-get install every other package the shipped binaries link to.
 BASE_IMAGE_PACKAGES = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g", "libzstd1"}
 
@@ -23,6 +23,16 @@ BASE_IMAGE_PACKAGES = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g", "libzstd1"}
 def pg_config(option):
     return subprocess.run([PG_CONFIG, option], check=True, capture_output=True,
                           text=True).stdout.strip()
+
+
+# The major under test, e.g. 17 from "PostgreSQL 17.6 (Debian 17.6-0+deb13u1)".
+PG_MAJOR = re.match(r"PostgreSQL (\d+)", pg_config("--version")).group(1)
+
+
+def library(package):
+    """A library package's name without its soname version (libfmt9 -> libfmt): the image's
+    packages are Debian 12's, the build under test may be another Debian's (libfmt10, ...)."""
+    return re.sub(r"[0-9.]+(t64)?$", "", package)
 
 
 def dockerfile_stages():
@@ -38,6 +48,12 @@ def dockerfile_stages():
     return stages
 
 
+def build_arguments():
+    """The Dockerfile's ARG lines before its first FROM."""
+    lines = (DOCKER / "Dockerfile").read_text().split("\nFROM ")[0].splitlines()
+    return [line for line in lines if line.startswith("ARG ")]
+
+
 def apt_installed(stage):
     packages = []
     for line in stage:
@@ -51,8 +67,12 @@ def owning_package(path):
     alternate = path[len("/usr"):] if path.startswith("/usr/") else "/usr" + path
     for candidate in (path, alternate):
         result = subprocess.run(["dpkg-query", "-S", candidate], capture_output=True, text=True)
-        if result.returncode == 0:
-            return result.stdout.split(":")[0]
+        # "PACKAGE: PATH", after "diversion by PACKAGE from/to: PATH" lines where a package
+        # diverts the path (libc6 does the dynamic loader's on Debian 13).
+        owners = [line.split(":")[0] for line in result.stdout.splitlines()
+                  if not line.startswith("diversion by ")]
+        if result.returncode == 0 and owners:
+            return owners[0]
     raise AssertionError(f"{path} belongs to no Debian package")
 
 
@@ -69,7 +89,7 @@ def test_build_stages_exactly_what_the_image_ships():
     try:
         result = subprocess.run(["bash", str(DOCKER / "build.sh"), str(stage / "root")],
                                 check=True, capture_output=True, text=True, timeout=900)
-        assert result.stdout.startswith("installed pg_ingest for PostgreSQL 15.")
+        assert result.stdout.startswith(f"installed pg_ingest for PostgreSQL {PG_MAJOR}.")
         root = stage / "root"
         extension_dir = Path(pg_config("--sharedir")) / "extension"
         scripts = sorted(p.name for p in (ROOT / "sql" / "extension").glob("pg_ingest--*.sql"))
@@ -102,9 +122,14 @@ def test_build_stages_exactly_what_the_image_ships():
         assert not any(p.endswith("-dev") for p in runtime)
         staged_library = root / pg_config("--pkglibdir").lstrip("/") / "pg_ingest.so"
         for binary in (staged_library, staged_eventgen):
-            assert linked_packages(binary) <= BASE_IMAGE_PACKAGES | runtime
-        assert {"postgresql-server-dev-15", "libcsv-dev", "cmake", "g++", "make"} <= \
+            assert {library(p) for p in linked_packages(binary)} <= \
+                {library(p) for p in BASE_IMAGE_PACKAGES | runtime}
+        # The image's major is the build argument PG_MAJOR (15, 17 or 18).
+        assert {"postgresql-server-dev-${PG_MAJOR}", "libcsv-dev", "cmake", "g++", "make"} <= \
             apt_installed(build)
+        assert "ARG PG_MAJOR=15" in build_arguments() and \
+            "ARG PG_IMAGE=postgres:${PG_MAJOR}-bookworm" in build_arguments()
+        assert "ARG PG_MAJOR" in build
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
@@ -140,6 +165,7 @@ def test_compose_file_and_pgadmin_servers_are_consistent():
         assert context == ROOT
         assert (context / service["build"]["dockerfile"]).resolve() == DOCKER / "Dockerfile"
         assert service["image"] == "pg_ingest:demo"
+        assert service["build"]["args"] == {"PG_MAJOR": "${PG_MAJOR:-15}"}
     assert services["pgadmin"]["image"].startswith("dpage/pgadmin4:")
 
     mounts = {}

@@ -1,4 +1,5 @@
 #include "pg/catalog/file_name_text.hpp"
+#include "pg/support/pg_compat.hpp"
 
 extern "C" {
 #include "lib/stringinfo.h"

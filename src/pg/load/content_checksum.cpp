@@ -1,4 +1,5 @@
 #include "pg/load/content_checksum.hpp"
+#include "pg/support/pg_compat.hpp"
 
 extern "C" {
 #include <unistd.h>

@@ -12,7 +12,8 @@ namespace pg_ingest {
 ErrorData *run_in_subtransaction(bool (*attempt)(void *arg), void *arg) {
     MemoryContext context = CurrentMemoryContext;
     ResourceOwner owner = CurrentResourceOwner;
-    ErrorData *error = nullptr;
+    // volatile: assigned between PG_TRY's setjmp and its longjmp, read after it.
+    ErrorData *volatile error = nullptr;
     BeginInternalSubTransaction(nullptr);
     MemoryContextSwitchTo(context);
     PG_TRY();

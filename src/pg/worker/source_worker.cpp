@@ -11,6 +11,7 @@
 #include "pg/catalog/file_name_text.hpp"
 #include "pg/support/guc_settings.hpp"
 #include "pg/worker/launcher.hpp"
+#include "pg/support/pg_compat.hpp"
 #include "pg/support/pg_guard.hpp"
 #include "pg/worker/shared_state.hpp"
 #include "pg/catalog/source_definition.hpp"
@@ -171,7 +172,7 @@ void remember_known(const char *name, int64 size, TimestampTz mtime, int64 inode
 }
 
 void start_waiting() {
-    worker.wait_set = CreateWaitEventSet(TopMemoryContext, 3);
+    worker.wait_set = create_process_wait_event_set(3);
     AddWaitEventToSet(worker.wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
     AddWaitEventToSet(worker.wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
 }
@@ -246,7 +247,8 @@ bool target_is_gone() {
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
 void load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
-    ErrorData *error = nullptr;
+    // volatile: assigned between PG_TRY's setjmp and its longjmp, read after it.
+    ErrorData *volatile error = nullptr;
     PG_TRY();
     { load_file(source, file, slot); }
     PG_CATCH();

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every test against one PostgreSQL major, that of PG_CONFIG (default: Debian 12's own 15),
+# from nothing: installs and builds what is missing with every warning an error, then unit tests
+# (GoogleTest), regression tests (pg_regress against a throwaway cluster with pg_ingest preloaded)
+# and integration tests (pytest against real servers: real files, inotify, kill -9).
+# Ends with one line "N passed, M failed" counting every test run. scripts/test.sh runs it once
+# per major, natively or inside that major's Debian chroot.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/${PG_MAJOR:-15}/bin/pg_config}
+ERROR_ON_WARNING=yes bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+work=$(mktemp -d /tmp/pg_ingest_test.XXXXXX)
+chmod 755 "$work"
+trap 'tests/cluster.sh destroy "$work/regress" >/dev/null 2>&1; rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+echo "== unit tests"
+build/unit_tests --gtest_brief=1 >"$work/unit.log" 2>&1
+unit_status=$?
+tail -n 30 "$work/unit.log"
+unit_passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) tests\?\..*/\1/p' "$work/unit.log")
+unit_failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) tests\?, listed below.*/\1/p' "$work/unit.log")
+unit_passed=${unit_passed:-0}
+unit_failed=${unit_failed:-0}
+if [ "$unit_status" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
+passed=$((passed + unit_passed))
+failed=$((failed + unit_failed))
+
+echo "== regression tests"
+tests/cluster.sh init "$work/regress"
+tests/cluster.sh start "$work/regress"
+eval "$(tests/cluster.sh env "$work/regress")"
+make -s installcheck PG_CONFIG="$PG_CONFIG" >"$work/regress.log" 2>&1
+cat "$work/regress.log"
+[ -f regression.diffs ] && head -n 200 regression.diffs
+# pg_regress reports "test NAME ... ok" up to 15 and TAP ("ok 1 - NAME", "not ok 2 - NAME") since 16.
+regress_passed=$(grep -cE '^(test| )? *[a-z_0-9]+ +\.\.\. ok|^ok [0-9]+ ' "$work/regress.log")
+regress_failed=$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ ' "$work/regress.log")
+if ! grep -q 'tests passed' "$work/regress.log" && [ "$regress_failed" -eq 0 ]; then regress_failed=1; fi
+# Nothing counted is a format this script does not know, not a pass.
+if [ "$regress_passed" -eq 0 ] && [ "$regress_failed" -eq 0 ]; then regress_failed=1; fi
+passed=$((passed + regress_passed))
+failed=$((failed + regress_failed))
+tests/cluster.sh destroy "$work/regress"
+unset PGHOST PGPORT PGUSER PGDATABASE
+
+echo "== integration tests"
+/usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration >"$work/integration.log" 2>&1
+cat "$work/integration.log"
+summary=$(tail -n 1 "$work/integration.log")
+int_passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || true)
+int_failed=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
+int_passed=${int_passed:-0}
+int_failed=${int_failed:-0}
+if [ "$int_passed" -eq 0 ] && [ "$int_failed" -eq 0 ]; then int_failed=1; fi
+passed=$((passed + int_passed))
+failed=$((failed + int_failed))
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
