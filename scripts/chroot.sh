@@ -29,7 +29,11 @@ host_mirror() {
     uri=$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list \
         /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null |
         grep -oE 'https?://[^ ]+' | head -n 1)
-    echo "${uri:-http://deb.debian.org/debian}"
+    if [ -z "$uri" ]; then
+        echo "no Debian mirror in /etc/apt/sources.list or sources.list.d: configure apt first" >&2
+        return 1
+    fi
+    echo "$uri"
 }
 
 # Mounts what postgresql-common and the server need, plus the binds; unmounts them on exit.
