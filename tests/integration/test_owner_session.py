@@ -6,17 +6,7 @@ import time
 import psycopg2
 import pytest
 
-from conftest import wait_idle, write_csv_atomically
-
-
-def wait_until(predicate, timeout, what):
-    """Polls predicate until it is true (the lead's conftest wait_until has this signature)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+from conftest import as_role, wait_idle, write_csv_atomically
 
 
 def owner_session(cluster, role, dbname="postgres"):
@@ -32,17 +22,6 @@ def owner_copy(cluster, role, table, path, dbname="postgres"):
     try:
         with conn.cursor() as cur:
             cur.execute(f"COPY {table} FROM %s WITH (FORMAT csv, HEADER true)", (str(path),))
-    finally:
-        conn.close()
-
-
-def as_role(cluster, role, sql, params=None, dbname="postgres"):
-    conn = cluster.connect(dbname)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SET ROLE {role}")
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else None
     finally:
         conn.close()
 

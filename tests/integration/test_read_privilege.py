@@ -1,33 +1,11 @@
 """The owner's right to read server files (superuser or pg_read_server_files,
 as for COPY FROM a file) is checked before every file and every batch, not only when the source
 is created; ingest.start refuses a source whose owner lost it."""
-import time
 
 import psycopg2
 import pytest
 
-from conftest import wait_idle, write_csv_atomically
-
-
-def wait_until(predicate, timeout, what):
-    """Polls predicate until it is true (the lead's conftest wait_until has this signature)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def as_role(cluster, role, sql, params=None):
-    conn = cluster.connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SET ROLE {role}")
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else None
-    finally:
-        conn.close()
+from conftest import as_role, wait_idle, wait_until, write_csv_atomically
 
 
 def refusal(role):

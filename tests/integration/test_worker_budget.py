@@ -8,20 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cluster, postgres_dir, wait_idle, write_csv_atomically
+from conftest import Cluster, postgres_dir, wait_idle, wait_until, write_csv_atomically
 
 SOURCES = 10
 WAITING = "waiting for a worker"
-
-
-def wait_until(predicate, timeout, what):
-    """Polls predicate until it is true (the lead's conftest wait_until has this signature)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture
