@@ -1,9 +1,10 @@
--- The checks create_source and alter_source share: the caller may read server files, and the
+-- The checks create_source and alter_source share: the caller may read server files (has the
+-- privileges of pg_read_server_files, as COPY FROM a file asks, so a NOINHERIT member may not), and the
 -- name, pattern and batch size are valid.
 CREATE OR REPLACE FUNCTION ingest._check_source_args(name text, pattern text, batch_size integer) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT (pg_catalog.pg_has_role(ingest._caller(), 'pg_read_server_files', 'MEMBER')
+    IF NOT (pg_catalog.pg_has_role(ingest._caller(), 'pg_read_server_files', 'USAGE')
             OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid = ingest._caller())) THEN
         RAISE EXCEPTION 'permission denied to create or alter source "%"', name
             USING ERRCODE = 'insufficient_privilege',

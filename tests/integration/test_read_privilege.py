@@ -97,3 +97,17 @@ def test_revoked_mid_file_no_batch_commits_after_it_and_the_rest_loads_once_regr
     assert cluster.query("SELECT status, rows_loaded FROM ingest.files "
                          "WHERE source = 'busy_src'") == [("done", 100)]
     cluster.query("SELECT ingest.stop('busy_src')")
+
+
+def test_a_noinherit_member_may_not_create_a_source(cluster, data_dir):
+    # COPY FROM a file asks for the privileges of pg_read_server_files, not membership alone:
+    # a NOINHERIT member could not COPY, so it may not create a source either.
+    cluster.query("CREATE ROLE noinherit_reader NOINHERIT LOGIN IN ROLE pg_read_server_files")
+    cluster.query("CREATE TABLE noinherit_rows (id bigint)")
+    cluster.query("GRANT INSERT ON noinherit_rows TO noinherit_reader")
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege) as refused:
+        as_role(cluster, "noinherit_reader", "SELECT ingest.create_source('noinherit', %s, "
+                "'noinherit_rows')", (str(data_dir),))
+    assert refused.value.diag.message_primary == \
+        'permission denied to create or alter source "noinherit"'
+    assert cluster.scalar("SELECT count(*) FROM ingest.sources WHERE name = 'noinherit'") == 0
