@@ -5,6 +5,7 @@
 #pragma once
 
 #include "pg/catalog/source_definition.hpp"
+#include "pg/insert/transform_batch.hpp"
 
 extern "C" {
 #include "postgres.h"
@@ -16,6 +17,9 @@ namespace pg_ingest {
 struct CopyInserter {
     Oid owner;
     SPIPlanPtr plan;
+    // With option transform: COPY fills `batch` and the transform runs in the same
+    // subtransaction; its error sends the span down the row path, which isolates the rows.
+    TransformBatch *transform;
 };
 
 // nullptr when COPY must not be used for this file: row-level security applies to the owner on
@@ -23,7 +27,8 @@ struct CopyInserter {
 // (owner_refusal). header_names is
 // nullptr without a header (then the target's columns in order). Needs a transaction.
 CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *const *header_names,
-                                    int header_count, MemoryContext context);
+                                    int header_count, TransformBatch *transform,
+                                    MemoryContext context);
 void free_copy_inserter(CopyInserter *inserter);
 
 // Copies bytes [start, end) of data_fd into the staging file at offset `at`.
