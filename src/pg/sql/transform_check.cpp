@@ -5,6 +5,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -24,18 +25,43 @@ struct TransformCheck {
     Oid owner;
 };
 
+// The search_path the owner's statements get in the worker (owner_settings.hpp): the owner's
+// login setting for this database, or else the server's own value. Read as the extension's
+// owner, before the switch to the owner (pg_file_settings is for superusers).
+const char *kOwnerSearchPathQuery =
+    "SELECT coalesce("
+    " (SELECT pg_catalog.substr(u.item, 13)"
+    "  FROM (VALUES ($1, $2, 4), (0::pg_catalog.oid, $2, 3), ($1, 0::pg_catalog.oid, 2),"
+    "               (0::pg_catalog.oid, 0::pg_catalog.oid, 1)) AS l(db, role, rank)"
+    "  JOIN pg_catalog.pg_db_role_setting s ON s.setdatabase = l.db AND s.setrole = l.role,"
+    "  pg_catalog.unnest(s.setconfig) AS u(item)"
+    "  WHERE u.item LIKE 'search\\_path=%' ORDER BY l.rank DESC LIMIT 1),"
+    " (SELECT f.setting FROM pg_catalog.pg_file_settings f"
+    "  WHERE f.name = 'search_path' AND f.applied ORDER BY f.seqno DESC LIMIT 1),"
+    " (SELECT boot_val FROM pg_catalog.pg_settings WHERE name = 'search_path'))";
+
+char *owner_search_path(Oid owner) {
+    Oid types[2] = {OIDOID, OIDOID};
+    Datum values[2] = {ObjectIdGetDatum(MyDatabaseId), ObjectIdGetDatum(owner)};
+    int ret = SPI_execute_with_args(kOwnerSearchPathQuery, 2, types, values, nullptr, true, 1);
+    if (ret != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "pg_ingest: could not read the owner's search_path");
+    return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
 // In a subtransaction that is always rolled back: a temporary `batch` like the target, then
 // every statement of the transform parsed and analysed (SPI_prepare), as the owner, with the
-// calling session's default search_path (the owner's login one when the owner calls).
+// search_path the owner's statements get in the worker.
 bool plan_against_empty_batch(void *arg) {
     auto *check = static_cast<TransformCheck *>(arg);
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_ingest: SPI_connect failed");
     Oid saved_user;
     int saved_context;
     GetUserIdAndSecContext(&saved_user, &saved_context);
+    char *search_path = owner_search_path(check->owner);
     int nest_level = NewGUCNestLevel();
-    (void)set_config_option("search_path", GetConfigOptionResetString("search_path"), PGC_USERSET,
-                            PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    (void)set_config_option("search_path", search_path, PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
     SetUserIdAndSecContext(check->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
     char *create = psprintf("CREATE TEMPORARY TABLE batch (LIKE %s INCLUDING DEFAULTS)",
                             qualified_target_name(check->target));
