@@ -4,9 +4,11 @@
 #include "pg/support/run_as_owner.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 }
 
 namespace pg_ingest {
@@ -29,6 +31,7 @@ bool target_has_column(Oid target, const char *name) {
 void add_new_columns(const SourceDefinition *source, const char *const *header_names,
                      int header_count) {
     if (source->on_new_columns != OnNewColumns::Add || header_names == nullptr) return;
+    bool added = false;
     for (int f = 0; f < header_count; f++) {
         if (target_has_column(source->target, header_names[f])) continue;
         char *sql = psprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s text",
@@ -36,11 +39,17 @@ void add_new_columns(const SourceDefinition *source, const char *const *header_n
                              quote_identifier(header_names[f]));
         int ret = run_as_owner(source->owner, [&] { return SPI_execute(sql, false, 0); });
         check_spi_result(ret, SPI_OK_UTILITY, "add a column");
+        added = true;
         ereport(LOG, (errmsg("pg_ingest source \"%s\": added column %s text to table %s for the "
                              "header of a new file",
                              source->name, quote_identifier(header_names[f]),
                              qualified_target_name(source->target))));
     }
+    // The inserters read the target's columns next, with read-only SPI in the active snapshot:
+    // it must see the columns just added.
+    if (!added) return;
+    CommandCounterIncrement();
+    UpdateActiveSnapshotCommandId();
 }
 
 void note_ignored_columns(const SourceDefinition *source, const FileRow *file,
