@@ -230,3 +230,63 @@ def test_create_and_alter_source_plan_the_transform_up_front(cluster, data_dir):
         assert raised.value.diag.message_hint == "GRANT TEMPORARY ON DATABASE postgres TO no_temp"
     finally:
         cluster.query("GRANT TEMPORARY ON DATABASE postgres TO PUBLIC")
+
+
+def test_recipes_dedupe_counts_what_it_drops_routing_and_enrichment(cluster, data_dir):
+    """The recipes of docs/processing.md on small files: repeats across files are dropped and
+    counted, rows routed by event_type, and enriched from a lookup table."""
+    cluster.query("CREATE TABLE kept_events (event_id bigint PRIMARY KEY, event_type text, "
+                  "product_id bigint)")
+    cluster.query("CREATE TABLE events_dropped (at timestamptz, batch_rows bigint, dropped bigint)")
+    cluster.query("CREATE TABLE purchases (event_id bigint, product_id bigint)")
+    cluster.query("CREATE TABLE views (event_id bigint, product_id bigint)")
+    cluster.query("CREATE TABLE products (product_id bigint PRIMARY KEY, name text)")
+    cluster.query("INSERT INTO products VALUES (1, 'lamp'), (2, 'desk')")
+    cluster.query("CREATE TABLE enriched (event_id bigint, product_name text)")
+    transform = """
+        WITH kept AS (INSERT INTO public.kept_events SELECT * FROM batch
+                      ON CONFLICT (event_id) DO NOTHING RETURNING 1)
+        INSERT INTO public.events_dropped
+        SELECT now(), (SELECT count(*) FROM batch), (SELECT count(*) FROM batch) - count(*)
+        FROM kept;
+        INSERT INTO public.purchases SELECT event_id, product_id FROM batch
+            WHERE event_type = 'purchase';
+        INSERT INTO public.views SELECT event_id, product_id FROM batch WHERE event_type = 'view';
+        INSERT INTO public.enriched SELECT b.event_id, p.name
+            FROM batch b LEFT JOIN public.products p USING (product_id)"""
+    new_source(cluster, data_dir, "recipes", "event_id bigint, event_type text, product_id bigint",
+               True, options=options(transform=transform))
+    write_csv_atomically(data_dir, "a.csv", "event_id,event_type,product_id",
+                         ["1,view,1", "2,purchase,2", "3,view,3"])
+    wait_idle(cluster, "recipes")
+    # b.csv repeats events 2 and 3 (and 4 twice within itself).
+    write_csv_atomically(data_dir, "b.csv", "event_id,event_type,product_id",
+                         ["2,purchase,2", "3,view,3", "4,purchase,1", "4,purchase,1"])
+    wait_idle(cluster, "recipes")
+    assert cluster.query("SELECT file_name, rows_loaded, rows_rejected FROM ingest.files "
+                         "WHERE source = 'recipes' ORDER BY file_name") == [
+        ("a.csv", 3, 0), ("b.csv", 4, 0)]
+    assert cluster.query("SELECT event_id FROM kept_events ORDER BY 1") == [(1,), (2,), (3,), (4,)]
+    assert cluster.query("SELECT batch_rows, dropped FROM events_dropped ORDER BY at") == [
+        (3, 0), (4, 3)]
+    assert cluster.query("SELECT count(*), count(DISTINCT event_id) FROM purchases") == [(4, 2)]
+    assert cluster.query("SELECT count(*), count(DISTINCT event_id) FROM views") == [(3, 2)]
+    assert cluster.query("SELECT event_id, product_name FROM enriched ORDER BY 1, 2") == [
+        (1, "lamp"), (2, "desk"), (2, "desk"), (3, None), (3, None), (4, "lamp"), (4, "lamp")]
+    assert cluster.scalar("SELECT count(*) FROM recipes") == 0
+    cluster.query("SELECT ingest.stop('recipes')")
+
+
+def test_replay_file_is_refused_for_a_source_with_a_transform(cluster, data_dir):
+    cluster.query("CREATE TABLE replayed_out (id bigint, _file bigint)")
+    new_source(cluster, data_dir, "replayed", "id bigint, _file bigint", True,
+               options=options(file_column="_file",
+                               transform="INSERT INTO replayed_out SELECT * FROM batch"))
+    write_csv_atomically(data_dir, "a.csv", "id", ["1", "2"])
+    wait_idle(cluster, "replayed")
+    assert cluster.scalar("SELECT count(DISTINCT _file) FROM replayed_out WHERE _file = "
+                          "(SELECT file_id FROM ingest.files WHERE source = 'replayed')") == 1
+    assert sql_error(cluster, "SELECT ingest.replay_file('replayed', 'a.csv')") == (
+        "55000", 'source "replayed" has a transform: replay_file cannot undo what it did with '
+                 "the file's rows")
+    cluster.query("SELECT ingest.stop('replayed')")
