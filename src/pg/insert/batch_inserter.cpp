@@ -387,16 +387,13 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
     inserter->fills_file_column = source->file_column != nullptr;
     inserter->fills_line_column = source->line_column != nullptr;
     bool *filled = static_cast<bool *>(palloc0(sizeof(bool) * (target_count + 1)));
-    check_lineage_column(source, "file_column", source->file_column, columns, target_count,
-                         filled);
-    check_lineage_column(source, "line_column", source->line_column, columns, target_count,
-                         filled);
+    check_lineage_column(source, "file_column", source->file_column, columns, target_count, filled);
+    check_lineage_column(source, "line_column", source->line_column, columns, target_count, filled);
     check_rescue_column(source, columns, target_count, filled);
-    int *column_index =
-        header_names == nullptr
-            ? map_positions(inserter, target_count, filled)
-            : map_header(source, inserter, file_name, header_names, header_count, columns,
-                         target_count, filled);
+    int *column_index = header_names == nullptr
+                            ? map_positions(inserter, target_count, filled)
+                            : map_header(source, inserter, file_name, header_names, header_count,
+                                         columns, target_count, filled);
     if (inserter->column_count == 0)
         ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
                         errmsg("file \"%s\" maps no column of table %s", file_name,

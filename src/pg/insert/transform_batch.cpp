@@ -33,13 +33,12 @@ void check_may_create_batch(const SourceDefinition *source) {
         return;
     char *role = GetUserNameFromId(source->owner, false);
     char *database = get_database_name(MyDatabaseId);
-    ereport(ERROR,
-            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-             errmsg("role \"%s\" may not create temporary tables in database \"%s\": option "
-                    "transform loads each batch into a temporary table \"batch\"",
-                    role, database),
-             errhint("GRANT TEMPORARY ON DATABASE %s TO %s", quote_identifier(database),
-                     quote_identifier(role))));
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("role \"%s\" may not create temporary tables in database \"%s\": option "
+                           "transform loads each batch into a temporary table \"batch\"",
+                           role, database),
+                    errhint("GRANT TEMPORARY ON DATABASE %s TO %s", quote_identifier(database),
+                            quote_identifier(role))));
 }
 
 int create_batch_table(const SourceDefinition *source) {
@@ -47,9 +46,9 @@ int create_batch_table(const SourceDefinition *source) {
     check_spi_result(ret, SPI_OK_UTILITY, "drop the batch table");
     // Defaults come along, so columns a file lacks take the target's defaults as without a
     // transform; constraints other than NOT NULL are the target's own business.
-    char *create = psprintf(
-        "CREATE TEMPORARY TABLE batch (LIKE %s INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-        qualified_target_name(source->target));
+    char *create =
+        psprintf("CREATE TEMPORARY TABLE batch (LIKE %s INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+                 qualified_target_name(source->target));
     return SPI_execute(create, false, 0);
 }
 
@@ -64,8 +63,8 @@ TransformBatch *prepare_transform_batch(const SourceDefinition *source, MemoryCo
     check_may_create_batch(source);
     int ret = run_as_owner(source->owner, [&] { return create_batch_table(source); });
     check_spi_result(ret, SPI_OK_UTILITY, "create the batch table");
-    SPIPlanPtr statements =
-        run_as_owner(source->owner, [&] { return prepare_kept_plan(source->transform, 0, nullptr); });
+    SPIPlanPtr statements = run_as_owner(
+        source->owner, [&] { return prepare_kept_plan(source->transform, 0, nullptr); });
     auto *transform =
         static_cast<TransformBatch *>(MemoryContextAllocZero(context, sizeof(TransformBatch)));
     transform->owner = source->owner;

@@ -34,9 +34,9 @@ void add_new_columns(const SourceDefinition *source, const char *const *header_n
     bool added = false;
     for (int f = 0; f < header_count; f++) {
         if (target_has_column(source->target, header_names[f])) continue;
-        char *sql = psprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s text",
-                             qualified_target_name(source->target),
-                             quote_identifier(header_names[f]));
+        char *sql =
+            psprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s text",
+                     qualified_target_name(source->target), quote_identifier(header_names[f]));
         int ret = run_as_owner(source->owner, [&] { return SPI_execute(sql, false, 0); });
         check_spi_result(ret, SPI_OK_UTILITY, "add a column");
         added = true;
@@ -59,12 +59,11 @@ void note_ignored_columns(const SourceDefinition *source, const FileRow *file,
     auto *names = static_cast<Datum *>(palloc(sizeof(Datum) * count));
     for (int i = 0; i < count; i++) names[i] = CStringGetTextDatum(inserter->new_columns[i]);
     Oid types[2] = {INT8OID, TEXTARRAYOID};
-    Datum values[2] = {Int64GetDatum(file->file_id),
-                       PointerGetDatum(construct_array(names, count, TEXTOID, -1, false,
-                                                       TYPALIGN_INT))};
-    execute_prepared_checked(
-        "UPDATE ingest.files SET ignored_columns = $2 WHERE file_id = $1", 2, types, values,
-        nullptr, SPI_OK_UPDATE);
+    Datum values[2] = {
+        Int64GetDatum(file->file_id),
+        PointerGetDatum(construct_array(names, count, TEXTOID, -1, false, TYPALIGN_INT))};
+    execute_prepared_checked("UPDATE ingest.files SET ignored_columns = $2 WHERE file_id = $1", 2,
+                             types, values, nullptr, SPI_OK_UPDATE);
 }
 
 }  // namespace pg_ingest

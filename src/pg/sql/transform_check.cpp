@@ -60,8 +60,8 @@ bool plan_against_empty_batch(void *arg) {
     GetUserIdAndSecContext(&saved_user, &saved_context);
     char *search_path = owner_search_path(check->owner);
     int nest_level = NewGUCNestLevel();
-    (void)set_config_option("search_path", search_path, PGC_USERSET, PGC_S_SESSION,
-                            GUC_ACTION_SAVE, true, 0, false);
+    (void)set_config_option("search_path", search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                            true, 0, false);
     SetUserIdAndSecContext(check->owner, saved_context | SECURITY_LOCAL_USERID_CHANGE);
     char *create = psprintf("CREATE TEMPORARY TABLE batch (LIKE %s INCLUDING DEFAULTS)",
                             qualified_target_name(check->target));
