@@ -290,3 +290,29 @@ def test_replay_file_is_refused_for_a_source_with_a_transform(cluster, data_dir)
         "55000", 'source "replayed" has a transform: replay_file cannot undo what it did with '
                  "the file's rows")
     cluster.query("SELECT ingest.stop('replayed')")
+
+
+def test_an_owner_without_temporary_fails_the_file_naming_the_grant(cluster, data_dir):
+    cluster.query("CREATE ROLE temp_lost LOGIN IN ROLE pg_read_server_files")
+    cluster.query("CREATE TABLE temp_lost_out (id bigint)")
+    cluster.query("CREATE TABLE temp_lost_in (id bigint)")
+    cluster.query("GRANT SELECT, INSERT ON temp_lost_in, temp_lost_out TO temp_lost")
+    as_role(cluster, "temp_lost", "SELECT ingest.create_source('temp_lost_in', %s, "
+            "'temp_lost_in', options => %s)",
+            (str(data_dir), options(transform="INSERT INTO temp_lost_out SELECT * FROM batch")))
+    cluster.query("REVOKE TEMPORARY ON DATABASE postgres FROM PUBLIC")
+    try:
+        as_role(cluster, "temp_lost", "SELECT ingest.start('temp_lost_in')")
+        write_csv_atomically(data_dir, "a.csv", "id", ["1", "2"])
+        wait_idle(cluster, "temp_lost_in")
+        assert cluster.query("SELECT status, error FROM ingest.files "
+                             "WHERE source = 'temp_lost_in'") == [
+            ("failed", 'source "temp_lost_in", file "a.csv": role "temp_lost" may not create '
+                       'temporary tables in database "postgres", which option transform needs '
+                       'for its table "batch": GRANT TEMPORARY ON DATABASE postgres TO temp_lost')]
+    finally:
+        cluster.query("GRANT TEMPORARY ON DATABASE postgres TO PUBLIC")
+    cluster.query("SELECT ingest.retry_file('temp_lost_in', 'a.csv')")
+    wait_idle(cluster, "temp_lost_in")
+    assert cluster.query("SELECT count(*), count(DISTINCT id) FROM temp_lost_out") == [(2, 2)]
+    as_role(cluster, "temp_lost", "SELECT ingest.stop('temp_lost_in')")

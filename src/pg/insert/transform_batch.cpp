@@ -33,12 +33,12 @@ void check_may_create_batch(const SourceDefinition *source) {
         return;
     char *role = GetUserNameFromId(source->owner, false);
     char *database = get_database_name(MyDatabaseId);
+    // The fix is in the message itself: ingest.files.error keeps the message, not a hint.
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                    errmsg("role \"%s\" may not create temporary tables in database \"%s\": option "
-                           "transform loads each batch into a temporary table \"batch\"",
-                           role, database),
-                    errhint("GRANT TEMPORARY ON DATABASE %s TO %s", quote_identifier(database),
-                            quote_identifier(role))));
+                    errmsg("role \"%s\" may not create temporary tables in database \"%s\", which "
+                           "option transform needs for its table \"batch\": GRANT TEMPORARY ON "
+                           "DATABASE %s TO %s",
+                           role, database, quote_identifier(database), quote_identifier(role))));
 }
 
 int create_batch_table(const SourceDefinition *source) {
