@@ -13,7 +13,6 @@ extern "C" {
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rls.h"
 }
@@ -96,7 +95,10 @@ const char *copy_statement(const SourceDefinition *source, const char *const *he
 CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *const *header_names,
                                     int header_count, TransformBatch *transform,
                                     MemoryContext context) {
-    if (check_enable_rls(source->target, source->owner, true) == RLS_ENABLED) return nullptr;
+    // COPY FROM refuses row-level security; with a transform it fills `batch`, which has none.
+    if (transform == nullptr &&
+        check_enable_rls(source->target, source->owner, true) == RLS_ENABLED)
+        return nullptr;
     staging_fd();
     SPIPlanPtr plan = run_as_owner(source->owner, [&] {
         return prepare_kept_plan(copy_statement(source, header_names, header_count), 0, nullptr);

@@ -23,9 +23,10 @@ struct CopyInserter {
 };
 
 // nullptr when COPY must not be used for this file: row-level security applies to the owner on
-// the target (COPY FROM refuses it). An owner who may not read server files loads nothing at all
-// (owner_refusal). header_names is
-// nullptr without a header (then the target's columns in order). Needs a transaction.
+// the target (COPY FROM refuses it) and there is no transform (whose COPY fills `batch`). An
+// owner who may not read server files loads nothing at all (owner_refusal). header_names is
+// nullptr without a header (then the target's columns in order). With a transform, COPY fills
+// `batch` and the transform runs after it. Needs a transaction.
 CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *const *header_names,
                                     int header_count, TransformBatch *transform,
                                     MemoryContext context);
