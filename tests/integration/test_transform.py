@@ -316,3 +316,44 @@ def test_an_owner_without_temporary_fails_the_file_naming_the_grant(cluster, dat
     wait_idle(cluster, "temp_lost_in")
     assert cluster.query("SELECT count(*), count(DISTINCT id) FROM temp_lost_out") == [(2, 2)]
     as_role(cluster, "temp_lost", "SELECT ingest.stop('temp_lost_in')")
+
+
+def test_transform_rejects_are_exactly_once_through_kill_9_and_immediate_shutdown(cluster,
+                                                                                  data_dir):
+    cluster.query("CREATE TABLE checked_crash (id bigint PRIMARY KEY, amount integer "
+                  "CHECK (amount >= 0))")
+    new_source(cluster, data_dir, "checked_crash_in", "id bigint, amount integer", True,
+               batch_size=500,
+               options=options(transform="INSERT INTO checked_crash SELECT * FROM batch"))
+    files, rows = 24, 5000
+
+    def produce():
+        for n in range(files):
+            write_csv_atomically(data_dir, f"part_{n:03d}.csv", "id,amount", [
+                f"{n * rows + i},{-1 if i % 100 == 0 else i}" for i in range(rows)])
+            time.sleep(0.05)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    rng = random.Random(71)
+    killed = set()
+    for _ in range(4):
+        time.sleep(rng.uniform(0.1, 0.4))
+        victims, restarted = cluster.kill_workers("checked_crash_in")
+        killed.update(victims)
+        assert not killed & set(restarted)
+    cluster.stop("immediate")
+    cluster.start()
+    assert cluster.worker_pid("checked_crash_in") not in killed
+    producer.join()
+    wait_idle(cluster, "checked_crash_in", "300s")
+    refused = files * rows // 100
+    assert cluster.query("SELECT count(*), count(DISTINCT id) FROM checked_crash") == [
+        (files * rows - refused, files * rows - refused)]
+    assert cluster.query("SELECT count(*), count(DISTINCT (file_name, line_number)), "
+                         "count(*) FILTER (WHERE line_number % 100 <> 2) FROM ingest.rejects "
+                         "WHERE source = 'checked_crash_in'") == [(refused, refused, 0)]
+    assert cluster.query("SELECT count(*), sum(rows_loaded), sum(rows_rejected) FROM ingest.files "
+                         "WHERE source = 'checked_crash_in' AND status = 'done'") == [
+        (files, files * rows - refused, refused)]
+    cluster.query("SELECT ingest.stop('checked_crash_in')")
