@@ -126,13 +126,13 @@ def run_copy(cluster, table, files):
     return result
 
 
-def run_ingest(cluster, cur, source, table, src_dir: Path, work: Path, workers=1):
+def run_ingest(cluster, cur, source, table, src_dir: Path, work: Path, workers=1, extra_options=None):
     """Loads src_dir's files with one source; returns (seconds, worker CPU seconds, worker peak
     private memory in kB). The clock starts at ingest.start, with the files already there."""
     run_dir = work / f"dir_{source}"
     subprocess.run(["cp", "-al", str(src_dir), str(run_dir)], check=True)
     shutil.chown(run_dir, "postgres", "postgres")
-    options = json.dumps({"workers": workers}) if workers > 1 else "{}"
+    options = json.dumps({**({"workers": workers} if workers > 1 else {}), **(extra_options or {})})
     if BATCH:
         cur.execute("SELECT ingest.create_source(%s, %s, %s, 'user_events_*.csv', %s, %s)",
                     (source, str(run_dir), table, BATCH, options))
@@ -211,6 +211,49 @@ def latency(cluster, cur, work: Path):
         shutil.rmtree(watched, ignore_errors=True)
 
 
+REVENUE_TRANSFORM = """
+WITH raw AS (INSERT INTO {raw} SELECT * FROM batch RETURNING category, event_time, price)
+INSERT INTO {revenue} SELECT category, date_trunc('minute', event_time), count(*), sum(price)
+FROM raw GROUP BY 1, 2
+ON CONFLICT (category, minute) DO UPDATE SET events = {revenue}.events + excluded.events,
+                                             amount = {revenue}.amount + excluded.amount"""
+
+
+def transform_cases(cluster, cur, datasets, work):
+    """Option transform (primary key tables, one worker) on the 1-file and 100-file shapes: the
+    identity transform into a table like COPY's, and the per-minute revenue aggregate of
+    docs/processing.md that also keeps the raw rows. The source's target is a table without
+    index that only names the shape (it stays empty)."""
+    print("\n| case | method | rows | seconds | rows/s | rows/s vs COPY | CPU s | work vs COPY (CPU) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for shape, label, d, files, rows in datasets[:2]:
+        make_table(cur, "t_copy", pk=True)
+        cur.execute("CHECKPOINT")
+        copy_secs, copy_cpu = run_copy(cluster, "t_copy", files)
+        cur.execute("DROP TABLE t_copy")
+        print(f"| pk {label} | COPY | {rows} | {copy_secs:.3f} | {rows / copy_secs:,.0f} | 1.00x "
+              f"| {copy_cpu:.2f} | |", flush=True)
+        cases = (("identity transform", "INSERT INTO t_dest SELECT * FROM batch"),
+                 ("revenue aggregate transform",
+                  REVENUE_TRANSFORM.format(raw="t_dest", revenue="t_revenue")))
+        for n, (method, transform) in enumerate(cases):
+            make_table(cur, "t_shape", pk=False)
+            make_table(cur, "t_dest", pk=True)
+            cur.execute("CREATE TABLE t_revenue (category text, minute timestamptz, events bigint, "
+                        "amount numeric, PRIMARY KEY (category, minute))")
+            cur.execute("CHECKPOINT")
+            secs, cpu, _ = run_ingest(cluster, cur, f"tbench{shape}{n}", "t_shape", d, work,
+                                      extra_options={"transform": transform})
+            cur.execute("SELECT count(*), count(DISTINCT event_id) FROM t_dest")
+            assert cur.fetchone() == (rows, rows), f"{label} {method}: rows"
+            cur.execute("SELECT count(*) FROM t_shape")
+            assert cur.fetchone()[0] == 0
+            for table in ("t_shape", "t_dest", "t_revenue"):
+                cur.execute(f"DROP TABLE {table}")
+            print(f"| pk {label} | pg_ingest, {method} | {rows} | {secs:.3f} | {rows / secs:,.0f} | "
+                  f"{copy_secs / secs:.2f}x | {cpu:.2f} | {copy_cpu / cpu:.2f}x |", flush=True)
+
+
 def main():
     work = Path(tempfile.mkdtemp(prefix="pg_ingest_bench_"))
     work.chmod(0o755)
@@ -233,6 +276,9 @@ def main():
                   flush=True)
             datasets.append((i, label, d, files, nfiles * events))
 
+        if os.environ.get("TRANSFORM") == "only":
+            transform_cases(cluster, cur, datasets, work)
+            return
         results = []
         one_worker_rates = {}  # (pk, shape index) -> (label, pg_ingest rows/s with one worker)
         n = 0
@@ -283,6 +329,7 @@ def main():
             small, large = one_worker_rates[(pk, 2)], one_worker_rates[(pk, 0)]
             print(f"per-file overhead ({'pk' if pk else 'noidx'}): pg_ingest's rows/s on {small[0]} "
                   f"= {small[1] / large[1]:.2f}x its rows/s on {large[0]}")
+        transform_cases(cluster, cur, datasets, work)
         print()
         p50, p99, mx = latency(cluster, cur, work)
         print(f"file-to-commit latency, {LAT_FILES} files of 1000 rows renamed one at a time (pk table): "

@@ -6,7 +6,7 @@
 #                                      # 100x10,000) WORKERS workers, + latency of 50 files
 #   SCALE=0.001 bash bench/run.sh      # tiny smoke run (a few seconds)
 # Environment: SCALE (1), BATCH (source batch_size; default: create_source's), WORKERS (2),
-# SEED (42), LAT_FILES (50 at SCALE>=1).
+# SEED (42), LAT_FILES (50 at SCALE>=1), TRANSFORM (only: just the cases of option transform).
 # Prints a markdown table: case, method, rows, seconds, rows/s, rows/s vs COPY, CPU seconds and
 # CPU work vs COPY, the workers' peak private memory; the per-file overhead (rows/s of the
 # 1,000-file shape over the one-file shape); then file-to-commit latency p50/p99.

@@ -103,6 +103,25 @@ BEGIN
         RAISE EXCEPTION 'options "file_column" and "line_column" must name different columns'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    value := merged -> 'transform';
+    IF jsonb_typeof(value) <> 'null' AND (jsonb_typeof(value) <> 'string' OR btrim(value #>> '{}') = '') THEN
+        RAISE EXCEPTION 'option "transform" must be null or SQL statements that read the relation "batch"'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(merged -> 'on_new_columns') <> 'string'
+       OR merged ->> 'on_new_columns' NOT IN ('fail', 'ignore', 'rescue', 'add') THEN
+        RAISE EXCEPTION 'option "on_new_columns" must be one of fail, ignore, rescue, add'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    value := merged -> 'rescue_column';
+    IF jsonb_typeof(value) <> 'null' AND (jsonb_typeof(value) <> 'string' OR value #>> '{}' = '') THEN
+        RAISE EXCEPTION 'option "rescue_column" must be null or the name of a jsonb column of the target'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF merged ->> 'on_new_columns' = 'rescue' AND jsonb_typeof(value) = 'null' THEN
+        RAISE EXCEPTION 'option "on_new_columns" = rescue needs option "rescue_column"'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     RETURN merged;
 END
 $$;

@@ -14,6 +14,11 @@ BEGIN
             source USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Set option "file_column" before loading files that are to be replayed.';
     END IF;
+    IF source_row.options ->> 'transform' IS NOT NULL THEN
+        RAISE EXCEPTION 'source "%" has a transform: replay_file cannot undo what it did with the file''s rows',
+            source USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Undo the transform''s effects of the file yourself, then load the file again under another name.';
+    END IF;
     IF file_row.replay_requested AND file_row.status IN ('pending', 'loading') THEN
         RETURN;
     END IF;

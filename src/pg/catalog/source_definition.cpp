@@ -40,7 +40,8 @@ SourceDefinition *read_source_definition(int32 source_id) {
         "  (options->>'max_field_bytes')::integer, "
         "  (options->>'max_rejects_per_file')::bigint, "
         "  coalesce(options->>'ready_marker', ''), (options->>'dedupe')::boolean, "
-        "  (options->>'workers')::integer, options->>'file_column', options->>'line_column' "
+        "  (options->>'workers')::integer, options->>'file_column', options->>'line_column', "
+        "  options->>'transform', options->>'on_new_columns', options->>'rescue_column' "
         "FROM ingest.sources WHERE source_id = $1",
         1, argtypes, args, nullptr, true, 1);
     if (ret != SPI_OK_SELECT || SPI_processed == 0) return nullptr;
@@ -75,6 +76,13 @@ SourceDefinition *read_source_definition(int32 source_id) {
     source->workers = DatumGetInt32(column_datum(20));
     source->file_column = column_text(21);
     source->line_column = column_text(22);
+    source->transform = column_text(23);
+    char *on_new_columns = column_text(24);
+    source->on_new_columns = strcmp(on_new_columns, "ignore") == 0   ? OnNewColumns::Ignore
+                             : strcmp(on_new_columns, "rescue") == 0 ? OnNewColumns::Rescue
+                             : strcmp(on_new_columns, "add") == 0    ? OnNewColumns::Add
+                                                                     : OnNewColumns::Fail;
+    source->rescue_column = column_text(25);
     return source;
 }
 

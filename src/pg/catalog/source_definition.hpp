@@ -9,6 +9,9 @@ namespace pg_ingest {
 
 enum class OnSuccess { Keep, Delete, Move };
 
+// What a file's header column that the target lacks does (option on_new_columns).
+enum class OnNewColumns { Fail, Ignore, Rescue, Add };
+
 struct SourceDefinition {
     int32 source_id;
     char *name;
@@ -35,6 +38,11 @@ struct SourceDefinition {
     // Lineage: target columns filled with each row's file_id and line number; nullptr when unset.
     char *file_column;
     char *line_column;
+    // Processing: the statements run on each batch's rows (relation `batch`) instead of the
+    // plain insert into the target; nullptr when unset.
+    char *transform;
+    OnNewColumns on_new_columns;
+    char *rescue_column;  // jsonb column that keeps unknown columns with Rescue; else nullptr
 };
 
 // Reads the source in the current transaction (SPI connected); nullptr if it no longer exists.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "pg/catalog/source_definition.hpp"
+#include "pg/insert/transform_batch.hpp"
 
 extern "C" {
 #include "postgres.h"
@@ -34,6 +35,15 @@ struct BatchInserter {
     bool fills_file_column;
     bool fills_line_column;
     int64 file_id;
+    // With option transform: the rows go into `batch` and the transform runs on them.
+    TransformBatch *transform;
+    // Schema drift: header fields naming no target column. With on_new_columns = ignore they
+    // are left out (their names noted in ingest.files); with rescue, rescue_fields feed one
+    // jsonb object per row in the source's rescue_column.
+    int new_column_count;
+    char **new_columns;
+    int *new_column_fields;
+    bool rescues_new_columns;
 };
 
 using RejectFn = void (*)(const PendingRow *row, const char *message, const char *sqlstate,

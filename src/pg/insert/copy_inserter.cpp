@@ -1,5 +1,6 @@
 #include "pg/insert/copy_inserter.hpp"
 
+#include "pg/insert/transform_batch.hpp"
 #include "pg/support/prepared_statement.hpp"
 #include "pg/support/run_as_owner.hpp"
 #include "pg/support/subtransaction.hpp"
@@ -12,7 +13,6 @@ extern "C" {
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rls.h"
 }
@@ -73,10 +73,7 @@ const char *copy_statement(const SourceDefinition *source, const char *const *he
                            int header_count) {
     StringInfoData sql;
     initStringInfo(&sql);
-    appendStringInfo(
-        &sql, "COPY %s",
-        quote_qualified_identifier(get_namespace_name(get_rel_namespace(source->target)),
-                                   get_rel_name(source->target)));
+    appendStringInfo(&sql, "COPY %s", load_relation_name(source));
     if (header_names != nullptr) {
         appendStringInfoString(&sql, " (");
         for (int i = 0; i < header_count; i++)
@@ -96,8 +93,12 @@ const char *copy_statement(const SourceDefinition *source, const char *const *he
 }  // namespace
 
 CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *const *header_names,
-                                    int header_count, MemoryContext context) {
-    if (check_enable_rls(source->target, source->owner, true) == RLS_ENABLED) return nullptr;
+                                    int header_count, TransformBatch *transform,
+                                    MemoryContext context) {
+    // COPY FROM refuses row-level security; with a transform it fills `batch`, which has none.
+    if (transform == nullptr &&
+        check_enable_rls(source->target, source->owner, true) == RLS_ENABLED)
+        return nullptr;
     staging_fd();
     SPIPlanPtr plan = run_as_owner(source->owner, [&] {
         return prepare_kept_plan(copy_statement(source, header_names, header_count), 0, nullptr);
@@ -106,6 +107,7 @@ CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *
         static_cast<CopyInserter *>(MemoryContextAllocZero(context, sizeof(CopyInserter)));
     inserter->owner = source->owner;
     inserter->plan = plan;
+    inserter->transform = transform;
     return inserter;
 }
 
@@ -124,10 +126,13 @@ struct CopyAttempt {
 // Kept only when COPY stored exactly the span's rows.
 bool attempt_copy(void *arg) {
     auto *attempt = static_cast<CopyAttempt *>(arg);
+    TransformBatch *transform = attempt->inserter->transform;
+    if (transform != nullptr) empty_transform_batch(transform);
     int ret = run_as_owner(attempt->inserter->owner, [&] {
         return SPI_execute_plan(attempt->inserter->plan, nullptr, nullptr, false, 0);
     });
     attempt->copied = ret == SPI_OK_UTILITY && SPI_processed == attempt->rows;
+    if (attempt->copied && transform != nullptr) run_transform(transform);
     if (!attempt->copied)
         elog(DEBUG1,
              "pg_ingest: COPY of a span of %llu rows stored %llu (%s), loading it row by row",

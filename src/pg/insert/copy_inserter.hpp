@@ -5,6 +5,7 @@
 #pragma once
 
 #include "pg/catalog/source_definition.hpp"
+#include "pg/insert/transform_batch.hpp"
 
 extern "C" {
 #include "postgres.h"
@@ -16,14 +17,19 @@ namespace pg_ingest {
 struct CopyInserter {
     Oid owner;
     SPIPlanPtr plan;
+    // With option transform: COPY fills `batch` and the transform runs in the same
+    // subtransaction; its error sends the span down the row path, which isolates the rows.
+    TransformBatch *transform;
 };
 
 // nullptr when COPY must not be used for this file: row-level security applies to the owner on
-// the target (COPY FROM refuses it). An owner who may not read server files loads nothing at all
-// (owner_refusal). header_names is
-// nullptr without a header (then the target's columns in order). Needs a transaction.
+// the target (COPY FROM refuses it) and there is no transform (whose COPY fills `batch`). An
+// owner who may not read server files loads nothing at all (owner_refusal). header_names is
+// nullptr without a header (then the target's columns in order). With a transform, COPY fills
+// `batch` and the transform runs after it. Needs a transaction.
 CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *const *header_names,
-                                    int header_count, MemoryContext context);
+                                    int header_count, TransformBatch *transform,
+                                    MemoryContext context);
 void free_copy_inserter(CopyInserter *inserter);
 
 // Copies bytes [start, end) of data_fd into the staging file at offset `at`.

@@ -11,4 +11,8 @@ bool failure_is_not_the_rows(const ErrorData *error) {
            error_class == ERRCODE_SYSTEM_ERROR || error_class == ERRCODE_OPERATOR_INTERVENTION;
 }
 
+bool transform_failure_is_not_the_rows(const ErrorData *error) {
+    return error->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE || failure_is_not_the_rows(error);
+}
+
 }  // namespace pg_ingest

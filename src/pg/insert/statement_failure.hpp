@@ -14,4 +14,9 @@ namespace pg_ingest {
 // (class 57). Not for 42501, which row-level security raises for a row its policy refuses.
 bool failure_is_not_the_rows(const ErrorData *error);
 
+// The same for a transform's statements, where 42501 is a missing privilege on a destination
+// (row-level security does not apply to the owner's own temporary table `batch`): it fails the
+// file, and retry_file after the GRANT completes it.
+bool transform_failure_is_not_the_rows(const ErrorData *error);
+
 }  // namespace pg_ingest

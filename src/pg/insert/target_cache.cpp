@@ -61,11 +61,14 @@ PreparedTarget prepare_target(const SourceDefinition *source, const char *file_n
     forget_cached();
     BatchInserter *inserter =
         prepare_batch_inserter(source, file_name, header_names, header_count, cache_context);
-    // COPY stores only what the file holds: a source with lineage loads row by row.
+    // COPY stores only what the file holds, each field in the column its header names: a source
+    // with lineage, or a file whose header names new columns (ignored or rescued), loads row by
+    // row.
     bool lineage = source->file_column != nullptr || source->line_column != nullptr;
-    CopyInserter *copier =
-        lineage ? nullptr
-                : prepare_copy_inserter(source, header_names, header_count, cache_context);
+    CopyInserter *copier = lineage || inserter->new_column_count > 0
+                               ? nullptr
+                               : prepare_copy_inserter(source, header_names, header_count,
+                                                       inserter->transform, cache_context);
     cached = {inserter, copier};
     cached_target = source->target;
     cached_header = MemoryContextStrdup(cache_context, key);

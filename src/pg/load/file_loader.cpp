@@ -15,6 +15,7 @@
 #include "pg/load/text_check.hpp"
 #include "pg/support/time_convert.hpp"
 #include "pg/load/on_success.hpp"
+#include "pg/load/schema_drift.hpp"
 #include "pg/access/owner_check.hpp"
 #include "pg/worker/worker_progress.hpp"
 #include "pg/support/worker_transaction.hpp"
@@ -582,8 +583,10 @@ bool prepare_load() {
     begin_batch_transaction(CommitDurability::ServerDefault);
     char *original = settle_content(source, &load.file, load.fd, load.shown);
     if (original == nullptr && !load.empty) {
+        add_new_columns(source, load.header, load.header_count);
         PreparedTarget prepared =
             prepare_target(source, load.file.file_name, load.header, load.header_count);
+        note_ignored_columns(source, &load.file, prepared.inserter);
         load.inserter = prepared.inserter;
         load.inserter->file_id = load.file.file_id;
         // A replay has lineage, so no COPY: its spans would commit on their own.
