@@ -52,8 +52,8 @@ bool still_in_directory(const SourceDefinition *source, const char *name) {
 ArrayType *expired_gone_files(const SourceDefinition *source, int retention_seconds, int64 after,
                               int64 last, int *count) {
     Oid types[4] = {INT8OID, INT8OID, TEXTOID, FLOAT8OID};
-    Datum values[4] = {Int64GetDatum(after), Int64GetDatum(last),
-                       CStringGetTextDatum(source->name), Float8GetDatum(retention_seconds)};
+    Datum values[4] = {Int64GetDatum(after), Int64GetDatum(last), CStringGetTextDatum(source->name),
+                       Float8GetDatum(retention_seconds)};
     int ret = execute_prepared(
         "SELECT file_id, file_name, file_name_bytes FROM ingest.files "
         "WHERE file_id > $1 AND file_id <= $2 AND source = $3 "

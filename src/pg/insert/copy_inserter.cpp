@@ -111,8 +111,8 @@ const char *copy_statement(const SourceDefinition *source, const char *const *he
 }
 
 // What copy_statement says, as BeginCopyFrom takes it, in the current memory context.
-DirectCopyTarget direct_copy_target(const SourceDefinition *source,
-                                    const char *const *header_names, int header_count) {
+DirectCopyTarget direct_copy_target(const SourceDefinition *source, const char *const *header_names,
+                                    int header_count) {
     List *columns = NIL;
     for (int i = 0; header_names != nullptr && i < header_count; i++)
         columns = lappend(columns, makeString(pstrdup(header_names[i])));
@@ -125,10 +125,10 @@ DirectCopyTarget direct_copy_target(const SourceDefinition *source,
         makeDefElem(pstrdup("quote"), reinterpret_cast<Node *>(makeString(pstrdup(quote))), -1),
         makeDefElem(pstrdup("null"),
                     reinterpret_cast<Node *>(makeString(pstrdup(source->null_string))), -1),
-        makeDefElem(pstrdup("encoding"),
-                    reinterpret_cast<Node *>(
-                        makeString(pstrdup(pg_encoding_to_char(source->encoding)))),
-                    -1));
+        makeDefElem(
+            pstrdup("encoding"),
+            reinterpret_cast<Node *>(makeString(pstrdup(pg_encoding_to_char(source->encoding)))),
+            -1));
     return {source->target, columns, options};
 }
 

@@ -55,11 +55,10 @@ int read_span(void *outbuf, int minread, int maxread) {
 // COPY FROM a file's rule, as DoCopy applies it.
 void check_may_copy_from_file() {
     if (superuser() || has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES)) return;
-    ereport(ERROR,
-            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-             errmsg("permission denied to COPY from a file"),
-             errdetail("Only roles with privileges of the \"%s\" role may COPY from a file.",
-                       "pg_read_server_files")));
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("permission denied to COPY from a file"),
+                    errdetail("Only roles with privileges of the \"%s\" role may COPY from a file.",
+                              "pg_read_server_files")));
 }
 
 // ---- Version-dependent: PostgreSQL 16 moved the permissions of a range table entry into

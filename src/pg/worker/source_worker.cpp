@@ -316,9 +316,9 @@ long watch_timeout_ms() {
 bool files_purge_due() {
     if (worker.worker_index != 0 || files_retention_seconds == kKeepFilesForever) return false;
     if (worker.purging_files || worker.last_files_purge_ns == 0) return true;
-    int64_t interval = Max(Min(kFilesPurgeIntervalNs,
-                               int64_t{files_retention_seconds} * kNanosecondsPerSecond),
-                           kNanosecondsPerSecond);
+    int64_t interval =
+        Max(Min(kFilesPurgeIntervalNs, int64_t{files_retention_seconds} * kNanosecondsPerSecond),
+            kNanosecondsPerSecond);
     return now_ns() - worker.last_files_purge_ns >= interval;
 }
 
