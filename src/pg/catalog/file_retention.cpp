@@ -74,21 +74,27 @@ ArrayType *expired_gone_files(const SourceDefinition *source, int retention_seco
 }
 
 // Deletes the files, keeping each purged done file's content for dedupe (the first name wins).
+// The status is checked again: replay_file or retry_file may have made one pending since it was
+// read (the DELETE then sees the new row version and leaves it).
 int64 delete_files(ArrayType *ids) {
     Oid types[1] = {INT8ARRAYOID};
     Datum values[1] = {PointerGetDatum(ids)};
     int ret = execute_prepared(
         "WITH gone AS (DELETE FROM ingest.files WHERE file_id = ANY ($1) "
-        "  RETURNING source, status, content_sha256, file_size, file_name, file_id) "
-        "INSERT INTO ingest.purged_contents (source, content_sha256, file_size, file_name) "
-        "SELECT DISTINCT ON (source, content_sha256, file_size) "
-        "  source, content_sha256, file_size, file_name FROM gone "
-        "WHERE status = 'done' AND content_sha256 IS NOT NULL "
-        "ORDER BY source, content_sha256, file_size, file_id "
-        "ON CONFLICT DO NOTHING",
+        "  AND status IN ('done', 'duplicate', 'skipped') "
+        "  RETURNING source, status, content_sha256, file_size, file_name, file_id), "
+        "kept AS (INSERT INTO ingest.purged_contents (source, content_sha256, file_size, "
+        "  file_name) "
+        "  SELECT DISTINCT ON (source, content_sha256, file_size) "
+        "    source, content_sha256, file_size, file_name FROM gone "
+        "  WHERE status = 'done' AND content_sha256 IS NOT NULL "
+        "  ORDER BY source, content_sha256, file_size, file_id "
+        "  ON CONFLICT DO NOTHING) "
+        "SELECT count(*) FROM gone",
         1, types, values, nullptr, false);
-    check_spi_result(ret, SPI_OK_INSERT, "purge ingest.files");
-    return ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
+    check_spi_result(ret, SPI_OK_SELECT, "purge ingest.files");
+    bool isnull;
+    return DatumGetInt64(column(SPI_tuptable->vals[0], 1, &isnull));
 }
 
 }  // namespace
