@@ -1,7 +1,9 @@
 """pg_ingest vs server-side COPY on the same eventgen data; driven by bench/run.sh.
 
 Environment: SCALE (1.0), BATCH (batch_size of the sources; unset: create_source's default),
-WORKERS (the parallel case's workers, 2), LAT_FILES (50), SEED (42).
+WORKERS (the parallel case's workers, 2), LAT_FILES (50), SEED (42), FSYNC (on: production
+durability, fsync = on, synchronous_commit = on, full_page_writes = on; off: the test clusters'
+fsync = off, to compare with earlier results).
 """
 import json
 import os
@@ -23,6 +25,11 @@ SCALE = float(os.environ.get("SCALE", "1"))
 BATCH = int(os.environ["BATCH"]) if os.environ.get("BATCH") else None
 WORKERS = int(os.environ.get("WORKERS", "2"))
 SEED = int(os.environ.get("SEED", "42"))
+FSYNC = os.environ.get("FSYNC", "on")
+if FSYNC not in ("on", "off"):
+    sys.exit(f"FSYNC must be on or off, not {FSYNC!r}")
+# Later lines of postgresql.conf win over cluster.sh's fsync = off.
+DURABILITY = [f"fsync = {FSYNC}", "synchronous_commit = on", "full_page_writes = on"]
 LAT_FILES = int(os.environ.get("LAT_FILES", str(max(3, round(50 * min(SCALE, 1))))))
 
 
@@ -260,12 +267,14 @@ def main():
     data_root = postgres_dir("pg_ingest_bench_data_")
     cluster = None
     try:
-        cluster = Cluster(work / "pg", ["synchronous_commit = on"])
+        cluster = Cluster(work / "pg", DURABILITY)
         conn = cluster.connect()
         cur = conn.cursor()
         cur.execute("CREATE EXTENSION pg_ingest")
-        print(f"# SCALE={SCALE} BATCH={BATCH or 'default'} WORKERS={WORKERS} SEED={SEED}; cluster: cluster.sh defaults "
-              f"(fsync = off) + synchronous_commit = on", flush=True)
+        cur.execute("SELECT string_agg(name || ' = ' || setting, ', ' ORDER BY name) FROM pg_settings "
+                    "WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')")
+        print(f"# SCALE={SCALE} BATCH={BATCH or 'default'} WORKERS={WORKERS} SEED={SEED} FSYNC={FSYNC}; "
+              f"cluster: {cur.fetchone()[0]}", flush=True)
         datasets = []
         for i, (label, nfiles, events) in enumerate(shapes()):
             d = data_root / label

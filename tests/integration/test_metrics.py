@@ -16,7 +16,7 @@ from conftest import ROOT, Cluster, as_role, postgres_dir, wait_idle, wait_until
 
 QUERIES = ROOT / "docker" / "postgres_exporter" / "queries.yaml"
 COUNTERS = ("files_done", "files_failed", "rows_loaded", "rows_rejected", "bytes_read", "batches",
-            "errors")
+            "errors", "batches_direct_copy", "batches_spi_copy")
 
 
 def metrics(cluster, source):
@@ -81,7 +81,10 @@ def test_counters_equal_what_the_file_catalog_says(cluster, data_dir):
         "files_done": 3, "files_failed": 2, "rows_loaded": 21, "rows_rejected": 2,
         "bytes_read": f1_size + f2_size + f4_first_batch, "batches": 7,
         # Each failed file is an error; nothing else went wrong.
-        "errors": 2}
+        "errors": 2,
+        # No ProcessUtility hook but pg_ingest's: COPY is fed directly. f1's three batches,
+        # f2's last (its first two hold a bad row: row by row), f4's first.
+        "batches_direct_copy": 5, "batches_spi_copy": 0}
     batch_count = sum(-(-(loaded + rejected) // 4) for _, _, loaded, rejected, _ in files)
     assert counters["batches"] == batch_count
     assert counters["bytes_read"] == sum(f[4] for f in files)
@@ -103,7 +106,8 @@ def test_counters_equal_what_the_file_catalog_says(cluster, data_dir):
     counters = poll_metrics(cluster, "counted", files=1)
     assert {name: counters[name] for name in COUNTERS} == {
         "files_done": 1, "files_failed": 0, "rows_loaded": 1, "rows_rejected": 0,
-        "bytes_read": os.path.getsize(data_dir / "f6.csv"), "batches": 1, "errors": 0}
+        "bytes_read": os.path.getsize(data_dir / "f6.csv"), "batches": 1, "errors": 0,
+        "batches_direct_copy": 1, "batches_spi_copy": 0}
     cluster.query("SELECT ingest.drop_source('counted')")
     cluster.query("DROP TABLE counted")
 

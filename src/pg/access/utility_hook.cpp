@@ -68,4 +68,9 @@ void install_utility_hook() {
     ProcessUtility_hook = on_utility;
 }
 
+bool utility_hooks_beyond_own() {
+    if (ProcessUtility_hook == nullptr) return false;
+    return ProcessUtility_hook != on_utility || previous_utility_hook != nullptr;
+}
+
 }  // namespace pg_ingest

@@ -6,4 +6,8 @@ namespace pg_ingest {
 
 void install_utility_hook();
 
+// True when a COPY statement would pass through a ProcessUtility hook other than pg_ingest's own
+// (which does nothing for COPY): one installed before pg_ingest's, or after it.
+bool utility_hooks_beyond_own();
+
 }  // namespace pg_ingest

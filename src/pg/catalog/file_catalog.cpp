@@ -239,6 +239,33 @@ void fail_file(int64 file_id, const char *message) {
         types, values);
 }
 
+namespace {
+
+// find_duplicate when no done file of the source has the content: a done file whose row
+// files_retention purged may have had it (ingest.purged_contents). duplicate_of stays NULL.
+char *find_purged_duplicate(const SourceDefinition *source, const FileRow *row, bytea *sha256) {
+    Oid types[3] = {TEXTOID, BYTEAOID, INT8OID};
+    Datum values[3] = {CStringGetTextDatum(source->name), PointerGetDatum(sha256),
+                       Int64GetDatum(row->size)};
+    int ret = execute_prepared(
+        "SELECT file_name FROM ingest.purged_contents "
+        "WHERE source = $1 AND content_sha256 = $2 AND file_size = $3",
+        3, types, values, nullptr, true);
+    check_spi_result(ret, SPI_OK_SELECT, "read ingest.purged_contents");
+    if (SPI_processed == 0) return nullptr;
+    bool isnull;
+    char *original_name = TextDatumGetCString(column(SPI_tuptable->vals[0], 1, &isnull));
+    Oid duplicate_types[3] = {INT8OID, TEXTOID, BYTEAOID};
+    Datum duplicate_values[3] = {Int64GetDatum(row->file_id), CStringGetTextDatum("pending"),
+                                 PointerGetDatum(sha256)};
+    finish_and_notify(FINISH_AND_NOTIFY("status = 'duplicate', content_sha256 = $3",
+                                        "file_id = $1 AND status = $2"),
+                      3, duplicate_types, duplicate_values);
+    return original_name;
+}
+
+}  // namespace
+
 char *find_duplicate(const SourceDefinition *source, const FileRow *row, bytea *sha256) {
     if (!source->dedupe) return nullptr;
     Datum values[2] = {Int64GetDatum(row->file_id), PointerGetDatum(sha256)};
@@ -256,7 +283,7 @@ char *find_duplicate(const SourceDefinition *source, const FileRow *row, bytea *
         "  AND file_id <> $1",
         4, lookup_types, lookup_values, nullptr, false);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
-    if (SPI_processed == 0) return nullptr;
+    if (SPI_processed == 0) return find_purged_duplicate(source, row, sha256);
     bool isnull;
     uint64 oldest = 0;
     for (uint64 i = 1; i < SPI_processed; i++)

@@ -1,5 +1,6 @@
 #include "pg/insert/copy_inserter.hpp"
 
+#include "pg/access/utility_hook.hpp"
 #include "pg/insert/transform_batch.hpp"
 #include "pg/support/prepared_statement.hpp"
 #include "pg/support/run_as_owner.hpp"
@@ -12,6 +13,8 @@ extern "C" {
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/value.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rls.h"
@@ -40,6 +43,20 @@ int staging_fd() {
 }
 
 }  // namespace
+
+const char *copy_path_name(CopyPath path) {
+    switch (path) {
+        case CopyPath::direct:
+            return "direct COPY";
+        case CopyPath::spi:
+            return "COPY through SPI";
+    }
+    return "?";
+}
+
+CopyPath current_copy_path() {
+    return utility_hooks_beyond_own() ? CopyPath::spi : CopyPath::direct;
+}
 
 // Writes from staging offset `at`; copy_staged cuts the file to the staged length, so pages
 // already there are reused rather than freed and faulted in again for every batch.
@@ -90,6 +107,28 @@ const char *copy_statement(const SourceDefinition *source, const char *const *he
     return sql.data;
 }
 
+// What copy_statement says, as BeginCopyFrom takes it, in the current memory context.
+DirectCopyTarget direct_copy_target(const SourceDefinition *source, const char *const *header_names,
+                                    int header_count) {
+    List *columns = NIL;
+    for (int i = 0; header_names != nullptr && i < header_count; i++)
+        columns = lappend(columns, makeString(pstrdup(header_names[i])));
+    char delimiter[2] = {source->delimiter, '\0'};
+    char quote[2] = {source->quote, '\0'};
+    List *options = list_make5(
+        makeDefElem(pstrdup("format"), reinterpret_cast<Node *>(makeString(pstrdup("csv"))), -1),
+        makeDefElem(pstrdup("delimiter"), reinterpret_cast<Node *>(makeString(pstrdup(delimiter))),
+                    -1),
+        makeDefElem(pstrdup("quote"), reinterpret_cast<Node *>(makeString(pstrdup(quote))), -1),
+        makeDefElem(pstrdup("null"),
+                    reinterpret_cast<Node *>(makeString(pstrdup(source->null_string))), -1),
+        makeDefElem(
+            pstrdup("encoding"),
+            reinterpret_cast<Node *>(makeString(pstrdup(pg_encoding_to_char(source->encoding)))),
+            -1));
+    return {source->target, columns, options};
+}
+
 }  // namespace
 
 CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *const *header_names,
@@ -99,15 +138,24 @@ CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *
     if (transform == nullptr &&
         check_enable_rls(source->target, source->owner, true) == RLS_ENABLED)
         return nullptr;
-    staging_fd();
-    SPIPlanPtr plan = run_as_owner(source->owner, [&] {
-        return prepare_kept_plan(copy_statement(source, header_names, header_count), 0, nullptr);
-    });
     auto *inserter =
         static_cast<CopyInserter *>(MemoryContextAllocZero(context, sizeof(CopyInserter)));
     inserter->owner = source->owner;
-    inserter->plan = plan;
     inserter->transform = transform;
+    // A transform's COPY fills pg_temp.batch, which its statement names: through SPI.
+    inserter->path = transform != nullptr ? CopyPath::spi : current_copy_path();
+    // Both paths stage shared batches of small files (see file_loader.cpp).
+    staging_fd();
+    if (inserter->path == CopyPath::spi) {
+        inserter->plan = run_as_owner(source->owner, [&] {
+            return prepare_kept_plan(copy_statement(source, header_names, header_count), 0,
+                                     nullptr);
+        });
+    } else {
+        MemoryContext outside = MemoryContextSwitchTo(context);
+        inserter->target = direct_copy_target(source, header_names, header_count);
+        MemoryContextSwitchTo(outside);
+    }
     return inserter;
 }
 
@@ -117,49 +165,70 @@ void free_copy_inserter(CopyInserter *inserter) {
 
 namespace {
 
+// The bytes a COPY reads: [start, end) of fd (the data file, or the staging file).
 struct CopyAttempt {
     CopyInserter *inserter;
+    int fd;
+    uint64 start;
+    uint64 end;
     uint64 rows;
     bool copied;
 };
 
+uint64 copy_through_spi(const CopyInserter *inserter) {
+    int ret = SPI_execute_plan(inserter->plan, nullptr, nullptr, false, 0);
+    check_spi_result(ret, SPI_OK_UTILITY, "COPY");
+    return SPI_processed;
+}
+
 // Kept only when COPY stored exactly the span's rows.
 bool attempt_copy(void *arg) {
     auto *attempt = static_cast<CopyAttempt *>(arg);
-    TransformBatch *transform = attempt->inserter->transform;
-    if (transform != nullptr) empty_transform_batch(transform);
-    int ret = run_as_owner(attempt->inserter->owner, [&] {
-        return SPI_execute_plan(attempt->inserter->plan, nullptr, nullptr, false, 0);
+    CopyInserter *inserter = attempt->inserter;
+    if (inserter->transform != nullptr) empty_transform_batch(inserter->transform);
+    uint64 stored = run_as_owner(inserter->owner, [&] {
+        return inserter->path == CopyPath::direct
+                   ? copy_directly(&inserter->target, attempt->fd, attempt->start, attempt->end)
+                   : copy_through_spi(inserter);
     });
-    attempt->copied = ret == SPI_OK_UTILITY && SPI_processed == attempt->rows;
-    if (attempt->copied && transform != nullptr) run_transform(transform);
+    attempt->copied = stored == attempt->rows;
+    if (attempt->copied && inserter->transform != nullptr) run_transform(inserter->transform);
     if (!attempt->copied)
-        elog(DEBUG1,
-             "pg_ingest: COPY of a span of %llu rows stored %llu (%s), loading it row by row",
-             static_cast<unsigned long long>(attempt->rows),
-             static_cast<unsigned long long>(SPI_processed), SPI_result_code_string(ret));
+        elog(DEBUG1, "pg_ingest: %s of a span of %llu rows stored %llu, loading it row by row",
+             copy_path_name(inserter->path), static_cast<unsigned long long>(attempt->rows),
+             static_cast<unsigned long long>(stored));
+    return attempt->copied;
+}
+
+bool run_copy_attempt(CopyAttempt *attempt) {
+    ErrorData *error = run_in_subtransaction(attempt_copy, attempt);
+    if (error != nullptr) {
+        elog(DEBUG1, "pg_ingest: %s of a span failed, loading it row by row: %s",
+             copy_path_name(attempt->inserter->path), error->message);
+        FreeErrorData(error);
+        return false;
+    }
     return attempt->copied;
 }
 
 }  // namespace
 
 bool copy_staged(CopyInserter *inserter, uint64 length, uint64 rows) {
-    if (ftruncate(staging_fd(), static_cast<off_t>(length)) != 0)
+    // The spi path's COPY reads the staging file to its end.
+    if (inserter->path == CopyPath::spi && ftruncate(staging_fd(), static_cast<off_t>(length)) != 0)
         ereport(ERROR,
                 (errcode_for_file_access(), errmsg("could not truncate the staging file: %m")));
-    CopyAttempt attempt = {inserter, rows, false};
-    ErrorData *error = run_in_subtransaction(attempt_copy, &attempt);
-    if (error != nullptr) {
-        elog(DEBUG1, "pg_ingest: COPY of a span failed, loading it row by row: %s", error->message);
-        FreeErrorData(error);
-        return false;
-    }
-    return attempt.copied;
+    CopyAttempt attempt = {inserter, staging_fd(), 0, length, rows, false};
+    return run_copy_attempt(&attempt);
 }
 
 bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, uint64 rows) {
-    stage_span(data_fd, start, end, 0);
-    return copy_staged(inserter, end - start, rows);
+    if (inserter->path == CopyPath::spi) {
+        stage_span(data_fd, start, end, 0);
+        return copy_staged(inserter, end - start, rows);
+    }
+    CopyAttempt attempt = {inserter, data_fd, start, end, rows, false};
+    return run_copy_attempt(&attempt);
 }
 
 }  // namespace pg_ingest

@@ -1,10 +1,14 @@
-// Loads plain spans of a data file (see CsvSpanScanner) with COPY from a worker-private temporary
-// file, through SPI and as the source's owner: COPY's own parser, input functions and multi-row
-// inserts, while ProcessUtility hooks (Citus, TimescaleDB), triggers, constraints and partition
-// routing apply exactly as to any COPY the owner runs.
+// Loads plain spans of a data file (see CsvSpanScanner) with COPY, as the source's owner: COPY's
+// own parser, input functions and multi-row inserts, triggers, constraints and partition routing.
+// Two paths (copy_path.hpp): where no ProcessUtility hook but pg_ingest's own is installed, COPY
+// reads the span from the data file itself (direct_copy.hpp); otherwise a COPY statement through
+// SPI reads it from a worker-private staging file, so that the hooks (Citus, TimescaleDB) see it
+// as any COPY the owner runs.
 #pragma once
 
 #include "pg/catalog/source_definition.hpp"
+#include "pg/insert/copy_path.hpp"
+#include "pg/insert/direct_copy.hpp"
 #include "pg/insert/transform_batch.hpp"
 
 extern "C" {
@@ -16,7 +20,9 @@ namespace pg_ingest {
 
 struct CopyInserter {
     Oid owner;
-    SPIPlanPtr plan;
+    CopyPath path;
+    SPIPlanPtr plan;          // the spi path's statement
+    DirectCopyTarget target;  // the direct path's
     // With option transform: COPY fills `batch` and the transform runs in the same
     // subtransaction; its error sends the span down the row path, which isolates the rows.
     TransformBatch *transform;
@@ -32,7 +38,11 @@ CopyInserter *prepare_copy_inserter(const SourceDefinition *source, const char *
                                     MemoryContext context);
 void free_copy_inserter(CopyInserter *inserter);
 
-// Copies bytes [start, end) of data_fd into the staging file at offset `at`.
+// The path this worker's COPYs take: direct unless a ProcessUtility hook other than pg_ingest's
+// own is installed.
+CopyPath current_copy_path();
+
+// Copies bytes [start, end) of data_fd into the staging file at offset `at` (shared batches).
 void stage_span(int data_fd, uint64 start, uint64 end, uint64 at);
 // COPYs the staging file's first `length` bytes in a subtransaction, as copy_span does.
 bool copy_staged(CopyInserter *inserter, uint64 length, uint64 rows);

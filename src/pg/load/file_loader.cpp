@@ -268,13 +268,15 @@ Commit commit_span(const CsvSpan &span, bool finishes) {
                  rows, 0, finishes);
     commit_worker_transaction();
     note_batch_committed(rows, 0, static_cast<int64>(span.end_offset));
+    note_copy_batch(load.copier->path);
     if (finishes) note_file_done();
     load.result.rows_loaded += rows;
     elog(DEBUG1,
-         "pg_ingest source \"%s\": file \"%s\": copied lines %llu to %llu, %lld rows, offset %llu",
+         "pg_ingest source \"%s\": file \"%s\": copied lines %llu to %llu, %lld rows, offset "
+         "%llu, by %s",
          source->name, file->file_name, static_cast<unsigned long long>(span.start_line),
          static_cast<unsigned long long>(span.last_line), static_cast<long long>(rows),
-         static_cast<unsigned long long>(span.end_offset));
+         static_cast<unsigned long long>(span.end_offset), copy_path_name(load.copier->path));
     return {finishes ? CommitOutcome::finished_file : CommitOutcome::committed, rows,
             span.end_offset, span.end_line};
 }
@@ -490,16 +492,17 @@ Commit commit_group(const CsvSpan &span) {
     }
     commit_worker_transaction();
     note_batch_committed(static_cast<int64>(span.rows), 0, static_cast<int64>(span.end_offset));
+    note_copy_batch(load.copier->path);
     note_file_done();
     load.result.rows_loaded += static_cast<int64>(span.rows);
     announce_joined(&batch, file->file_name, elapsed_ms(started));
     elog(DEBUG1,
          "pg_ingest source \"%s\": file \"%s\": copied lines %llu to %llu, %llu rows, with %d "
-         "more files, %llu rows in all",
+         "more files, %llu rows in all, by %s",
          source->name, file->file_name, static_cast<unsigned long long>(span.start_line),
          static_cast<unsigned long long>(span.last_line),
          static_cast<unsigned long long>(span.rows), batch.count,
-         static_cast<unsigned long long>(batch.rows));
+         static_cast<unsigned long long>(batch.rows), copy_path_name(load.copier->path));
     return {CommitOutcome::finished_file, static_cast<int64>(span.rows), span.end_offset,
             span.end_line};
 }

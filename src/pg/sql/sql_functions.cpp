@@ -33,6 +33,7 @@ PG_FUNCTION_INFO_V1(ingest_check_allowed_directory);
 PG_FUNCTION_INFO_V1(ingest_directory_candidates);
 PG_FUNCTION_INFO_V1(ingest_signal_workers);
 PG_FUNCTION_INFO_V1(ingest_source_metrics);
+PG_FUNCTION_INFO_V1(ingest_copy_path_metrics);
 PG_FUNCTION_INFO_V1(ingest_source_workers);
 PG_FUNCTION_INFO_V1(ingest_worker_status);
 }
@@ -309,6 +310,25 @@ Datum ingest_source_metrics(PG_FUNCTION_ARGS) {
         values[8] = Float8GetDatum(static_cast<double>(entry.busy_microseconds) / USECS_PER_SEC);
         nulls[9] = entry.last_file_at == 0;
         values[9] = TimestampTzGetDatum(entry.last_file_at);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    PG_RETURN_VOID();
+}
+
+// The batches of this database's sources by COPY path (a function of its own: changing the
+// columns of ingest._source_metrics would need it dropped, and ingest.metrics with it).
+Datum ingest_copy_path_metrics(PG_FUNCTION_ARGS) {
+    InitMaterializedSRF(fcinfo, 0);
+    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    shared();
+    int capacity = source_metrics_capacity();
+    auto *entries = static_cast<SourceMetrics *>(palloc(sizeof(SourceMetrics) * capacity));
+    int count = snapshot_database_metrics(MyDatabaseId, entries, capacity);
+    for (int i = 0; i < count; i++) {
+        Datum values[3] = {Int32GetDatum(entries[i].source_id),
+                           Int64GetDatum(entries[i].batches_direct_copy),
+                           Int64GetDatum(entries[i].batches_spi_copy)};
+        bool nulls[3] = {false, false, false};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
     PG_RETURN_VOID();

@@ -14,6 +14,7 @@ namespace pg_ingest {
 bool ingest_enabled = true;
 int poll_interval_ms = 1000;
 int rejects_retention_minutes = 7 * 24 * 60;
+int files_retention_seconds = kKeepFilesForever;
 bool prefault_buffers = true;
 
 void define_settings() {
@@ -34,6 +35,14 @@ void define_settings() {
         "every hour.",
         &rejects_retention_minutes, 7 * 24 * 60, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, nullptr,
         nullptr, nullptr);
+    DefineCustomIntVariable(
+        "pg_ingest.files_retention",
+        "How long ingest.files keeps the rows of done, duplicate and skipped files; -1: forever.",
+        "Worker 0 of each source deletes older ones in small transactions, except the rows of "
+        "files still in the directory; the size and SHA-256 of a deleted done file stay in "
+        "ingest.purged_contents, so a file with its content is still a duplicate.",
+        &files_retention_seconds, kKeepFilesForever, kKeepFilesForever, INT_MAX, PGC_SIGHUP,
+        GUC_UNIT_S, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable(
         "pg_ingest.prefault_buffers",
         "Whether a source worker maps the shared buffer pool into its page tables as it starts.",

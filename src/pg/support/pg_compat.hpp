@@ -12,6 +12,10 @@ extern "C" {
 #include "varatt.h"
 #endif
 
+#include "executor/executor.h"
+#include "parser/parse_node.h"
+#include "utils/acl.h"
+
 // Since 18 wait event sets have a header of their own (latch.h still includes it, for WL_*).
 #if PG_VERSION_NUM >= 180000
 #include "storage/waiteventset.h"
@@ -30,6 +34,28 @@ inline WaitEventSet *create_process_wait_event_set(int events) {
     return CreateWaitEventSet(nullptr, events);
 #else
     return CreateWaitEventSet(TopMemoryContext, events);
+#endif
+}
+
+// Checks INSERT on the given columns (attribute numbers) of a range table entry just added, as
+// DoCopy does for COPY FROM, raising the usual permission error. Since 16 the permissions of a
+// range table entry live in an RTEPermissionInfo, checked by ExecCheckPermissions.
+inline void check_insert_on_columns(ParseState *pstate, ParseNamespaceItem *item, List *attnums) {
+    ListCell *cell;
+#if PG_VERSION_NUM >= 160000
+    RTEPermissionInfo *permissions = item->p_perminfo;
+    permissions->requiredPerms = ACL_INSERT;
+    foreach (cell, attnums)
+        permissions->insertedCols = bms_add_member(
+            permissions->insertedCols, lfirst_int(cell) - FirstLowInvalidHeapAttributeNumber);
+    ExecCheckPermissions(pstate->p_rtable, list_make1(permissions), true);
+#else
+    RangeTblEntry *entry = item->p_rte;
+    entry->requiredPerms = ACL_INSERT;
+    foreach (cell, attnums)
+        entry->insertedCols = bms_add_member(entry->insertedCols,
+                                             lfirst_int(cell) - FirstLowInvalidHeapAttributeNumber);
+    ExecCheckRTPerms(pstate->p_rtable, true);
 #endif
 }
 

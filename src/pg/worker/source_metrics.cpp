@@ -139,6 +139,16 @@ void note_batch_committed(int64 rows_loaded, int64 rows_rejected, int64 end_offs
     file_offset = end_offset;
 }
 
+void note_copy_batch(CopyPath path) {
+    if (mine == nullptr) return;
+    LWLockAcquire(table->lock, LW_EXCLUSIVE);
+    if (path == CopyPath::direct)
+        mine->batches_direct_copy++;
+    else
+        mine->batches_spi_copy++;
+    LWLockRelease(table->lock);
+}
+
 void note_file_done() {
     if (mine == nullptr) return;
     TimestampTz now = GetCurrentTimestamp();

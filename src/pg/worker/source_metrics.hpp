@@ -4,6 +4,8 @@
 // lock each and never fail.
 #pragma once
 
+#include "pg/insert/copy_path.hpp"
+
 extern "C" {
 #include "postgres.h"
 #include "datatype/timestamp.h"
@@ -24,6 +26,8 @@ struct SourceMetrics {
     int64 rows_rejected;
     int64 bytes_read;
     int64 batches;
+    int64 batches_direct_copy;  // batches COPY loaded by each path (copy_path.hpp)
+    int64 batches_spi_copy;
     int64 errors;
     int64 busy_microseconds;
     TimestampTz last_file_at;  // 0: no file done since start
@@ -40,6 +44,8 @@ void attach_source_metrics(Oid database_id, int32 source_id);
 void note_file_started(int64 committed_offset);
 // A micro-batch committed, ending at end_offset of its file.
 void note_batch_committed(int64 rows_loaded, int64 rows_rejected, int64 end_offset);
+// The batch that just committed went through COPY by this path.
+void note_copy_batch(CopyPath path);
 void note_file_done();
 // A small file done in the batch of the file before it (one transaction for several files):
 // its rows, bytes and the file count, but no batch of its own.

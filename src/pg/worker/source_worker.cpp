@@ -7,6 +7,7 @@
 #include "pg/worker/buffer_prefault.hpp"
 #include "pg/catalog/file_catalog.hpp"
 #include "pg/catalog/file_claim.hpp"
+#include "pg/catalog/file_retention.hpp"
 #include "pg/load/file_loader.hpp"
 #include "pg/catalog/file_name_text.hpp"
 #include "pg/support/guc_settings.hpp"
@@ -52,6 +53,10 @@ namespace pg_ingest {
 namespace {
 
 constexpr int64_t kPurgeIntervalNs = int64_t{3600} * kNanosecondsPerSecond;
+// A files_retention pass starts this long after the last one ended, or after the retention
+// itself when that is shorter (at least a second). A pass reads every row of ingest.files (in
+// steps, see file_retention.hpp), whatever their age: about 2,000 steps for 1,000,000 rows.
+constexpr int64_t kFilesPurgeIntervalNs = kPurgeIntervalNs;
 
 // This process's worker: set once as it attaches, for its whole life.
 struct WorkerContext {
@@ -61,6 +66,10 @@ struct WorkerContext {
     WaitEventSet *wait_set = nullptr;
     int64_t last_full_scan_ns = 0;
     int64_t last_purge_ns = 0;  // 0: purge at the next round
+    // files_retention (worker 0): the pass under way, and when the last one ended (0: never).
+    bool purging_files = false;
+    PurgePass files_purge = {};
+    int64_t last_files_purge_ns = 0;
 };
 
 WorkerContext worker;
@@ -307,6 +316,34 @@ long watch_timeout_ms() {
     return static_cast<long>(wait);
 }
 
+bool files_purge_due() {
+    if (worker.worker_index != 0 || files_retention_seconds == kKeepFilesForever) return false;
+    if (worker.purging_files || worker.last_files_purge_ns == 0) return true;
+    int64_t interval =
+        Max(Min(kFilesPurgeIntervalNs, int64_t{files_retention_seconds} * kNanosecondsPerSecond),
+            kNanosecondsPerSecond);
+    return now_ns() - worker.last_files_purge_ns >= interval;
+}
+
+// When no file waits: one step of the files_retention pass, in its own transaction. True when
+// the pass goes on: the next round comes at once, and loads first whatever arrived meanwhile.
+bool purge_files_when_due() {
+    if (!files_purge_due()) return false;
+    if (!worker.purging_files) worker.files_purge = PurgePass{};
+    worker.purging_files = true;
+    begin_worker_transaction();
+    PurgeProgress progress = purge_step(source, files_retention_seconds, &worker.files_purge);
+    commit_worker_transaction();
+    if (progress == PurgeProgress::more_to_do) return true;
+    worker.purging_files = false;
+    worker.last_files_purge_ns = now_ns();
+    if (worker.files_purge.purged > 0)
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": purged %lld rows of ingest.files older "
+                             "than pg_ingest.files_retention",
+                             source->name, static_cast<long long>(worker.files_purge.purged))));
+    return false;
+}
+
 // One round of work; returns how long to wait for events before the next (0 = go on at once).
 long run_once(MemoryContext round_context) {
     // A claim left by a round that failed after its file.
@@ -341,6 +378,7 @@ long run_once(MemoryContext round_context) {
         return 0;
     }
     report_state(slot, WorkerState::idle);
+    if (purge_files_when_due()) return 0;
     // Worker 0 wakes the others when it registers files; the interval covers retried files.
     return worker.worker_index == 0 ? watch_timeout_ms() : poll_interval_ms;
 }
@@ -456,6 +494,7 @@ long run_round(MemoryContext round_context) {
             ProcessConfigFile(PGC_SIGHUP);
             // A changed pg_ingest.rejects_retention applies now, not at the next hourly purge.
             worker.last_purge_ns = 0;
+            worker.last_files_purge_ns = 0;
             forget_owner_settings();
         }
         long wait_ms = run_round(round_context);
