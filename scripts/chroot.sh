@@ -69,6 +69,12 @@ mount_into() {
 create_chroot() {
     local suite=$1 root=$2
     echo "creating the $suite chroot in $root (debootstrap, a few minutes)"
+    # A fresh Debian 12 has no debootstrap.
+    if ! command -v debootstrap >/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            debootstrap >/dev/null
+    fi
     rm -rf "$root.tmp"
     debootstrap --variant=minbase "$suite" "$root.tmp" "$(host_mirror)" >"$CACHE/$suite.log" 2>&1 ||
         {
