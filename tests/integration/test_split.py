@@ -81,6 +81,13 @@ class SplitFile:
         os.rename(tmp, path)
 
 
+def set_files_retention(cluster, value):
+    cluster.query(f"ALTER SYSTEM SET pg_ingest.files_retention = '{value}'")
+    cluster.query("SELECT pg_reload_conf()")
+    wait_until(lambda: cluster.scalar("SHOW pg_ingest.files_retention") == value, 10,
+               f"files_retention = {value}")
+
+
 def start_split_source(cluster, data_dir, name, workers=2, batch_size=5000, **options):
     cluster.query(f"CREATE TABLE {name} (id bigint PRIMARY KEY, note text)")
     cluster.query("SELECT ingest.create_source(%s, %s, %s, batch_size => %s, options => %s)",
@@ -179,6 +186,21 @@ def test_chunks_keep_true_line_numbers_and_the_file_is_done_once_with_its_last_c
                          "JOIN ingest.files o ON o.file_id = f.duplicate_of "
                          "WHERE f.source = %s AND f.file_name = 'again.csv'", (name,)) == \
         [("duplicate", "lines.csv")]
+
+    # files_retention purges a split file's chunks with its row.
+    file_ids = [file_id for (file_id,) in cluster.query(
+        "SELECT file_id FROM ingest.files WHERE source = %s", (name,))]
+    assert cluster.scalar("SELECT count(*) FROM ingest.file_chunks WHERE file_id = ANY (%s)",
+                          (file_ids,)) == len(split.cuts) + 1
+    (data_dir / "again.csv").unlink()
+    set_files_retention(cluster, "1s")
+    try:
+        wait_until(lambda: cluster.scalar("SELECT count(*) FROM ingest.files WHERE source = %s",
+                                          (name,)) == 0, 30, "the files' rows purged")
+    finally:
+        set_files_retention(cluster, "-1")
+    assert cluster.scalar("SELECT count(*) FROM ingest.file_chunks WHERE file_id = ANY (%s)",
+                          (file_ids,)) == 0
     cluster.query("SELECT ingest.stop(%s)", (name,))
 
 
