@@ -699,7 +699,8 @@ void plan_chunks() {
     if (count == 0) return;
     begin_worker_transaction(CommitDurability::ServerDefault);
     int64 first = record_chunks(file, cuts, count);
-    if (!claim_chunk(first)) elog(ERROR, "pg_ingest: could not claim chunk %lld", (long long)first);
+    if (!claim_chunk(first))
+        elog(ERROR, "pg_ingest: could not claim chunk %lld", static_cast<long long>(first));
     commit_worker_transaction();
     file->split = true;
     file->loading = true;
