@@ -153,6 +153,43 @@ def test_a_million_rows_load_once_in_chunks_through_5_kill_9_and_an_immediate_st
     cluster.query("SELECT ingest.stop(%s)", (name,))
 
 
+def test_a_kill_9_after_the_plan_commits_and_before_any_chunk_does_loads_the_plan_once(
+        cluster, data_dir):
+    name = "split_planned"
+    start_split_source(cluster, data_dir, name)
+    # Every insert waits for a lock the test holds: the plan commits, no batch can.
+    cluster.query(f"CREATE FUNCTION {name}_wait() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$ BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NULL; END $$")
+    cluster.query(f"CREATE TRIGGER wait BEFORE INSERT ON {name} "
+                  f"FOR EACH STATEMENT EXECUTE FUNCTION {name}_wait()")
+    blocker = cluster.connect()
+    blocker.cursor().execute("SELECT pg_advisory_lock(4242)")
+    log_offset = cluster.log_size()
+    split = SplitFile(data_dir / "planned.csv", 200_000)
+    assert len(split.cuts) >= 2
+    wait_until(lambda: 'file "planned.csv" is loaded in' in cluster.log(since=log_offset), 60,
+               "the plan")
+    planned = cluster.query("SELECT chunk_id, chunk_no, start_offset FROM ingest.file_chunks c "
+                            "JOIN ingest.files f USING (file_id) WHERE f.source = %s "
+                            "ORDER BY chunk_no", (name,))
+    assert len(planned) == len(split.cuts) + 1
+    # Both workers wait on the lock with a chunk each: nothing of the file is committed.
+    wait_until(lambda: cluster.scalar(
+        "SELECT count(*) FROM pg_locks l JOIN ingest.workers w USING (pid) "
+        "WHERE w.source = %s AND NOT l.granted", (name,)) == 2, 60, "both workers blocked")
+    assert cluster.query("SELECT status, rows_loaded, rows_rejected FROM ingest.files "
+                         "WHERE source = %s", (name,)) == [("loading", 0, 0)]
+    cluster.kill_workers(name)
+    blocker.close()
+    wait_idle(cluster, name)
+    assert_loaded_once(cluster, name, split)
+    # The plan stood: the same chunks, never planned again.
+    assert cluster.query("SELECT chunk_id, chunk_no, start_offset FROM ingest.file_chunks c "
+                         "JOIN ingest.files f USING (file_id) WHERE f.source = %s "
+                         "ORDER BY chunk_no", (name,)) == planned
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
 def test_chunks_keep_true_line_numbers_and_the_file_is_done_once_with_its_last_chunk(
         cluster, data_dir):
     name = "split_lines"
