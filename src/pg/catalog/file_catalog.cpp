@@ -99,7 +99,7 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
     int ret = execute_prepared(
         "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
         "  byte_offset, line_number, rows_loaded, rows_rejected, file_name_bytes, "
-        "replay_requested, "
+        "  replay_requested, "
         "  EXISTS (SELECT 1 FROM ingest.file_chunks c WHERE c.file_id = f.file_id) "
         "FROM ingest.files f WHERE file_id = $1 AND status = ANY ($2)",
         2, types, values, nullptr, false);
