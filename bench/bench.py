@@ -1,7 +1,7 @@
 """pg_ingest vs server-side COPY on the same eventgen data; driven by bench/run.sh.
 
 Environment: SCALE (1.0), BATCH (batch_size of the sources; unset: create_source's default),
-WORKERS (the parallel case's workers, 2), LAT_FILES (50), SEED (42), FSYNC (on: production
+WORKERS (the parallel cases' workers, 2), SPLIT_MB (12), LAT_FILES (50), SEED (42), FSYNC (on: production
 durability, fsync = on, synchronous_commit = on, full_page_writes = on; off: the test clusters'
 fsync = off, to compare with earlier results).
 """
@@ -30,6 +30,9 @@ if FSYNC not in ("on", "off"):
     sys.exit(f"FSYNC must be on or off, not {FSYNC!r}")
 # Later lines of postgresql.conf win over cluster.sh's fsync = off.
 DURABILITY = [f"fsync = {FSYNC}", "synchronous_commit = on", "full_page_writes = on"]
+# The split case's split_bytes, in MB: the 1,000,000-row file (about 117 MB) in about ten
+# chunks, enough for the workers to stay busy until its end.
+SPLIT_MB = int(os.environ.get("SPLIT_MB", "12"))
 LAT_FILES = int(os.environ.get("LAT_FILES", str(max(3, round(50 * min(SCALE, 1))))))
 
 
@@ -273,7 +276,7 @@ def main():
         cur.execute("CREATE EXTENSION pg_ingest")
         cur.execute("SELECT string_agg(name || ' = ' || setting, ', ' ORDER BY name) FROM pg_settings "
                     "WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')")
-        print(f"# SCALE={SCALE} BATCH={BATCH or 'default'} WORKERS={WORKERS} SEED={SEED} FSYNC={FSYNC}; "
+        print(f"# SCALE={SCALE} BATCH={BATCH or 'default'} WORKERS={WORKERS} SPLIT_MB={SPLIT_MB} SEED={SEED} FSYNC={FSYNC}; "
               f"cluster: {cur.fetchone()[0]}", flush=True)
         datasets = []
         for i, (label, nfiles, events) in enumerate(shapes()):
@@ -305,15 +308,19 @@ def main():
                 results.append((case, "COPY", rows, copy_secs, copy_cpu, None, copy_secs, copy_cpu))
                 print(f"# {case} COPY {copy_secs:.3f} s", flush=True)
 
-                methods = [("pg_ingest", 1)]
+                methods = [("pg_ingest", 1, None)]
                 if shape == 1:  # the 100 x 10,000 shape
-                    methods.append((f"pg_ingest, {WORKERS} workers", WORKERS))
-                for method, workers in methods:
+                    methods.append((f"pg_ingest, {WORKERS} workers", WORKERS, None))
+                if shape == 0 and pk:  # one big file, split across the workers
+                    methods.append((f"pg_ingest, {WORKERS} workers", WORKERS,
+                                    {"split_bytes": SPLIT_MB << 20}))
+                for method, workers, extra_options in methods:
                     n += 1
                     table = f"b{n}_ingest"
                     make_table(cur, table, pk)
                     cur.execute("CHECKPOINT")
-                    secs, cpu, peak = run_ingest(cluster, cur, f"bench{n}", table, d, work, workers)
+                    secs, cpu, peak = run_ingest(cluster, cur, f"bench{n}", table, d, work, workers,
+                                                 extra_options)
                     cur.execute(f"SELECT count(*), count(DISTINCT event_id) FROM {table}")
                     got = cur.fetchone()
                     assert got == (rows, rows), f"{case}: {got} rows, expected {rows}"

@@ -4,11 +4,13 @@
 # full_page_writes on). One command, run as root:
 #   bash bench/run.sh                  # full run: 1x1,000,000 / 100x10,000 / 1,000x100 rows,
 #                                      # with and without the primary key, one worker and (on
-#                                      # 100x10,000) WORKERS workers, + latency of 50 files
+#                                      # 100x10,000, and split on pk 1x1,000,000) WORKERS workers,
+#                                      # + latency of 50 files
 #   SCALE=0.001 bash bench/run.sh      # tiny smoke run (a few seconds)
 #   FSYNC=off bash bench/run.sh        # second mode: fsync = off (hides the cost of each commit)
 # Environment: SCALE (1), BATCH (source batch_size; default: create_source's), WORKERS (2),
-# SEED (42), LAT_FILES (50 at SCALE>=1), FSYNC (on), TRANSFORM (only: just the cases of option
+# SEED (42), LAT_FILES (50 at SCALE>=1), FSYNC (on), SPLIT_MB (12: split_bytes of the pk 1x1,000,000
+# case with WORKERS workers), TRANSFORM (only: just the cases of option
 # transform).
 # Prints a markdown table: case, method, rows, seconds, rows/s, rows/s vs COPY, CPU seconds and
 # CPU work vs COPY, the workers' peak private memory; the per-file overhead (rows/s of the

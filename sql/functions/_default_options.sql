@@ -7,5 +7,6 @@ CREATE OR REPLACE FUNCTION ingest._default_options() RETURNS jsonb LANGUAGE sql 
         'on_success', 'keep', 'archive_directory', NULL, 'min_age_ms', 0,
         'max_field_bytes', 1048576, 'max_rejects_per_file', NULL, 'ready_marker', NULL,
         'dedupe', true, 'workers', 1, 'file_column', NULL, 'line_column', NULL,
-        'transform', NULL, 'on_new_columns', 'fail', 'rescue_column', NULL)
+        'transform', NULL, 'on_new_columns', 'fail', 'rescue_column', NULL,
+        'split_bytes', 67108864)
 $$;

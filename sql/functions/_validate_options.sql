@@ -60,7 +60,7 @@ BEGIN
         RAISE EXCEPTION 'option "archive_directory" is only used with "on_success" = move'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    FOREACH key IN ARRAY ARRAY['min_age_ms', 'max_field_bytes'] LOOP
+    FOREACH key IN ARRAY ARRAY['min_age_ms', 'max_field_bytes', 'split_bytes'] LOOP
         value := merged -> key;
         IF jsonb_typeof(value) <> 'number' OR value::numeric <> trunc(value::numeric)
            OR value::numeric < 0 OR value::numeric > 2147483647 THEN

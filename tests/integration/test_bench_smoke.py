@@ -16,9 +16,10 @@ def test_bench_smoke():
     seen = {(idx, method) for idx, _, method, _ in rows}
     assert seen == {(i, m) for i in ("pk", "noidx")
                     for m in ("COPY", "pg_ingest", "pg_ingest, 2 workers")}, result.stdout
-    # 2 index variants x 3 shapes x (COPY, one worker), and two workers on the 100-file shape;
-    # then the transform cases' own COPY on the 1-file and 100-file shapes
-    assert len(rows) == 16, result.stdout
+    # 2 index variants x 3 shapes x (COPY, one worker), two workers on the 100-file shape and on
+    # the pk 1-file shape (split_bytes); then the transform cases' own COPY on the 1-file and
+    # 100-file shapes
+    assert len(rows) == 17, result.stdout
     transform_rows = re.findall(r"^\| pk (\d+x\d+) \| pg_ingest, (identity|revenue aggregate) "
                                 r"transform \| (\d+) \|", result.stdout, re.M)
     assert len(transform_rows) == 4, result.stdout

@@ -144,9 +144,14 @@ void check_options(const CsvOptions &options) {
 }  // namespace
 
 size_t FdByteSource::read(char *buf, size_t size) {
+    if (size > remaining_) size = static_cast<size_t>(remaining_);
+    if (size == 0) return 0;
     for (;;) {
         const ssize_t got = ::read(fd_, buf, size);
-        if (got >= 0) return static_cast<size_t>(got);
+        if (got >= 0) {
+            remaining_ -= static_cast<uint64_t>(got);
+            return static_cast<size_t>(got);
+        }
         if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "read");
     }
 }

@@ -22,14 +22,16 @@ class ByteSource {
     virtual size_t read(char *buf, size_t size) = 0;
 };
 
-// Reads with ::read, retrying EINTR. Does not own the descriptor.
+// Reads with ::read, retrying EINTR. Does not own the descriptor. With `limit`, input ends after
+// that many bytes (a chunk of a file ends where the next begins).
 class FdByteSource : public ByteSource {
   public:
-    explicit FdByteSource(int fd) : fd_(fd) {}
+    explicit FdByteSource(int fd, uint64_t limit = UINT64_MAX) : fd_(fd), remaining_(limit) {}
     size_t read(char *buf, size_t size) override;
 
   private:
     int fd_;
+    uint64_t remaining_;
 };
 
 class StringByteSource : public ByteSource {

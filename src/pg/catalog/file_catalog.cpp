@@ -1,5 +1,6 @@
 #include "pg/catalog/file_catalog.hpp"
 
+#include "pg/catalog/file_chunks.hpp"
 #include "pg/catalog/file_claim.hpp"
 #include "pg/catalog/file_name_text.hpp"
 #include "pg/support/prepared_statement.hpp"
@@ -35,21 +36,6 @@ char *disk_name(HeapTuple tuple, int text_column, int bytes_column, MemoryContex
     return result;
 }
 
-// The statuses of a file still to be loaded, as a parameter: a statement that finds a file by
-// file_id and checks `status = ANY ($n)` cannot be planned as a walk of files_open_idx (whose
-// predicate a literal IN list would match). A plan cached while that index looked empty walked
-// every open file instead of probing files_pkey: quadratic in a backlog.
-Datum open_statuses() {
-    static Datum statuses = 0;
-    if (statuses == 0) {
-        MemoryContext outside = MemoryContextSwitchTo(TopMemoryContext);
-        Datum elements[2] = {CStringGetTextDatum("pending"), CStringGetTextDatum("loading")};
-        statuses = PointerGetDatum(construct_array(elements, 2, TEXTOID, -1, false, TYPALIGN_INT));
-        MemoryContextSwitchTo(outside);
-    }
-    return statuses;
-}
-
 // The statement that sets a file's final status (`assignments`, on the row `condition` selects;
 // both string literals) and announces it with ingest._notify_finished (NOTIFY pg_ingest,
 // delivered when the transaction commits). A macro, so that each statement stays one literal:
@@ -68,6 +54,21 @@ void finish_and_notify(const char *sql, int nargs, Oid *types, Datum *values,
 }
 
 }  // namespace
+
+// The statuses of a file still to be loaded, as a parameter: a statement that finds a file by
+// file_id and checks `status = ANY ($n)` cannot be planned as a walk of files_open_idx (whose
+// predicate a literal IN list would match). A plan cached while that index looked empty walked
+// every open file instead of probing files_pkey: quadratic in a backlog.
+Datum open_statuses() {
+    static Datum statuses = 0;
+    if (statuses == 0) {
+        MemoryContext outside = MemoryContextSwitchTo(TopMemoryContext);
+        Datum elements[2] = {CStringGetTextDatum("pending"), CStringGetTextDatum("loading")};
+        statuses = PointerGetDatum(construct_array(elements, 2, TEXTOID, -1, false, TYPALIGN_INT));
+        MemoryContextSwitchTo(outside);
+    }
+    return statuses;
+}
 
 void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
                    int64 inode) {
@@ -97,8 +98,10 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
     Datum values[2] = {Int64GetDatum(file_id), open_statuses()};
     int ret = execute_prepared(
         "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
-        "  byte_offset, line_number, rows_loaded, rows_rejected, file_name_bytes, replay_requested "
-        "FROM ingest.files WHERE file_id = $1 AND status = ANY ($2)",
+        "  byte_offset, line_number, rows_loaded, rows_rejected, file_name_bytes, "
+        "  replay_requested, "
+        "  EXISTS (SELECT 1 FROM ingest.file_chunks c WHERE c.file_id = f.file_id) "
+        "FROM ingest.files f WHERE file_id = $1 AND status = ANY ($2)",
         2, types, values, nullptr, false);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
     if (SPI_processed == 0) return false;
@@ -117,6 +120,8 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
     row->disk_name = disk_name(tuple, 2, 11, context);
     row->replay = DatumGetBool(column(tuple, 12, &isnull));
     row->content_sha256 = nullptr;
+    row->split = DatumGetBool(column(tuple, 13, &isnull));
+    row->chunk = FileChunk{0, 0, 0};
     return true;
 }
 
@@ -158,8 +163,12 @@ bool claim_open_file_after(const SourceDefinition *source, const char *from_name
         values[2] = Int64GetDatum(ids[count - 1]);
         for (int i = 0; i < count; i++) {
             if (!claim_file(ids[i])) continue;
-            if (read_open_file(ids[i], context, row)) return true;
+            bool open = read_open_file(ids[i], context, row);
+            // A split file is claimed chunk by chunk; a replay loads it whole.
+            if (open && (!row->split || row->replay)) return true;
+            bool chunk_claimed = open && claim_next_chunk(row);
             release_file_claim(ids[i]);
+            if (chunk_claimed) return true;
         }
         if (count < page_size) return false;
     }
@@ -186,11 +195,20 @@ void resume_open_file_search_after(const FileRow *row) {
     search_from_id = row->file_id;
 }
 
+void release_open_file(const FileRow *row) {
+    if (row->chunk.chunk_id != 0)
+        release_chunk_claim(row->chunk.chunk_id);
+    else
+        release_file_claim(row->file_id);
+}
+
 // The checksum is written by the file's first catalog update of this load, with its first rows
 // or its final status: a separate UPDATE of its own (content_sha256 is indexed) cost a new row
 // version and index entries per file.
-void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
+bool record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                   int64 rejected, bool ends_file) {
+    if (row->chunk.chunk_id != 0)
+        return record_chunk_batch(row, byte_offset, line_number, loaded, rejected, ends_file);
     Oid types[7] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTARRAYOID, BYTEAOID};
     Datum values[7] = {Int64GetDatum(row->file_id),
                        Int64GetDatum(byte_offset),
@@ -220,15 +238,29 @@ void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int6
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                  errmsg("file \"%s\" was skipped while it was being loaded", row->file_name)));
+    return ends_file;
 }
 
-void finish_file(const FileRow *row) {
+bool finish_file(const FileRow *row) {
+    if (row->chunk.chunk_id != 0) return finish_chunk(row);
     Oid types[2] = {INT8OID, BYTEAOID};
     Datum values[2] = {Int64GetDatum(row->file_id), PointerGetDatum(row->content_sha256)};
     finish_and_notify(FINISH_AND_NOTIFY("status = 'done', replay_requested = false, "
                                         "  content_sha256 = coalesce($2, content_sha256)",
                                         "file_id = $1"),
                       2, types, values, row->content_sha256 == nullptr ? " n" : nullptr);
+    return true;
+}
+
+bool finish_split_file(int64 file_id) {
+    Oid types[2] = {INT8OID, TEXTARRAYOID};
+    Datum values[2] = {Int64GetDatum(file_id), open_statuses()};
+    finish_and_notify(
+        FINISH_AND_NOTIFY("status = 'done'",
+                          "file_id = $1 AND status = ANY ($2) AND NOT EXISTS (SELECT 1 FROM "
+                          "ingest.file_chunks c WHERE c.file_id = $1 AND c.status <> 'done')"),
+        2, types, values);
+    return SPI_processed == 1;
 }
 
 void fail_file(int64 file_id, const char *message) {

@@ -11,6 +11,13 @@ extern "C" {
 
 namespace pg_ingest {
 
+// The chunk of a split file that a load covers (see file_chunks.hpp); chunk_id 0: the whole file.
+struct FileChunk {
+    int64 chunk_id;
+    int32 chunk_no;
+    int64 end_offset;  // just after the chunk's last row
+};
+
 struct FileRow {
     int64 file_id;
     char *file_name;  // as the catalog shows it (see file_name_text.hpp)
@@ -27,7 +34,15 @@ struct FileRow {
     // The content's SHA-256 once this load computed it (nullptr before, or when it is not
     // computed), written by the file's next record_batch or finish_file.
     bytea *content_sha256;
+    bool split;  // the file has chunks in ingest.file_chunks: it loads chunk by chunk
+    // For a chunk's load: the chunk, and byte_offset, line_number and loading are the chunk's.
+    FileChunk chunk;
 };
+
+// Where a load of the row ends: its chunk's end, or the file's.
+inline int64 load_end_offset(const FileRow *row) {
+    return row->chunk.chunk_id != 0 ? row->chunk.end_offset : row->size;
+}
 
 // `name` is the exact name in the directory.
 void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
@@ -38,13 +53,23 @@ void register_file(const SourceDefinition *source, const char *name, int64 size,
 bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row);
 // The next search starts after this file again: the files found after it were given back.
 void resume_open_file_search_after(const FileRow *row);
+// Gives up the claim next_open_file took for the row: its chunk's, or the file's.
+void release_open_file(const FileRow *row);
 // A committed batch's new position and counts. With ends_file, the same statement also marks the
-// file done (finish_file's work: one row version less per file in ingest.files).
-void record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
+// file done (finish_file's work: one row version less per file in ingest.files). For a chunk's
+// load, the chunk's position and the file's counts (see file_chunks.hpp), and ends_file ends the
+// chunk. True when the file is now done (a chunk's: when it was the last one).
+bool record_batch(const FileRow *row, int64 byte_offset, int64 line_number, int64 loaded,
                   int64 rejected, bool ends_file = false);
 // These, and find_duplicate for a duplicate, NOTIFY pg_ingest with the file's outcome.
-// finish_file also clears a replay request: the replay is done with the commit.
-void finish_file(const FileRow *row);
+// finish_file also clears a replay request: the replay is done with the commit. For a chunk's
+// load it marks the chunk done; true when the file is now done.
+bool finish_file(const FileRow *row);
+// A split file whose every chunk is done is marked done; true when it was. The caller's
+// transaction must hold the file's row lock (see file_chunks.cpp).
+bool finish_split_file(int64 file_id);
+// The statuses of a file still to be loaded, as a text[] parameter (see the .cpp).
+Datum open_statuses();
 void fail_file(int64 file_id, const char *message);
 // With the source's `dedupe`, a done file of the source with the same size and content SHA-256
 // (under whatever name) makes this pending file a duplicate of it, never loaded: marks it so,

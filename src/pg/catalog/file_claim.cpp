@@ -9,44 +9,66 @@ namespace pg_ingest {
 
 namespace {
 
-int64 claimed_file_ids[kMaxFileClaims];
+// A held claim: the lock space says whether the id is a file's or a chunk's.
+struct Claim {
+    uint16 space;
+    int64 id;
+};
+
+Claim claims[kMaxFileClaims];
 int claim_count = 0;
 
-LOCKTAG claim_tag(int64 file_id) {
+LOCKTAG claim_tag(Claim claim) {
     LOCKTAG tag;
-    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(file_id >> 32),
-                         static_cast<uint32>(file_id), kFileClaimLockSpace);
+    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(claim.id >> 32),
+                         static_cast<uint32>(claim.id), claim.space);
     return tag;
 }
 
-void unlock(int64 file_id) {
-    LOCKTAG tag = claim_tag(file_id);
+void unlock(Claim claim) {
+    LOCKTAG tag = claim_tag(claim);
     (void)LockRelease(&tag, ExclusiveLock, true);
+}
+
+bool claim(Claim wanted) {
+    for (int i = 0; i < claim_count; i++)
+        if (claims[i].space == wanted.space && claims[i].id == wanted.id) return true;
+    if (claim_count == kMaxFileClaims) return false;
+    LOCKTAG tag = claim_tag(wanted);
+    if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL) return false;
+    claims[claim_count++] = wanted;
+    return true;
+}
+
+void release(Claim held) {
+    for (int i = 0; i < claim_count; i++) {
+        if (claims[i].space != held.space || claims[i].id != held.id) continue;
+        claims[i] = claims[--claim_count];
+        unlock(held);
+        return;
+    }
 }
 
 }  // namespace
 
 bool claim_file(int64 file_id) {
-    for (int i = 0; i < claim_count; i++)
-        if (claimed_file_ids[i] == file_id) return true;
-    if (claim_count == kMaxFileClaims) return false;
-    LOCKTAG tag = claim_tag(file_id);
-    if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL) return false;
-    claimed_file_ids[claim_count++] = file_id;
-    return true;
+    return claim({kFileClaimLockSpace, file_id});
 }
 
 void release_file_claim(int64 file_id) {
-    for (int i = 0; i < claim_count; i++) {
-        if (claimed_file_ids[i] != file_id) continue;
-        claimed_file_ids[i] = claimed_file_ids[--claim_count];
-        unlock(file_id);
-        return;
-    }
+    release({kFileClaimLockSpace, file_id});
+}
+
+bool claim_chunk(int64 chunk_id) {
+    return claim({kChunkClaimLockSpace, chunk_id});
+}
+
+void release_chunk_claim(int64 chunk_id) {
+    release({kChunkClaimLockSpace, chunk_id});
 }
 
 void release_file_claims() {
-    while (claim_count > 0) unlock(claimed_file_ids[--claim_count]);
+    while (claim_count > 0) unlock(claims[--claim_count]);
 }
 
 }  // namespace pg_ingest

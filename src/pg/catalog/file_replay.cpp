@@ -45,6 +45,8 @@ void forget_earlier_load(const SourceDefinition *source, const FileRow *file) {
                                source->name, file->file_name)));
     delete_target_rows(source, file);
     execute_catalog("DELETE FROM ingest.rejects WHERE file_id = $1", file, SPI_OK_DELETE);
+    // A replay loads the file whole, in its one transaction: its chunks are history.
+    execute_catalog("DELETE FROM ingest.file_chunks WHERE file_id = $1", file, SPI_OK_DELETE);
     execute_catalog(
         "UPDATE ingest.files SET status = 'loading', byte_offset = 0, line_number = 0, "
         "  rows_loaded = 0, rows_rejected = 0, error = NULL, started_at = pg_catalog.now(), "

@@ -41,7 +41,8 @@ SourceDefinition *read_source_definition(int32 source_id) {
         "  (options->>'max_rejects_per_file')::bigint, "
         "  coalesce(options->>'ready_marker', ''), (options->>'dedupe')::boolean, "
         "  (options->>'workers')::integer, options->>'file_column', options->>'line_column', "
-        "  options->>'transform', options->>'on_new_columns', options->>'rescue_column' "
+        "  options->>'transform', options->>'on_new_columns', options->>'rescue_column', "
+        "  (options->>'split_bytes')::integer "
         "FROM ingest.sources WHERE source_id = $1",
         1, argtypes, args, nullptr, true, 1);
     if (ret != SPI_OK_SELECT || SPI_processed == 0) return nullptr;
@@ -83,6 +84,7 @@ SourceDefinition *read_source_definition(int32 source_id) {
                              : strcmp(on_new_columns, "add") == 0    ? OnNewColumns::Add
                                                                      : OnNewColumns::Fail;
     source->rescue_column = column_text(25);
+    source->split_bytes = DatumGetInt32(column_datum(26));
     return source;
 }
 

@@ -43,6 +43,9 @@ struct SourceDefinition {
     char *transform;
     OnNewColumns on_new_columns;
     char *rescue_column;  // jsonb column that keeps unknown columns with Rescue; else nullptr
+    // With workers > 1, a file larger than this is loaded in chunks by several workers (see
+    // file_chunks.hpp); 0: files are never split.
+    int split_bytes;
 };
 
 // Reads the source in the current transaction (SPI connected); nullptr if it no longer exists.

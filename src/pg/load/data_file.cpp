@@ -28,7 +28,7 @@ void check_identity(const FileRow *file, const struct stat &st, const char *when
 // truncated after the reader had buffered all of it still loads whole; one truncated before
 // ends early and fails here (fstat names its new size).
 void check_read_to_end(const FileRow *file, int fd, uint64_t end) {
-    if (static_cast<int64>(end) == file->size) return;
+    if (static_cast<int64>(end) == load_end_offset(file)) return;
     struct stat st;
     if (fstat(fd, &st) == 0) check_identity(file, st, "while being loaded");
     ereport(ERROR,

@@ -14,7 +14,8 @@ namespace pg_ingest {
 int open_data_file(const char *path, const char *shown, const FileRow *file, int *kept_fd);
 // The file must still be the version discovered.
 void check_file_identity(int fd, const FileRow *file);
-// At end of input: the file must have been read, as discovered, to `end`, its last byte.
+// At end of input: the file must have been read, as discovered, to `end`, its last byte (a
+// chunk's load: the chunk's).
 void check_read_to_end(const FileRow *file, int fd, uint64_t end);
 void seek_data_file(int fd, uint64_t offset, const FileRow *file);
 

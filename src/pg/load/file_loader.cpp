@@ -2,9 +2,11 @@
 
 #include "pg/insert/batch_inserter.hpp"
 #include "core/csv/compressed_source.hpp"
+#include "pg/load/chunk_planning.hpp"
 #include "pg/load/content_checksum.hpp"
 #include "pg/insert/copy_inserter.hpp"
 #include "pg/load/data_file.hpp"
+#include "pg/catalog/file_chunks.hpp"
 #include "pg/catalog/file_claim.hpp"
 #include "pg/load/file_reading.hpp"
 #include "pg/catalog/file_replay.hpp"
@@ -17,6 +19,7 @@
 #include "pg/load/on_success.hpp"
 #include "pg/load/schema_drift.hpp"
 #include "pg/access/owner_check.hpp"
+#include "pg/worker/shared_state.hpp"
 #include "pg/worker/worker_progress.hpp"
 #include "pg/support/worker_transaction.hpp"
 
@@ -63,8 +66,8 @@ constexpr Commit kCopyRefused = {CommitOutcome::copy_refused, 0, 0, 0};
 
 // How a load ended, short of an ERROR.
 enum class LoadOutcome {
-    read_to_end,    // every row committed: the file is to be marked done
-    finished_file,  // the last commit marked the file done
+    read_to_end,    // every row committed: the file (or the chunk) is to be marked done
+    finished_file,  // the last commit marked the file (or the chunk) done
     duplicate,      // settled as a duplicate of a done file, nothing loaded
     owner_refused,  // stopped where it stands: the source fails on the worker's next round
 };
@@ -98,6 +101,7 @@ struct FileLoad {
     // The line at which loading stands: the first one not yet committed, or 0 before the start.
     int64 line = 0;
     FileLoadResult result = {0, 0};
+    bool file_done = false;  // this load's last commit marked the file done (a chunk's: the last)
     instr_time started = {};
     ErrorContextCallback callback = {};
 };
@@ -264,12 +268,12 @@ Commit commit_span(const CsvSpan &span, bool finishes) {
         return kCopyRefused;
     }
     int64 rows = static_cast<int64>(span.rows);
-    record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
-                 rows, 0, finishes);
+    load.file_done = record_batch(file, static_cast<int64>(span.end_offset),
+                                  static_cast<int64>(span.last_line), rows, 0, finishes);
     commit_worker_transaction();
     note_batch_committed(rows, 0, static_cast<int64>(span.end_offset));
     note_copy_batch(load.copier->path);
-    if (finishes) note_file_done();
+    if (load.file_done) note_file_done();
     load.result.rows_loaded += rows;
     elog(DEBUG1,
          "pg_ingest source \"%s\": file \"%s\": copied lines %llu to %llu, %lld rows, offset "
@@ -281,12 +285,12 @@ Commit commit_span(const CsvSpan &span, bool finishes) {
             span.end_offset, span.end_line};
 }
 
-// Marks the file done; a replay commits its one transaction with it.
+// Marks the file (or the chunk) done; a replay commits its one transaction with it.
 void finish(const SourceDefinition *source, const FileRow *file) {
     begin_batch_transaction(finish_durability(source));
-    finish_file(file);
+    load.file_done = finish_file(file);
     commit_worker_transaction();
-    note_file_done();
+    if (load.file_done) note_file_done();
 }
 
 // Small files share a batch. When a file is whole in its first plain span, the open files that
@@ -356,7 +360,7 @@ bool same_header(const SharedBatch *batch, char **names, int count) {
 // batch's last file, so that it is found again first.
 bool give_back(SharedBatch *batch, const FileRow *file) {
     close_joining_file();
-    release_file_claim(file->file_id);
+    release_open_file(file);
     resume_open_file_search_after(batch->last);
     batch->full = true;
     return false;
@@ -491,6 +495,7 @@ Commit commit_group(const CsvSpan &span) {
         return kCopyRefused;
     }
     commit_worker_transaction();
+    load.file_done = true;
     note_batch_committed(static_cast<int64>(span.rows), 0, static_cast<int64>(span.end_offset));
     note_copy_batch(load.copier->path);
     note_file_done();
@@ -610,7 +615,7 @@ Commit copy_next_span(const CsvSpan &span) {
     const FileRow *file = &load.file;
     if (span.irregular) return kCopyRefused;
     check_file_identity(load.fd, file);
-    bool finishes = span.at_end && static_cast<int64>(span.end_offset) == file->size;
+    bool finishes = span.at_end && static_cast<int64>(span.end_offset) == load_end_offset(file);
     bool first = load.first_commit;
     load.first_commit = false;
     if (finishes && first && !file->loading && !load.alone) return commit_group(span);
@@ -670,11 +675,51 @@ LoadOutcome load_rows() {
     }
 }
 
+// A file to be split: a new file (its checksum settled, not a duplicate), uncompressed (the
+// chunks are byte ranges of the file itself), not replayed (a replay is one transaction), of a
+// source with several workers, larger than split_bytes.
+bool splits_file() {
+    const SourceDefinition *source = load.source;
+    const FileRow *file = &load.file;
+    return source->split_bytes > 0 && source->workers > 1 && !file->split && !file->loading &&
+           !load.replaying && !load.compressed && file->size > source->split_bytes;
+}
+
+// Plans the file's chunks and makes this load chunk 0's. The plan, the file's checksum and its
+// status loading commit together: a crash before leaves the file pending and whole, to be
+// planned again. The file's claim is then given up, for the sibling workers to claim the other
+// chunks; they are woken. A file with no row boundary past split_bytes loads whole.
+void plan_chunks() {
+    FileRow *file = &load.file;
+    int count = 0;
+    MemoryContext outside = MemoryContextSwitchTo(memory.file);
+    ChunkCut *cuts = find_chunk_cuts(load.source, file, load.fd, load.inserter->field_count,
+                                     load.start_offset, load.start_line, &count);
+    MemoryContextSwitchTo(outside);
+    if (count == 0) return;
+    begin_worker_transaction(CommitDurability::ServerDefault);
+    int64 first = record_chunks(file, cuts, count);
+    if (!claim_chunk(first))
+        elog(ERROR, "pg_ingest: could not claim chunk %lld", static_cast<long long>(first));
+    commit_worker_transaction();
+    file->split = true;
+    file->loading = true;
+    file->content_sha256 = nullptr;
+    file->chunk = FileChunk{first, 0, cuts[0].offset};
+    release_file_claim(file->file_id);
+    wake_sibling_workers(load.slot->database_id, load.slot->source_id);
+    ereport(LOG, (errmsg("pg_ingest source \"%s\": file \"%s\" is loaded in %d chunks by the "
+                         "source's workers",
+                         load.source->name, file->file_name, count + 1)));
+}
+
 LoadOutcome run_load() {
     if (load.replaying && !begin_replay(load.source, &load.file)) return LoadOutcome::owner_refused;
     locate_first_row();
     if (!prepare_load()) return LoadOutcome::duplicate;
-    return load.empty ? LoadOutcome::read_to_end : load_rows();
+    if (load.empty) return LoadOutcome::read_to_end;
+    if (splits_file()) plan_chunks();
+    return load_rows();
 }
 
 void log_loaded() {
@@ -691,13 +736,31 @@ void log_loaded() {
 
 // The one place a load that did not raise ends: a file read to its end is marked done, and a
 // done file gets its on_success (before the file's memory, path and shown, is released).
+void log_chunk_loaded() {
+    ereport(LOG,
+            (errmsg("pg_ingest source \"%s\": loaded chunk %d of file \"%s\": %lld rows, "
+                    "%lld rejected, %.0f ms",
+                    load.source->name, load.file.chunk.chunk_no, load.file.file_name,
+                    static_cast<long long>(load.result.rows_loaded),
+                    static_cast<long long>(load.result.rows_rejected), elapsed_ms(load.started))));
+}
+
+// The one place a load that did not raise ends: a file read to its end is marked done, and a
+// done file gets its on_success (before the file's memory, path and shown, is released). A
+// chunk's load marks the chunk done, and the file only with its last chunk.
 void end_load(LoadOutcome outcome) {
     if (outcome == LoadOutcome::read_to_end) finish(load.source, &load.file);
-    bool done = outcome == LoadOutcome::read_to_end || outcome == LoadOutcome::finished_file;
-    if (done) apply_on_success(load.source, load.path, load.shown, &load.file);
+    bool ended = outcome == LoadOutcome::read_to_end || outcome == LoadOutcome::finished_file;
+    bool chunk = load.file.chunk.chunk_id != 0;
+    if (load.file_done) apply_on_success(load.source, load.path, load.shown, &load.file);
     abandon_file_load();
     error_context_stack = load.callback.previous;
-    if (done) log_loaded();
+    if (ended && chunk) log_chunk_loaded();
+    if (load.file_done && chunk)
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": loaded file \"%s\" with its last chunk",
+                             load.source->name, load.file.file_name)));
+    else if (load.file_done)
+        log_loaded();
 }
 
 }  // namespace

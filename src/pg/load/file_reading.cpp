@@ -44,6 +44,12 @@ CsvOptions reader_options(const SourceDefinition *source) {
     return options;
 }
 
+// A chunk's load reads to the chunk's end, as if the file ended there.
+uint64_t bytes_to_read(const FileRow *file, uint64_t offset) {
+    uint64_t end = static_cast<uint64_t>(load_end_offset(file));
+    return end > offset ? end - offset : 0;
+}
+
 }  // namespace
 
 void start_reader(const SourceDefinition *source, const FileRow *file, int fd, uint64_t offset,
@@ -55,7 +61,9 @@ void start_reader(const SourceDefinition *source, const FileRow *file, int fd, u
         state.reader.reset();
         state.scanner.reset();
         state.decompressor.reset();
-        state.bytes = std::make_unique<FdByteSource>(fd);
+        state.bytes = compression == Compression::kNone
+                          ? std::make_unique<FdByteSource>(fd, bytes_to_read(file, offset))
+                          : std::make_unique<FdByteSource>(fd);
         ByteSource *input = state.bytes.get();
         if (compression != Compression::kNone) {
             state.decompressor = make_decompressor(compression, *state.bytes);
@@ -75,7 +83,7 @@ void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, 
         ReaderState &state = reader_state();
         state.reader.reset();
         state.scanner.reset();
-        state.bytes = std::make_unique<FdByteSource>(fd);
+        state.bytes = std::make_unique<FdByteSource>(fd, bytes_to_read(file, offset));
         CsvScanOptions options;
         options.delimiter = source->delimiter;
         options.quote = source->quote;
@@ -85,9 +93,9 @@ void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, 
     });
 }
 
-CsvSpan scan_span(int max_rows) {
+CsvSpan scan_span(int max_rows, size_t max_bytes) {
     return cpp_guard([&] {
-        return reader_state().scanner->next_span(static_cast<size_t>(max_rows), kMaxBatchBytes);
+        return reader_state().scanner->next_span(static_cast<size_t>(max_rows), max_bytes);
     });
 }
 

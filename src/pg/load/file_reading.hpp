@@ -23,11 +23,12 @@ constexpr size_t kMaxBatchBytes = 8 << 20;
 // start and its uncompressed bytes skipped up to offset.
 void start_reader(const SourceDefinition *source, const FileRow *file, int fd, uint64_t offset,
                   uint64_t line);
+// Both read to the end of the load (load_end_offset: a chunk's end, or the file's).
 // Positions the scanner of rows with field_count fields at offset.
 void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, int field_count,
                    uint64_t offset, uint64_t line);
-// The next span of at most max_rows rows (and kMaxBatchBytes).
-CsvSpan scan_span(int max_rows);
+// The next span of at most max_rows rows, ending at the first row boundary after max_bytes.
+CsvSpan scan_span(int max_rows, size_t max_bytes = kMaxBatchBytes);
 // Reads one batch with CsvReader, which is positioned, into read_rows(); false at end of file.
 bool read_nonempty_batch(int max_rows);
 // The batch read_nonempty_batch read.

@@ -454,6 +454,23 @@ TEST(CsvReaderTest, ReadsFromFileDescriptor) {
     EXPECT_THROW(closed.read(buf, sizeof buf), std::system_error);
 }
 
+// A chunk of a split file: the input ends at the limit, as if the file ended there.
+TEST(CsvReaderTest, ReadsAFileDescriptorUpToALimit) {
+    char path[] = "/tmp/csv_reader_test_XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    const std::string content = "a,b\n\"c\nd\",e\nf,g\n";
+    ASSERT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+    ASSERT_EQ(lseek(fd, 4, SEEK_SET), 4);
+    FdByteSource source(fd, 8);
+    const std::vector<Row> expected = {{2, 4, 12, 4, {"c\nd", "e"}, ""}};
+    EXPECT_EQ(read_all(source, {}, 4, 2), expected);
+    char buf[4];
+    EXPECT_EQ(source.read(buf, sizeof buf), 0u);
+    close(fd);
+    unlink(path);
+}
+
 TEST(CsvReaderTest, FieldViewsPointIntoTheArena) {
     StringByteSource source("ab,,cd\n\"e\"\n");
     CsvReader reader(source, {});
