@@ -4,6 +4,7 @@
 #include "pg/load/data_file.hpp"
 #include "pg/support/pg_guard.hpp"
 
+#include <algorithm>
 #include <memory>
 
 extern "C" {
@@ -34,12 +35,20 @@ ReaderState &reader_state() {
     return state;
 }
 
+// A row holds at least its longest field, so a source that allows longer fields allows longer
+// rows: otherwise raising max_field_bytes past 16 MB would still reject every such row.
+size_t max_row_bytes(const SourceDefinition *source) {
+    return std::max<size_t>(CsvOptions{}.max_row_bytes,
+                            static_cast<size_t>(source->max_field_bytes));
+}
+
 CsvOptions reader_options(const SourceDefinition *source) {
     CsvOptions options;
     options.delimiter = source->delimiter;
     options.quote = source->quote;
     options.null_string = source->null_string;
     options.max_field_bytes = static_cast<size_t>(source->max_field_bytes);
+    options.max_row_bytes = max_row_bytes(source);
     options.validate_utf8 = source->encoding == PG_UTF8;
     return options;
 }
@@ -89,6 +98,7 @@ void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, 
         options.quote = source->quote;
         options.field_count = static_cast<size_t>(field_count);
         options.max_field_bytes = static_cast<size_t>(source->max_field_bytes);
+        options.max_row_bytes = max_row_bytes(source);
         state.scanner = std::make_unique<CsvSpanScanner>(*state.bytes, options, offset, line);
     });
 }
