@@ -46,18 +46,35 @@ int read_target_columns(Oid target, TargetColumn **columns) {
     return static_cast<int>(SPI_processed);
 }
 
-bool has_foreign_tables(Oid target) {
+// A one-value boolean query whose $1, if it has one, is the target.
+bool query_is_true(const char *sql, Oid target, int arguments) {
     Oid types[1] = {REGCLASSOID};
     Datum values[1] = {ObjectIdGetDatum(target)};
-    int ret = SPI_execute_with_args(
+    int ret = SPI_execute_with_args(sql, arguments, types, values, nullptr, true, 0);
+    if (ret != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "pg_ingest: could not read where the target's rows are stored");
+    bool isnull;
+    Datum result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    return !isnull && DatumGetBool(result);
+}
+
+bool has_foreign_tables(Oid target) {
+    return query_is_true(
         "SELECT EXISTS (SELECT FROM pg_catalog.pg_partition_tree($1) t "
         "JOIN pg_catalog.pg_class c ON c.oid = t.relid WHERE c.relkind = 'f')",
-        1, types, values, nullptr, true, 0);
-    if (ret != SPI_OK_SELECT || SPI_processed != 1)
-        elog(ERROR, "pg_ingest: could not read the target's partitions");
-    bool isnull;
-    Datum exists = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-    return !isnull && DatumGetBool(exists);
+        target, 1);
+}
+
+// A Citus table (distributed, reference or Citus local): its shards commit with Citus's
+// two-phase commit, COMMIT PREPARED sent right after the local commit returns. pg_dist_partition
+// exists only where the citus extension is, so it is named only once it is known to.
+bool is_citus_table(Oid target) {
+    if (!query_is_true("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL",
+                       target, 0))
+        return false;
+    return query_is_true(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)", target,
+        1);
 }
 
 // INSERT INTO target (c, ...) SELECT u.f1::type, ... FROM ROWS FROM (unnest($1::text[]), ...) u(f1,
@@ -383,7 +400,8 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
         static_cast<BatchInserter *>(MemoryContextAllocZero(context, sizeof(BatchInserter)));
     inserter->owner = source->owner;
     inserter->encoding = source->encoding;
-    inserter->writes_foreign_tables = has_foreign_tables(source->target);
+    inserter->commits_on_other_servers =
+        has_foreign_tables(source->target) || is_citus_table(source->target);
     inserter->fills_file_column = source->file_column != nullptr;
     inserter->fills_line_column = source->line_column != nullptr;
     bool *filled = static_cast<bool *>(palloc0(sizeof(bool) * (target_count + 1)));
