@@ -16,6 +16,7 @@
 #include "pg/support/pg_guard.hpp"
 #include "pg/worker/shared_state.hpp"
 #include "pg/catalog/source_definition.hpp"
+#include "pg/insert/statement_failure.hpp"
 #include "pg/insert/target_cache.hpp"
 #include "pg/worker/source_metrics.hpp"
 #include "pg/support/time_convert.hpp"
@@ -57,6 +58,8 @@ constexpr int64_t kPurgeIntervalNs = int64_t{3600} * kNanosecondsPerSecond;
 // itself when that is shorter (at least a second). A pass reads every row of ingest.files (in
 // steps, see file_retention.hpp), whatever their age: about 2,000 steps for 1,000,000 rows.
 constexpr int64_t kFilesPurgeIntervalNs = kPurgeIntervalNs;
+// After another server interrupted a file: long enough not to spin while a node restarts.
+constexpr long kAnotherServerRetryMs = 1000;
 
 // This process's worker: set once as it attaches, for its whole life.
 struct WorkerContext {
@@ -253,8 +256,12 @@ bool target_is_gone() {
     return gone;
 }
 
+// How a file's turn ended: settled (loaded, failed, or given back to be resumed at once), or
+// interrupted by another server, which the worker gives a moment before the next round.
+enum class FileTurn { settled, interrupted_by_another_server };
+
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
-void load_one(FileRow *file) {
+FileTurn load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
     // volatile: assigned between PG_TRY's setjmp and its longjmp, read after it.
     ErrorData *volatile error = nullptr;
@@ -267,7 +274,7 @@ void load_one(FileRow *file) {
         FlushErrorState();
     }
     PG_END_TRY();
-    if (error == nullptr) return;
+    if (error == nullptr) return FileTurn::settled;
 
     AbortCurrentTransaction();
     abandon_file_load();
@@ -277,7 +284,18 @@ void load_one(FileRow *file) {
         ereport(LOG, (errmsg("pg_ingest source \"%s\": loading \"%s\" was canceled", source->name,
                              file->file_name)));
         note_worker_error();
-        return;
+        return FileTurn::settled;
+    }
+    if (failure_is_another_servers(error)) {
+        // Not the file's fault either: a Citus node or foreign server crashed or restarted.
+        char *message = psprintf(
+            "%s; the file stays loading and resumes from its committed offset once every server "
+            "the target is stored on accepts connections again",
+            describe_file_failure(file, current_load_line(), error->message));
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, message)));
+        report_state(slot, WorkerState::retrying, message);
+        note_worker_error();
+        return FileTurn::interrupted_by_another_server;
     }
     int64 line = current_load_line();
     if (target_is_gone()) {
@@ -292,6 +310,7 @@ void load_one(FileRow *file) {
     fail_file(file->file_id, message);
     commit_worker_transaction();
     note_file_failed();
+    return FileTurn::settled;
 }
 
 void check_allowed(const char *purpose, const char *directory) {
@@ -373,9 +392,9 @@ long run_once(MemoryContext round_context) {
     bool found = next_open_file(source, round_context, &file);
     commit_worker_transaction();
     if (found) {
-        load_one(&file);
+        FileTurn turn = load_one(&file);
         release_file_claims();
-        return 0;
+        return turn == FileTurn::settled ? 0 : kAnotherServerRetryMs;
     }
     report_state(slot, WorkerState::idle);
     if (purge_files_when_due()) return 0;
