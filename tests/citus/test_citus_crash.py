@@ -8,6 +8,7 @@ roll back what a crash left prepared. pg_ingest commits those batches synchronou
 either keeps a batch's rows, its recovery records and the file's offset, or none of them: no
 replay of committed rows, no reject. Run by tests/citus/run.sh (docs/distributed.md).
 """
+import csv
 import os
 import random
 import signal
@@ -153,3 +154,49 @@ def test_kill_9_of_a_node_backend_mid_batch_loads_every_event_once(formation):
     assert_every_event_once(formation, "node_crash_events", "node_crash", files * events, files)
     formation.wait_for_no_prepared_transactions()
     coordinator.query("SELECT ingest.stop('node_crash')")
+
+
+def test_prepared_transaction_left_by_a_crash_is_resolved_before_the_first_batch(formation):
+    """A prepared transaction that a crashed coordinator backend left on a node, holding a key of
+    the next batch, with no recovery record: Citus's maintenance daemon would roll it back only
+    at its next recovery, and never while a distributed transaction of the same number waits on
+    it. With that recovery switched off, the worker still loads the file at once: it resolves the
+    prepared transactions itself before its first batch."""
+    coordinator = formation.coordinator
+    coordinator.query(eventgen_ddl().replace("CREATE TABLE user_events",
+                                             "CREATE TABLE left_prepared_events"))
+    coordinator.query("SELECT create_distributed_table('left_prepared_events', 'event_id')")
+    directory = postgres_dir("pg_ingest_citus_left_prepared_")
+    events = 5000
+    produce(directory, "left_prepared", 1, events, [])
+    (path,) = directory.glob("*.csv")
+    with open(path, newline="") as f:
+        first_row = next(csv.DictReader(f))
+    shard, nodename = coordinator.query(
+        "SELECT shard_name, nodename FROM citus_shards "
+        "WHERE shardid = get_shard_id_for_distribution_column('left_prepared_events', %s)",
+        (first_row["event_id"],))[0]
+    node = next(n for n in formation.nodes if str(n.dir) == nodename)
+    conn = node.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute(f"INSERT INTO {shard} VALUES ({', '.join(['%s'] * len(first_row))})",
+                    list(first_row.values()))
+        cur.execute("PREPARE TRANSACTION 'citus_0_4242_1_1'")
+    conn.close()
+    coordinator.query("ALTER SYSTEM SET citus.recover_2pc_interval = -1")
+    coordinator.query("SELECT pg_reload_conf()")
+    try:
+        log_offset = coordinator.log_size()
+        coordinator.query("SELECT ingest.create_source('left_prepared', %s, "
+                          "'left_prepared_events', batch_size => %s)",
+                          (str(directory), BATCH_SIZE))
+        coordinator.query("SELECT ingest.start('left_prepared')")
+        wait_idle(coordinator, "left_prepared", "120s")
+        assert formation.prepared_transactions() == []
+        assert_every_event_once(formation, "left_prepared_events", "left_prepared", events, 1)
+        assert 'pg_ingest source "left_prepared": resolved 1 prepared transactions on the Citus ' \
+            'nodes before loading' in coordinator.log(log_offset)
+    finally:
+        coordinator.query("ALTER SYSTEM RESET citus.recover_2pc_interval")
+        coordinator.query("SELECT pg_reload_conf()")
+    coordinator.query("SELECT ingest.stop('left_prepared')")

@@ -1,6 +1,7 @@
 #include "pg/insert/batch_inserter.hpp"
 
 #include "core/csv/csv_reader.hpp"
+#include "pg/insert/citus_target.hpp"
 #include "pg/support/prepared_statement.hpp"
 #include "pg/support/run_as_owner.hpp"
 #include "pg/support/subtransaction.hpp"
@@ -46,35 +47,11 @@ int read_target_columns(Oid target, TargetColumn **columns) {
     return static_cast<int>(SPI_processed);
 }
 
-// A one-value boolean query whose $1, if it has one, is the target.
-bool query_is_true(const char *sql, Oid target, int arguments) {
-    Oid types[1] = {REGCLASSOID};
-    Datum values[1] = {ObjectIdGetDatum(target)};
-    int ret = SPI_execute_with_args(sql, arguments, types, values, nullptr, true, 0);
-    if (ret != SPI_OK_SELECT || SPI_processed != 1)
-        elog(ERROR, "pg_ingest: could not read where the target's rows are stored");
-    bool isnull;
-    Datum result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-    return !isnull && DatumGetBool(result);
-}
-
 bool has_foreign_tables(Oid target) {
-    return query_is_true(
+    return target_query_is_true(
         "SELECT EXISTS (SELECT FROM pg_catalog.pg_partition_tree($1) t "
         "JOIN pg_catalog.pg_class c ON c.oid = t.relid WHERE c.relkind = 'f')",
-        target, 1);
-}
-
-// A Citus table (distributed, reference or Citus local): its shards commit with Citus's
-// two-phase commit, COMMIT PREPARED sent right after the local commit returns. pg_dist_partition
-// exists only where the citus extension is, so it is named only once it is known to.
-bool is_citus_table(Oid target) {
-    if (!query_is_true("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL",
-                       target, 0))
-        return false;
-    return query_is_true(
-        "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)", target,
-        1);
+        target);
 }
 
 // INSERT INTO target (c, ...) SELECT u.f1::type, ... FROM ROWS FROM (unnest($1::text[]), ...) u(f1,

@@ -16,6 +16,7 @@
 #include "pg/support/pg_guard.hpp"
 #include "pg/worker/shared_state.hpp"
 #include "pg/catalog/source_definition.hpp"
+#include "pg/insert/citus_target.hpp"
 #include "pg/insert/statement_failure.hpp"
 #include "pg/insert/target_cache.hpp"
 #include "pg/worker/source_metrics.hpp"
@@ -41,6 +42,7 @@ extern "C" {
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -73,6 +75,9 @@ struct WorkerContext {
     bool purging_files = false;
     PurgePass files_purge = {};
     int64_t last_files_purge_ns = 0;
+    // A Citus target's prepared transactions are resolved before the next file: at start (a
+    // crash may have left some) and after another server interrupted a file.
+    bool resolve_prepared_first = true;
 };
 
 WorkerContext worker;
@@ -256,6 +261,29 @@ bool target_is_gone() {
     return gone;
 }
 
+// Before a file, when due: resolves what a crash left prepared on a Citus target's nodes, so that
+// no batch waits on it (citus_target.hpp). Shown in ingest.status when the owner may not.
+void resolve_prepared_transactions_when_due() {
+    if (!worker.resolve_prepared_first) return;
+    begin_worker_transaction();
+    PreparedRecoveryResult result = recover_citus_prepared_transactions(source);
+    commit_worker_transaction();
+    worker.resolve_prepared_first = false;
+    if (result.outcome == PreparedRecovery::recovered && result.resolved > 0)
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": resolved %d prepared transactions on the "
+                             "Citus nodes before loading",
+                             source->name, result.resolved)));
+    if (result.outcome != PreparedRecovery::not_permitted) return;
+    char *message = psprintf(
+        "target is a Citus table and the source's owner may not execute "
+        "recover_prepared_transactions(): after a crash a batch can wait for a prepared "
+        "transaction that Citus's recovery skips; GRANT EXECUTE ON FUNCTION "
+        "recover_prepared_transactions() TO %s",
+        quote_identifier(GetUserNameFromId(source->owner, false)));
+    ereport(WARNING, (errmsg("pg_ingest source \"%s\": %s", source->name, message)));
+    report_state(slot, WorkerState::loading, message);
+}
+
 // How a file's turn ended: settled (loaded, failed, or given back to be resumed at once), or
 // interrupted by another server, which the worker gives a moment before the next round.
 enum class FileTurn { settled, interrupted_by_another_server };
@@ -295,6 +323,7 @@ FileTurn load_one(FileRow *file) {
         ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, message)));
         report_state(slot, WorkerState::retrying, message);
         note_worker_error();
+        worker.resolve_prepared_first = true;
         return FileTurn::interrupted_by_another_server;
     }
     int64 line = current_load_line();
@@ -392,6 +421,7 @@ long run_once(MemoryContext round_context) {
     bool found = next_open_file(source, round_context, &file);
     commit_worker_transaction();
     if (found) {
+        resolve_prepared_transactions_when_due();
         FileTurn turn = load_one(&file);
         release_file_claims();
         return turn == FileTurn::settled ? 0 : kAnotherServerRetryMs;
