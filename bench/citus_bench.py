@@ -13,6 +13,8 @@ from citus_formation import Formation  # noqa: E402
 from conftest import EVENTGEN, eventgen_ddl, postgres_dir, wait_idle  # noqa: E402
 
 FILES = int(os.environ.get("FILES", "4"))
+# More postgresql.conf lines for every server, separated by ';' (e.g. citus.* settings).
+EXTRA_CONF = tuple(line for line in os.environ.get("EXTRA_CONF", "").split(";") if line)
 EVENTS = int(os.environ.get("EVENTS", "100000"))
 BATCH_SIZES = (1000, 10000, 100000)
 
@@ -51,7 +53,7 @@ def pg_ingest(coordinator, paths, batch_size):
 
 
 def main():
-    formation = Formation(("fsync = on",))
+    formation = Formation(("fsync = on", *EXTRA_CONF))
     try:
         coordinator = formation.coordinator
         data = postgres_dir("pg_ingest_citus_bench_")
@@ -65,7 +67,8 @@ def main():
                             pg_ingest(coordinator, paths, batch_size)))
         version = coordinator.scalar("SELECT citus_version()")
         print(f"{rows:,} rows ({FILES} files x {EVENTS:,}), {version.split(',')[0]}, "
-              f"{coordinator.scalar('SHOW server_version')}, fsync on")
+              f"{coordinator.scalar('SHOW server_version')}, fsync on"
+              + "".join(f", {line}" for line in EXTRA_CONF))
         print("| load | seconds | rows/s | vs plain COPY |")
         print("|---|---|---|---|")
         plain = results[0][1]

@@ -12,7 +12,8 @@ namespace pg_ingest {
 // True for: the statement no longer fits the target (class 42: a column dropped, its type
 // changed, the table gone), disk full, I/O errors (class 58), cancellation or shutdown
 // (class 57), a lost connection (class 08, or the XX000 errors Citus raises for a node that went
-// away, see statement_failure.cpp) and a deadlock or serialization failure (class 40). Not for 42501, which row-level security raises for a row its policy refuses.
+// away, see statement_failure.cpp) and a deadlock or serialization failure (class 40). Not for
+// 42501, which row-level security raises for a row its policy refuses.
 bool failure_is_not_the_rows(const ErrorData *error);
 
 // True for a failure of the batch's transaction that neither the file nor its rows caused and
