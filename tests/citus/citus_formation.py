@@ -8,24 +8,18 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from conftest import PG_CONFIG, Cluster, wait_until  # noqa: E402
+from conftest import Cluster, wait_until  # noqa: E402
 
 NODE_COUNT = 2
 # How often the coordinator's maintenance daemon resolves the prepared transactions that a crash
-# left on the nodes. A batch replayed after a crash waits for that (docs/distributed.md).
+# left on the nodes: the tests wait for none to be left. (The pg_ingest worker resolves them
+# itself before its first file, see docs/distributed.md.)
 RECOVER_2PC_INTERVAL = "1s"
 COMMON_CONF = (
     "max_prepared_transactions = 100",
     "max_connections = 200",
     "citus.enable_statistics_collection = off",
 )
-
-
-def citus_installed(pg_config=PG_CONFIG):
-    import subprocess
-    share = subprocess.run([pg_config, "--sharedir"], check=True, capture_output=True,
-                           text=True).stdout.strip()
-    return (Path(share) / "extension" / "citus.control").exists()
 
 
 class Formation:
