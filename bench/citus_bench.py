@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "citus"))
 from citus_formation import Formation  # noqa: E402
-from conftest import EVENTGEN, eventgen_ddl, postgres_dir, wait_idle  # noqa: E402
+from conftest import EVENTGEN, eventgen_ddl, wait_idle  # noqa: E402
 
 FILES = int(os.environ.get("FILES", "4"))
 # More postgresql.conf lines for every server, separated by ';' (e.g. citus.* settings).
@@ -34,10 +34,11 @@ def plain_copy(coordinator, paths):
     return seconds
 
 
-def pg_ingest(coordinator, paths, batch_size):
+def pg_ingest(formation, paths, batch_size):
     """A source of its own over hard links to the same files."""
+    coordinator = formation.coordinator
     name = f"ingest_{batch_size}"
-    data = postgres_dir(f"pg_ingest_citus_bench_{batch_size}_")
+    data = formation.data_dir(f"data_{batch_size}")
     for path in paths:
         os.link(path, data / Path(path).name)
     distributed_table(coordinator, name)
@@ -56,7 +57,7 @@ def main():
     formation = Formation(("fsync = on", *EXTRA_CONF))
     try:
         coordinator = formation.coordinator
-        data = postgres_dir("pg_ingest_citus_bench_")
+        data = formation.data_dir("data")
         subprocess.run([str(EVENTGEN), "--out", str(data), "--events", str(EVENTS),
                         "--files", str(FILES), "--seed", "1"], check=True, capture_output=True)
         paths = sorted(str(p) for p in data.glob("*.csv"))
@@ -64,7 +65,7 @@ def main():
         results = [("plain `COPY` (one per file)", plain_copy(coordinator, paths))]
         for batch_size in BATCH_SIZES:
             results.append((f"pg_ingest, batch_size {batch_size:,}",
-                            pg_ingest(coordinator, paths, batch_size)))
+                            pg_ingest(formation, paths, batch_size)))
         version = coordinator.scalar("SELECT citus_version()")
         print(f"{rows:,} rows ({FILES} files x {EVENTS:,}), {version.split(',')[0]}, "
               f"{coordinator.scalar('SHOW server_version')}, fsync on"

@@ -43,6 +43,15 @@ class Formation:
         for node in self.nodes:
             self.coordinator.query("SELECT citus_add_node(%s, 5432)", (str(node.dir),))
 
+    def data_dir(self, name):
+        """A directory the servers (running as postgres) can read and write, removed with the
+        formation."""
+        path = self.base / name
+        path.mkdir()
+        shutil.chown(path, "postgres", "postgres")
+        path.chmod(0o755)
+        return path
+
     @property
     def servers(self):
         return [self.coordinator, *self.nodes]

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from citus_formation import Formation
-from conftest import EVENTGEN, eventgen_ddl, postgres_dir, wait_idle, wait_until
+from conftest import EVENTGEN, eventgen_ddl, wait_idle, wait_until
 
 BATCH_SIZE = 1000
 
@@ -73,7 +73,7 @@ def test_ten_kill_9_and_an_immediate_stop_load_every_event_once(formation):
     written = {name: [] for name in sources}
     producers = []
     for name, (table, files, events) in sources.items():
-        directory = postgres_dir(f"pg_ingest_citus_{name}_")
+        directory = formation.data_dir(f"data_{name}")
         coordinator.query("SELECT ingest.create_source(%s, %s, %s, batch_size => %s)",
                           (name, str(directory), table, BATCH_SIZE))
         coordinator.query("SELECT ingest.start(%s)", (name,))
@@ -130,7 +130,7 @@ def test_kill_9_of_a_node_backend_mid_batch_loads_every_event_once(formation):
     coordinator.query(eventgen_ddl().replace("CREATE TABLE user_events",
                                              "CREATE TABLE node_crash_events"))
     coordinator.query("SELECT create_distributed_table('node_crash_events', 'event_id')")
-    directory = postgres_dir("pg_ingest_citus_node_crash_")
+    directory = formation.data_dir("data_node_crash")
     files, events = 4, 20000
     written = []
     produce(directory, "node_crash", files, events, written)
@@ -166,7 +166,7 @@ def test_prepared_transaction_left_by_a_crash_is_resolved_before_the_first_batch
     coordinator.query(eventgen_ddl().replace("CREATE TABLE user_events",
                                              "CREATE TABLE left_prepared_events"))
     coordinator.query("SELECT create_distributed_table('left_prepared_events', 'event_id')")
-    directory = postgres_dir("pg_ingest_citus_left_prepared_")
+    directory = formation.data_dir("data_left_prepared")
     events = 5000
     produce(directory, "left_prepared", 1, events, [])
     (path,) = directory.glob("*.csv")
