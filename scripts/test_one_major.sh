@@ -2,7 +2,8 @@
 # Runs every test against one PostgreSQL major, that of PG_CONFIG (default: Debian 12's own 15),
 # from nothing: installs and builds what is missing with every warning an error, then unit tests
 # (GoogleTest), regression tests (pg_regress against a throwaway cluster with pg_ingest preloaded)
-# and integration tests (pytest against real servers: real files, inotify, kill -9).
+# and integration tests (pytest against real servers: real files, inotify, kill -9), then the
+# Citus crash tests where citus is installed (tests/citus/run.sh).
 # Ends with one line "N passed, M failed" counting every test run. scripts/test.sh runs it once
 # per major, natively or inside that major's Debian chroot.
 set -uo pipefail
@@ -57,6 +58,22 @@ int_failed=${int_failed:-0}
 if [ "$int_passed" -eq 0 ] && [ "$int_failed" -eq 0 ]; then int_failed=1; fi
 passed=$((passed + int_passed))
 failed=$((failed + int_failed))
+
+echo "== citus tests"
+# Only where the citus extension is installed for PG_CONFIG (not in CI): elsewhere the runner
+# prints "citus not installed: 0 run", which counts as neither passed nor failed.
+ERROR_ON_WARNING=yes bash tests/citus/run.sh >"$work/citus.log" 2>&1
+cat "$work/citus.log"
+if ! grep -qx "citus not installed: 0 run" "$work/citus.log"; then
+    summary=$(tail -n 1 "$work/citus.log")
+    citus_passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || true)
+    citus_failed=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
+    citus_passed=${citus_passed:-0}
+    citus_failed=${citus_failed:-0}
+    if [ "$citus_passed" -eq 0 ] && [ "$citus_failed" -eq 0 ]; then citus_failed=1; fi
+    passed=$((passed + citus_passed))
+    failed=$((failed + citus_failed))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,6 +1,7 @@
 #include "pg/insert/batch_inserter.hpp"
 
 #include "core/csv/csv_reader.hpp"
+#include "pg/insert/citus_target.hpp"
 #include "pg/support/prepared_statement.hpp"
 #include "pg/support/run_as_owner.hpp"
 #include "pg/support/subtransaction.hpp"
@@ -47,17 +48,10 @@ int read_target_columns(Oid target, TargetColumn **columns) {
 }
 
 bool has_foreign_tables(Oid target) {
-    Oid types[1] = {REGCLASSOID};
-    Datum values[1] = {ObjectIdGetDatum(target)};
-    int ret = SPI_execute_with_args(
+    return target_query_is_true(
         "SELECT EXISTS (SELECT FROM pg_catalog.pg_partition_tree($1) t "
         "JOIN pg_catalog.pg_class c ON c.oid = t.relid WHERE c.relkind = 'f')",
-        1, types, values, nullptr, true, 0);
-    if (ret != SPI_OK_SELECT || SPI_processed != 1)
-        elog(ERROR, "pg_ingest: could not read the target's partitions");
-    bool isnull;
-    Datum exists = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-    return !isnull && DatumGetBool(exists);
+        target);
 }
 
 // INSERT INTO target (c, ...) SELECT u.f1::type, ... FROM ROWS FROM (unnest($1::text[]), ...) u(f1,
@@ -383,7 +377,8 @@ BatchInserter *prepare_batch_inserter(const SourceDefinition *source, const char
         static_cast<BatchInserter *>(MemoryContextAllocZero(context, sizeof(BatchInserter)));
     inserter->owner = source->owner;
     inserter->encoding = source->encoding;
-    inserter->writes_foreign_tables = has_foreign_tables(source->target);
+    inserter->commits_on_other_servers =
+        has_foreign_tables(source->target) || is_citus_table(source->target);
     inserter->fills_file_column = source->file_column != nullptr;
     inserter->fills_line_column = source->line_column != nullptr;
     bool *filled = static_cast<bool *>(palloc0(sizeof(bool) * (target_count + 1)));

@@ -28,8 +28,10 @@ struct BatchInserter {
     int column_count;  // target columns filled from those fields
     int *field_for_column;
     SPIPlanPtr plan;
-    // Rows can land in a foreign table, whose server commits them before this one does.
-    bool writes_foreign_tables;
+    // Rows can land on another server that commits them before or as this one does: a foreign
+    // table's (postgres_fdw commits at pre-commit) or a Citus node (COMMIT PREPARED right after
+    // the local commit, durable there while an asynchronous local commit is not yet).
+    bool commits_on_other_servers;
     // Lineage: the statement also fills the source's file_column with file_id (set for each
     // file) and its line_column with each row's line number.
     bool fills_file_column;

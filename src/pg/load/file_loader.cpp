@@ -147,10 +147,10 @@ char *settle_content(const SourceDefinition *source, FileRow *file, int fd, cons
 }
 
 // A lost asynchronous commit loses a batch's rows and its offset together, so a crash just replays
-// the batch; not when a foreign server already committed its rows.
+// the batch; not when another server (a foreign table's, a Citus node) committed its rows.
 CommitDurability batch_durability(const BatchInserter *inserter) {
-    return inserter->writes_foreign_tables ? CommitDurability::Synchronous
-                                           : CommitDurability::Asynchronous;
+    return inserter->commits_on_other_servers ? CommitDurability::Synchronous
+                                              : CommitDurability::Asynchronous;
 }
 
 void begin_batch_transaction(CommitDurability durability) {
@@ -242,7 +242,7 @@ CommitDurability finish_durability(const SourceDefinition *source) {
                                                  : CommitDurability::Synchronous;
 }
 
-// Begins the transaction of a COPY span: synchronous into foreign tables, or when the span
+// Begins the transaction of a COPY span: synchronous into foreign or Citus tables, or when the span
 // finishes its file and on_success acts on the file next. False (the transaction is over,
 // nothing written) when the owner may no longer insert.
 bool begin_span_transaction(const SourceDefinition *source, const BatchInserter *inserter,

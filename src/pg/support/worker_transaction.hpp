@@ -10,7 +10,7 @@ enum class CommitDurability {
     // buys nothing.
     Asynchronous,
     // Something outside the database follows the commit: deleting or moving the file, or the
-    // commits foreign servers made first (a batch into foreign tables).
+    // commits other servers made first (a batch into foreign tables or a Citus table).
     Synchronous,
 };
 

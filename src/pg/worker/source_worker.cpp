@@ -16,6 +16,8 @@
 #include "pg/support/pg_guard.hpp"
 #include "pg/worker/shared_state.hpp"
 #include "pg/catalog/source_definition.hpp"
+#include "pg/insert/citus_target.hpp"
+#include "pg/insert/statement_failure.hpp"
 #include "pg/insert/target_cache.hpp"
 #include "pg/worker/source_metrics.hpp"
 #include "pg/support/time_convert.hpp"
@@ -40,6 +42,7 @@ extern "C" {
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -57,6 +60,8 @@ constexpr int64_t kPurgeIntervalNs = int64_t{3600} * kNanosecondsPerSecond;
 // itself when that is shorter (at least a second). A pass reads every row of ingest.files (in
 // steps, see file_retention.hpp), whatever their age: about 2,000 steps for 1,000,000 rows.
 constexpr int64_t kFilesPurgeIntervalNs = kPurgeIntervalNs;
+// After another server interrupted a file: long enough not to spin while a node restarts.
+constexpr long kAnotherServerRetryMs = 1000;
 
 // This process's worker: set once as it attaches, for its whole life.
 struct WorkerContext {
@@ -70,6 +75,9 @@ struct WorkerContext {
     bool purging_files = false;
     PurgePass files_purge = {};
     int64_t last_files_purge_ns = 0;
+    // A Citus target's prepared transactions are resolved before the next file: at start (a
+    // crash may have left some) and after another server interrupted a file.
+    bool resolve_prepared_first = true;
 };
 
 WorkerContext worker;
@@ -253,8 +261,35 @@ bool target_is_gone() {
     return gone;
 }
 
+// Before a file, when due: resolves what a crash left prepared on a Citus target's nodes, so that
+// no batch waits on it (citus_target.hpp). Shown in ingest.status when the owner may not.
+void resolve_prepared_transactions_when_due() {
+    if (!worker.resolve_prepared_first) return;
+    begin_worker_transaction();
+    PreparedRecoveryResult result = recover_citus_prepared_transactions(source);
+    commit_worker_transaction();
+    worker.resolve_prepared_first = false;
+    if (result.outcome == PreparedRecovery::recovered && result.resolved > 0)
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": resolved %d prepared transactions on the "
+                             "Citus nodes before loading",
+                             source->name, result.resolved)));
+    if (result.outcome != PreparedRecovery::not_permitted) return;
+    char *message = psprintf(
+        "target is a Citus table and the source's owner may not execute "
+        "recover_prepared_transactions(): after a crash a batch can wait for a prepared "
+        "transaction that Citus's recovery skips; GRANT EXECUTE ON FUNCTION "
+        "recover_prepared_transactions() TO %s",
+        quote_identifier(GetUserNameFromId(source->owner, false)));
+    ereport(WARNING, (errmsg("pg_ingest source \"%s\": %s", source->name, message)));
+    report_state(slot, WorkerState::loading, message);
+}
+
+// How a file's turn ended: settled (loaded, failed, or given back to be resumed at once), or
+// interrupted by another server, which the worker gives a moment before the next round.
+enum class FileTurn { settled, interrupted_by_another_server };
+
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
-void load_one(FileRow *file) {
+FileTurn load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
     // volatile: assigned between PG_TRY's setjmp and its longjmp, read after it.
     ErrorData *volatile error = nullptr;
@@ -267,7 +302,7 @@ void load_one(FileRow *file) {
         FlushErrorState();
     }
     PG_END_TRY();
-    if (error == nullptr) return;
+    if (error == nullptr) return FileTurn::settled;
 
     AbortCurrentTransaction();
     abandon_file_load();
@@ -277,7 +312,19 @@ void load_one(FileRow *file) {
         ereport(LOG, (errmsg("pg_ingest source \"%s\": loading \"%s\" was canceled", source->name,
                              file->file_name)));
         note_worker_error();
-        return;
+        return FileTurn::settled;
+    }
+    if (failure_is_another_servers(error)) {
+        // Not the file's fault either: a Citus node or foreign server crashed or restarted.
+        char *message = psprintf(
+            "%s; the file stays loading and resumes from its committed offset once every server "
+            "the target is stored on accepts connections again",
+            describe_file_failure(file, current_load_line(), error->message));
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, message)));
+        report_state(slot, WorkerState::retrying, message);
+        note_worker_error();
+        worker.resolve_prepared_first = true;
+        return FileTurn::interrupted_by_another_server;
     }
     int64 line = current_load_line();
     if (target_is_gone()) {
@@ -292,6 +339,7 @@ void load_one(FileRow *file) {
     fail_file(file->file_id, message);
     commit_worker_transaction();
     note_file_failed();
+    return FileTurn::settled;
 }
 
 void check_allowed(const char *purpose, const char *directory) {
@@ -373,9 +421,10 @@ long run_once(MemoryContext round_context) {
     bool found = next_open_file(source, round_context, &file);
     commit_worker_transaction();
     if (found) {
-        load_one(&file);
+        resolve_prepared_transactions_when_due();
+        FileTurn turn = load_one(&file);
         release_file_claims();
-        return 0;
+        return turn == FileTurn::settled ? 0 : kAnotherServerRetryMs;
     }
     report_state(slot, WorkerState::idle);
     if (purge_files_when_due()) return 0;
