@@ -178,3 +178,59 @@ def test_copy_runs_as_the_owner_and_refuses_row_level_security(setup, data_dir):
         cluster.query("DROP TABLE IF EXISTS owned, policed")
         cluster.query("DROP FUNCTION IF EXISTS owned_by()")
         cluster.query("DROP ROLE paths_owner")
+
+
+def test_spans_end_where_the_scan_of_copys_buffer_ends(setup, data_dir):
+    """Direct COPY streams each span: the scanner finds where the span ends in COPY's own 64 kB
+    buffers as COPY reads them (spans of 700 rows end inside a buffer), across quoted newlines.
+    Either path commits the same spans at the same offsets and lines, and the span holding a bad
+    row goes row by row with the row's true line number."""
+    cluster, path = setup
+    rows, batch, bad = 5000, 700, 2500
+    lines, starts, at, line = [], [], len("id,note") + 1, 2
+    for i in range(rows):
+        note = f'"line a of {i}\nline b, ""q"""' if i % 7 == 3 else f"note {i}"
+        text = f"{i}" if i == bad else f"{i},{note}"  # the bad row has one field
+        lines.append(text)
+        starts.append((at, line))
+        at += len(text.encode()) + 1
+        line += text.count("\n") + 1
+    ends = starts[1:] + [(at, line)]
+    shown = {"direct": "direct COPY", "spi": "COPY through SPI"}[path]
+    expected = []
+    for first in range(0, rows, batch):
+        last = min(first + batch, rows) - 1
+        if first <= bad <= last:
+            continue  # row by row
+        end_offset, next_line = ends[last]
+        expected.append(f"lines {starts[first][1]} to {next_line - 1}, {last - first + 1} rows, "
+                        f"offset {end_offset}, by {shown}")
+    cluster.query("CREATE TABLE fenced (id bigint PRIMARY KEY, note text)")
+    try:
+        cluster.query("ALTER SYSTEM SET log_min_messages = debug1")
+        cluster.query("SELECT pg_reload_conf()")
+        cluster.query("SELECT ingest.create_source('fenced', %s, 'fenced', batch_size => %s)",
+                      (str(data_dir), batch))
+        cluster.query("SELECT ingest.start('fenced')")
+        cluster.worker_pid("fenced")
+        offset = cluster.log_size()
+        write_csv_atomically(data_dir, "f.csv", "id,note", lines)
+        wait_idle(cluster, "fenced")
+        last_line = f"copied lines {expected[-1].split()[1]} to"
+        wait_until(lambda: last_line in cluster.log(since=offset), 30, "the last DEBUG1 line")
+        copied = [entry.split("copied ")[1] for entry in cluster.log(since=offset).splitlines()
+                  if 'file "f.csv": copied lines' in entry]
+        assert copied == expected
+        assert cluster.query("SELECT status, rows_loaded, rows_rejected, byte_offset FROM "
+                             "ingest.files WHERE source = 'fenced'") == [("done", rows - 1, 1, at)]
+        assert cluster.query("SELECT line_number, error FROM ingest.rejects "
+                             "WHERE source = 'fenced'") == [
+            (starts[bad][1], "expected 2 fields, found 1")]
+        assert cluster.query("SELECT count(*), count(DISTINCT id), "
+                             "count(*) FILTER (WHERE note LIKE E'line a of %\\nline b, \"q\"') "
+                             "FROM fenced") == [(rows - 1, rows - 1, len(range(3, rows, 7)))]
+    finally:
+        cluster.query("ALTER SYSTEM RESET log_min_messages")
+        cluster.query("SELECT pg_reload_conf()")
+        cluster.query("SELECT ingest.drop_source('fenced')")
+        cluster.query("DROP TABLE fenced")

@@ -7,18 +7,23 @@ namespace pg_ingest {
 namespace {
 
 constexpr size_t kChunkBytes = 256 * 1024;
-constexpr unsigned char kBom[3] = {0xEF, 0xBB, 0xBF};
+// The first byte of a byte order mark. COPY would read a mark as data and CsvReader skips it, so
+// a file that starts with this byte is left to CsvReader (which also reads any other character
+// it starts).
+constexpr unsigned char kBomLead = 0xEF;
 
 }  // namespace
 
 CsvSpanScanner::CsvSpanScanner(ByteSource &source, CsvScanOptions options, uint64_t start_offset,
                                uint64_t start_line)
-    : source_(source),
-      options_(options),
-      chunk_(new char[kChunkBytes]),  // not zeroed: a reader is made per file
-      chunk_offset_(start_offset),
-      offset_(start_offset),
-      line_(start_line) {
+    : CsvSpanScanner(options, start_offset, start_line) {
+    source_ = &source;
+    chunk_.reset(new char[kChunkBytes]);  // not zeroed: a scanner is made per span or file
+}
+
+CsvSpanScanner::CsvSpanScanner(CsvScanOptions options, uint64_t start_offset, uint64_t start_line)
+    : options_(options), offset_(start_offset), line_(start_line) {
+    row_.line = start_line;
     std::memset(unquoted_stop_, 0, sizeof unquoted_stop_);
     std::memset(quoted_stop_, 0, sizeof quoted_stop_);
     const auto delimiter = static_cast<unsigned char>(options.delimiter);
@@ -31,180 +36,195 @@ CsvSpanScanner::CsvSpanScanner(ByteSource &source, CsvScanOptions options, uint6
         quoted_stop_[c] = 1;
 }
 
-// Keeps the unconsumed tail and appends; false at end of input.
+// Called once the chunk is scanned to its end; false at end of input.
 bool CsvSpanScanner::refill() {
     if (eof_) return false;
-    size_t tail = chunk_end_ - chunk_pos_;
-    std::memmove(chunk_.get(), chunk_.get() + chunk_pos_, tail);
-    chunk_offset_ += chunk_pos_;
     chunk_pos_ = 0;
-    chunk_end_ = tail;
-    size_t got = source_.read(chunk_.get() + tail, kChunkBytes - tail);
-    if (got == 0) {
-        eof_ = true;
-        return false;
+    chunk_end_ = source_->read(chunk_.get(), kChunkBytes);
+    eof_ = chunk_end_ == 0;
+    return !eof_;
+}
+
+CsvSpan CsvSpanScanner::next_span(size_t max_rows, size_t max_bytes) {
+    begin_span(max_rows, max_bytes);
+    for (;;) {
+        if (chunk_pos_ == chunk_end_ && !refill()) {
+            end_input();
+            return span_;
+        }
+        CsvScanStep step = scan_memory(chunk_.get() + chunk_pos_, chunk_end_ - chunk_pos_);
+        chunk_pos_ += step.bytes_in_span;
+        if (step.span_ended) return span_;
     }
-    chunk_end_ += got;
+}
+
+void CsvSpanScanner::begin_span(size_t max_rows, size_t max_bytes) {
+    span_ = CsvSpan{offset_, line_, offset_, line_, line_ - 1, 0, false, false};
+    max_rows_ = max_rows;
+    max_bytes_ = max_bytes;
+}
+
+CsvScanStep CsvSpanScanner::scan_memory(const char *data, size_t size) {
+    size_t used = 0;
+    Limit limit = scan(reinterpret_cast<const unsigned char *>(data), size, &used);
+    return {used, limit != Limit::kNone};
+}
+
+void CsvSpanScanner::end_input() {
+    if (span_.irregular) return;
+    const State state = row_.state;
+    if (state == State::kQuoted || state == State::kCarriageReturn ||
+        (!(state == State::kFieldStart && row_.empty) && !close_row(row_, offset_, false))) {
+        span_.irregular = true;
+        return;
+    }
+    span_.at_end = true;
+}
+
+// Closes the row whose terminator ends at `end`; false if the row is not plain.
+bool CsvSpanScanner::close_row(Row &row, uint64_t end, bool newline) {
+    if (row.empty || row.fields + 1 != options_.field_count) return false;
+    span_.rows++;
+    span_.end_offset = end;
+    span_.last_line = newline ? row.line - 1 : row.line;
+    span_.end_line = line_ = row.line;
+    row = Row{};
+    row.line = line_;
     return true;
 }
 
-// One long function on purpose: this state machine is the COPY path's hot loop, run on every
-// byte of every plain batch, and its states share the row's counters as locals the compiler keeps
-// in registers; split into functions, they would live in memory.
-CsvSpan CsvSpanScanner::next_span(size_t max_rows, size_t max_bytes) {
-    CsvSpan span{offset_, line_, offset_, line_, line_ - 1, 0, false, false};
-    if (offset_ == 0) {
-        while (chunk_end_ - chunk_pos_ < sizeof kBom && refill()) {
+bool CsvSpanScanner::too_long(Row &row, size_t added) const {
+    row.field_bytes += added;
+    row.row_bytes += added;
+    return row.field_bytes > options_.max_field_bytes || row.row_bytes > options_.max_row_bytes;
+}
+
+// The row is scanned in a local copy, which the compiler keeps in registers once the state
+// steps below are inlined: this is the COPY path's hot loop, run on every byte of every batch.
+CsvSpanScanner::Limit CsvSpanScanner::scan(const unsigned char *data, size_t size, size_t *used) {
+    const uint64_t base = offset_;
+    Row row = row_;
+    size_t i = 0;
+    auto stop = [&](Limit limit) {
+        row_ = row;
+        *used = limit == Limit::kIrregular ? 0 : i;
+        offset_ = base + i;
+        if (limit == Limit::kIrregular) span_.irregular = true;
+        return limit;
+    };
+    if (base == 0 && size > 0 && data[0] == kBomLead) return stop(Limit::kIrregular);
+    while (i < size) {
+        Found found = Found::kMore;
+        switch (row.state) {
+            case State::kFieldStart:
+                found = field_start(row, data, i);
+                break;
+            case State::kUnquoted:
+                found = unquoted(row, data, i, size);
+                break;
+            case State::kQuoted:
+                found = quoted(row, data, i, size);
+                break;
+            case State::kQuoteInQuoted:
+                found = quote_in_quoted(row, data, i);
+                break;
+            case State::kCarriageReturn:
+                found = data[i] == '\n' ? Found::kRowEnd : Found::kIrregular;
+                break;
         }
-        if (chunk_end_ - chunk_pos_ >= sizeof kBom &&
-            std::memcmp(chunk_.get() + chunk_pos_, kBom, sizeof kBom) == 0) {
-            span.irregular = true;
-            return span;
-        }
+        if (found == Found::kIrregular) return stop(Limit::kIrregular);
+        if (found == Found::kMore) continue;
+        // data[i] is the row's newline.
+        i++;
+        row.line++;
+        if (!close_row(row, base + i, true)) return stop(Limit::kIrregular);
+        if (span_.rows == max_rows_ || span_.end_offset - span_.start_offset >= max_bytes_)
+            return stop(Limit::kReached);
     }
+    return stop(Limit::kNone);
+}
 
-    const char delimiter = options_.delimiter;
-    const char quote = options_.quote;
-    State state = State::kFieldStart;
-    size_t fields = 0;  // delimiters seen in the row
-    size_t field_bytes = 0;
-    size_t row_bytes = 0;
-    bool row_empty = true;
-    uint64_t line = line_;  // runs ahead of line_ inside a row
-
-    // Closes the row whose terminator ends at `end`; false if the row is not plain.
-    auto end_row = [&](uint64_t end, bool newline) {
-        if (row_empty || fields + 1 != options_.field_count) return false;
-        span.rows++;
-        span.end_offset = offset_ = end;
-        span.last_line = newline ? line - 1 : line;
-        span.end_line = line_ = line;
-        state = State::kFieldStart;
-        fields = field_bytes = row_bytes = 0;
-        row_empty = true;
-        return true;
-    };
-    auto too_long = [&](size_t added) {
-        field_bytes += added;
-        row_bytes += added;
-        return field_bytes > options_.max_field_bytes || row_bytes > options_.max_row_bytes;
-    };
-    auto irregular = [&span] {
-        span.irregular = true;
-        return span;
-    };
-
-    for (;;) {
-        if (chunk_pos_ == chunk_end_ && !refill()) break;
-        const auto *data = reinterpret_cast<const unsigned char *>(chunk_.get());
-        size_t i = chunk_pos_;
-        const size_t n = chunk_end_;
-        bool newline = false;
-        while (i < n) {
-            const char c = static_cast<char>(data[i]);
-            switch (state) {
-                case State::kFieldStart:
-                    if (c == '\n') {
-                        newline = true;
-                    } else if (c == '\r') {
-                        state = State::kCarriageReturn;
-                        i++;
-                    } else if (c == quote) {
-                        row_empty = false;
-                        state = State::kQuoted;
-                        i++;
-                    } else if (c == delimiter) {
-                        row_empty = false;
-                        fields++;
-                        field_bytes = 0;
-                        i++;
-                    } else if (c == '\0') {
-                        return irregular();
-                    } else {
-                        row_empty = false;
-                        state = State::kUnquoted;
-                    }
-                    break;
-                case State::kUnquoted: {
-                    const size_t start = i;
-                    while (i < n && !unquoted_stop_[data[i]]) i++;
-                    if (too_long(i - start)) return irregular();
-                    if (i == n) break;
-                    const char stop = static_cast<char>(data[i]);
-                    if (stop == delimiter) {
-                        fields++;
-                        field_bytes = 0;
-                        state = State::kFieldStart;
-                        i++;
-                    } else if (stop == '\n') {
-                        newline = true;
-                    } else if (stop == '\r') {
-                        state = State::kCarriageReturn;
-                        i++;
-                    } else {
-                        return irregular();  // a quote inside an unquoted field, or a NUL
-                    }
-                    break;
-                }
-                case State::kQuoted: {
-                    const size_t start = i;
-                    while (i < n && !quoted_stop_[data[i]]) i++;
-                    if (too_long(i - start)) return irregular();
-                    if (i == n) break;
-                    const char stop = static_cast<char>(data[i]);
-                    if (stop == quote) {
-                        state = State::kQuoteInQuoted;
-                    } else if (stop == '\n') {
-                        line++;
-                        if (too_long(1)) return irregular();
-                    } else {
-                        return irregular();
-                    }
-                    i++;
-                    break;
-                }
-                case State::kQuoteInQuoted:
-                    if (c == quote) {
-                        if (too_long(1)) return irregular();
-                        state = State::kQuoted;
-                        i++;
-                    } else if (c == delimiter) {
-                        fields++;
-                        field_bytes = 0;
-                        state = State::kFieldStart;
-                        i++;
-                    } else if (c == '\n') {
-                        newline = true;
-                    } else if (c == '\r') {
-                        state = State::kCarriageReturn;
-                        i++;
-                    } else {
-                        return irregular();  // text after a closing quote
-                    }
-                    break;
-                case State::kCarriageReturn:
-                    if (c != '\n') return irregular();
-                    newline = true;
-                    break;
-            }
-            if (newline) {
-                newline = false;
-                i++;
-                line++;
-                chunk_pos_ = i;
-                if (!end_row(position(i), true)) return irregular();
-                if (span.rows == max_rows || span.end_offset - span.start_offset >= max_bytes)
-                    return span;
-            }
-        }
-        chunk_pos_ = i;
+inline CsvSpanScanner::Found CsvSpanScanner::field_start(Row &row, const unsigned char *data,
+                                                         size_t &i) const {
+    const char c = static_cast<char>(data[i]);
+    if (c == '\n') return Found::kRowEnd;
+    if (c == '\0') return Found::kIrregular;
+    if (c == '\r') {
+        row.state = State::kCarriageReturn;
+    } else if (c == options_.quote) {
+        row.empty = false;
+        row.state = State::kQuoted;
+    } else if (c == options_.delimiter) {
+        row.empty = false;
+        row.fields++;
+        row.field_bytes = 0;
+    } else {
+        row.empty = false;
+        row.state = State::kUnquoted;
+        return Found::kMore;  // the byte is the field's first
     }
-    // End of input.
-    if (state == State::kQuoted || state == State::kCarriageReturn) return irregular();
-    if (!(state == State::kFieldStart && row_empty) && !end_row(position(chunk_end_), false))
-        return irregular();
-    span.at_end = true;
-    return span;
+    i++;
+    return Found::kMore;
+}
+
+inline CsvSpanScanner::Found CsvSpanScanner::unquoted(Row &row, const unsigned char *data,
+                                                      size_t &i, size_t size) const {
+    const size_t start = i;
+    while (i < size && !unquoted_stop_[data[i]]) i++;
+    if (too_long(row, i - start)) return Found::kIrregular;
+    if (i == size) return Found::kMore;
+    const char c = static_cast<char>(data[i]);
+    if (c == '\n') return Found::kRowEnd;
+    if (c == options_.delimiter) {
+        row.fields++;
+        row.field_bytes = 0;
+        row.state = State::kFieldStart;
+    } else if (c == '\r') {
+        row.state = State::kCarriageReturn;
+    } else {
+        return Found::kIrregular;  // a quote inside an unquoted field, or a NUL
+    }
+    i++;
+    return Found::kMore;
+}
+
+inline CsvSpanScanner::Found CsvSpanScanner::quoted(Row &row, const unsigned char *data, size_t &i,
+                                                    size_t size) const {
+    const size_t start = i;
+    while (i < size && !quoted_stop_[data[i]]) i++;
+    if (too_long(row, i - start)) return Found::kIrregular;
+    if (i == size) return Found::kMore;
+    const char c = static_cast<char>(data[i]);
+    if (c == options_.quote) {
+        row.state = State::kQuoteInQuoted;
+    } else if (c == '\n') {
+        row.line++;
+        if (too_long(row, 1)) return Found::kIrregular;
+    } else {
+        return Found::kIrregular;  // a NUL
+    }
+    i++;
+    return Found::kMore;
+}
+
+inline CsvSpanScanner::Found CsvSpanScanner::quote_in_quoted(Row &row, const unsigned char *data,
+                                                             size_t &i) const {
+    const char c = static_cast<char>(data[i]);
+    if (c == '\n') return Found::kRowEnd;
+    if (c == options_.quote) {  // a doubled quote: one quote of the field's text
+        if (too_long(row, 1)) return Found::kIrregular;
+        row.state = State::kQuoted;
+    } else if (c == options_.delimiter) {
+        row.fields++;
+        row.field_bytes = 0;
+        row.state = State::kFieldStart;
+    } else if (c == '\r') {
+        row.state = State::kCarriageReturn;
+    } else {
+        return Found::kIrregular;  // text after a closing quote
+    }
+    i++;
+    return Found::kMore;
 }
 
 }  // namespace pg_ingest

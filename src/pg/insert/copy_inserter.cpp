@@ -172,6 +172,7 @@ struct CopyAttempt {
     uint64 start;
     uint64 end;
     uint64 rows;
+    const ReadFence *fence;  // nullptr: the rows are known before
     bool copied;
 };
 
@@ -188,9 +189,11 @@ bool attempt_copy(void *arg) {
     if (inserter->transform != nullptr) empty_transform_batch(inserter->transform);
     uint64 stored = run_as_owner(inserter->owner, [&] {
         return inserter->path == CopyPath::direct
-                   ? copy_directly(&inserter->target, attempt->fd, attempt->start, attempt->end)
+                   ? copy_directly(&inserter->target, attempt->fd, attempt->start, attempt->end,
+                                   attempt->fence)
                    : copy_through_spi(inserter);
     });
+    if (attempt->fence != nullptr) attempt->rows = attempt->fence->rows();
     attempt->copied = stored == attempt->rows;
     if (attempt->copied && inserter->transform != nullptr) run_transform(inserter->transform);
     if (!attempt->copied)
@@ -218,7 +221,7 @@ bool copy_staged(CopyInserter *inserter, uint64 length, uint64 rows) {
     if (inserter->path == CopyPath::spi && ftruncate(staging_fd(), static_cast<off_t>(length)) != 0)
         ereport(ERROR,
                 (errcode_for_file_access(), errmsg("could not truncate the staging file: %m")));
-    CopyAttempt attempt = {inserter, staging_fd(), 0, length, rows, false};
+    CopyAttempt attempt = {inserter, staging_fd(), 0, length, rows, nullptr, false};
     return run_copy_attempt(&attempt);
 }
 
@@ -227,7 +230,14 @@ bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, ui
         stage_span(data_fd, start, end, 0);
         return copy_staged(inserter, end - start, rows);
     }
-    CopyAttempt attempt = {inserter, data_fd, start, end, rows, false};
+    CopyAttempt attempt = {inserter, data_fd, start, end, rows, nullptr, false};
+    return run_copy_attempt(&attempt);
+}
+
+bool copy_fenced_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end,
+                      const ReadFence *fence) {
+    Assert(inserter->path == CopyPath::direct && inserter->transform == nullptr);
+    CopyAttempt attempt = {inserter, data_fd, start, end, 0, fence, false};
     return run_copy_attempt(&attempt);
 }
 

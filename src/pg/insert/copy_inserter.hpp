@@ -52,4 +52,10 @@ bool copy_staged(CopyInserter *inserter, uint64 length, uint64 rows);
 // span row by row to find out which rows are bad.
 bool copy_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end, uint64 rows);
 
+// The direct path's copy_span of a span not yet scanned: COPY reads data_fd from `start` (at most
+// to `end`) as far as `fence` admits, and must store the rows the fence then counts. A fence
+// that finds a row COPY may not take has COPY refused, as copy_span is.
+bool copy_fenced_span(CopyInserter *inserter, int data_fd, uint64 start, uint64 end,
+                      const ReadFence *fence);
+
 }  // namespace pg_ingest

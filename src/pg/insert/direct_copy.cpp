@@ -29,18 +29,15 @@ struct SpanInput {
     int fd;
     uint64 next;
     uint64 end;
+    const ReadFence *fence;  // nullptr: to `end`
+    bool closed;             // the fence closed the span
 };
 
-SpanInput input = {-1, 0, 0};
+SpanInput input = {-1, 0, 0, nullptr, false};
 
-// COPY asks for at least minread bytes (it is satisfied with fewer only at the end) and at most
-// maxread; 0 means end of input.
-int read_span(void *outbuf, int minread, int maxread) {
-    auto *out = static_cast<char *>(outbuf);
-    int filled = 0;
-    while (filled < minread && input.next < input.end) {
-        size_t want = Min(static_cast<uint64>(maxread - filled), input.end - input.next);
-        ssize_t got = pread(input.fd, out + filled, want, static_cast<off_t>(input.next));
+size_t read_data_file(char *out, size_t want) {
+    for (;;) {
+        ssize_t got = pread(input.fd, out, want, static_cast<off_t>(input.next));
         if (got < 0 && errno == EINTR) continue;
         if (got < 0)
             ereport(ERROR, (errcode_for_file_access(), errmsg("could not read data file: %m")));
@@ -48,8 +45,29 @@ int read_span(void *outbuf, int minread, int maxread) {
             ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                             errmsg("data file ended %llu bytes early",
                                    static_cast<unsigned long long>(input.end - input.next))));
+        return static_cast<size_t>(got);
+    }
+}
+
+// COPY asks for at least minread bytes (it is satisfied with fewer only at the end) and at most
+// maxread; 0 means end of input. The fence sees every byte before COPY does.
+int read_span(void *outbuf, int minread, int maxread) {
+    auto *out = static_cast<char *>(outbuf);
+    int filled = 0;
+    while (filled < minread && input.next < input.end && !input.closed) {
+        size_t want = Min(static_cast<uint64>(maxread - filled), input.end - input.next);
+        size_t got = read_data_file(out + filled, want);
+        if (input.fence != nullptr) {
+            FenceStep step = input.fence->admit(out + filled, got);
+            got = step.admitted;
+            input.closed = step.closed;
+        }
         filled += static_cast<int>(got);
         input.next += static_cast<uint64>(got);
+    }
+    if (filled == 0 && input.fence != nullptr && !input.closed) {
+        input.closed = true;
+        input.fence->input_ended();
     }
     return filled;
 }
@@ -72,7 +90,8 @@ void check_insert_permission(ParseState *pstate, Relation rel, List *attnums) {
 
 }  // namespace
 
-uint64 copy_directly(const DirectCopyTarget *target, int fd, uint64 start, uint64 end) {
+uint64 copy_directly(const DirectCopyTarget *target, int fd, uint64 start, uint64 end,
+                     const ReadFence *fence) {
     check_may_copy_from_file();
     PreventCommandIfReadOnly("COPY FROM");
     Relation rel = table_open(target->relation, RowExclusiveLock);
@@ -83,7 +102,7 @@ uint64 copy_directly(const DirectCopyTarget *target, int fd, uint64 start, uint6
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("COPY FROM not supported with row-level security"),
                         errhint("Use INSERT statements instead.")));
-    input = {fd, start, end};
+    input = {fd, start, end, fence, false};
     // As for a COPY statement: its triggers and constraints see a snapshot taken now, and the
     // next statement sees its rows.
     PushActiveSnapshot(GetTransactionSnapshot());
@@ -95,7 +114,7 @@ uint64 copy_directly(const DirectCopyTarget *target, int fd, uint64 start, uint6
     CommandCounterIncrement();
     table_close(rel, NoLock);
     free_parsestate(pstate);
-    input = {-1, 0, 0};
+    input = {-1, 0, 0, nullptr, false};
     return stored;
 }
 

@@ -97,7 +97,9 @@ struct FileLoad {
     uint64 start_line = 0;
     BatchInserter *inserter = nullptr;
     CopyInserter *copier = nullptr;  // nullptr: every batch row by row
-    bool first_commit = true;        // nothing committed yet: only a first span may share a batch
+    // The scanner is handed what COPY reads (stream_next_span) rather than reading the file.
+    bool fenced = false;
+    bool first_commit = true;  // nothing committed yet: only a first span may share a batch
     // The line at which loading stands: the first one not yet committed, or 0 before the start.
     int64 line = 0;
     FileLoadResult result = {0, 0};
@@ -256,17 +258,11 @@ bool begin_span_transaction(const SourceDefinition *source, const BatchInserter 
     return false;
 }
 
-// A plain span through COPY in one transaction with the file's new position, and with the file
-// marked done when the span `finishes` it.
-Commit commit_span(const CsvSpan &span, bool finishes) {
+// Once COPY stored the span's rows: the file's new position, marked done when the span
+// `finishes` it, commits with them.
+Commit commit_copied_span(const CsvSpan &span, bool finishes) {
     const SourceDefinition *source = load.source;
     const FileRow *file = &load.file;
-    if (!begin_span_transaction(source, load.inserter, finishes)) return kOwnerRefused;
-    load.line = static_cast<int64>(span.start_line);
-    if (!copy_span(load.copier, load.fd, span.start_offset, span.end_offset, span.rows)) {
-        commit_worker_transaction();
-        return kCopyRefused;
-    }
     int64 rows = static_cast<int64>(span.rows);
     load.file_done = record_batch(file, static_cast<int64>(span.end_offset),
                                   static_cast<int64>(span.last_line), rows, 0, finishes);
@@ -283,6 +279,42 @@ Commit commit_span(const CsvSpan &span, bool finishes) {
          static_cast<unsigned long long>(span.end_offset), copy_path_name(load.copier->path));
     return {finishes ? CommitOutcome::finished_file : CommitOutcome::committed, rows,
             span.end_offset, span.end_line};
+}
+
+// A plain span through COPY in one transaction with the file's new position, and with the file
+// marked done when the span `finishes` it.
+Commit commit_span(const CsvSpan &span, bool finishes) {
+    if (!begin_span_transaction(load.source, load.inserter, finishes)) return kOwnerRefused;
+    load.line = static_cast<int64>(span.start_line);
+    if (!copy_span(load.copier, load.fd, span.start_offset, span.end_offset, span.rows)) {
+        commit_worker_transaction();
+        return kCopyRefused;
+    }
+    return commit_copied_span(span, finishes);
+}
+
+// The next span streamed into COPY: the scanner is handed each buffer COPY reads and ends the
+// span in it, after batch_size rows or 8 MB, so the span's text is read from the file once. What
+// the span holds is known once COPY has read it: the file's new position, and whether the span
+// finishes the file (then the commit waits for its flush when on_success acts on the file next).
+Commit stream_next_span() {
+    const SourceDefinition *source = load.source;
+    check_file_identity(load.fd, &load.file);
+    load.first_commit = false;
+    if (!begin_span_transaction(source, load.inserter, false)) return kOwnerRefused;
+    const ReadFence *fence = begin_fenced_span(source->batch_size);
+    const uint64 start = fenced_span().start_offset;
+    const auto end = static_cast<uint64>(load_end_offset(&load.file));
+    load.line = static_cast<int64>(fenced_span().start_line);
+    if (!copy_fenced_span(load.copier, load.fd, start, end, fence)) {
+        commit_worker_transaction();
+        return kCopyRefused;
+    }
+    const CsvSpan span = fenced_span();
+    bool finishes = span.at_end && span.end_offset == end;
+    if (finishes && finish_durability(source) == CommitDurability::Synchronous)
+        require_synchronous_commit();
+    return commit_copied_span(span, finishes);
 }
 
 // Marks the file (or the chunk) done; a replay commits its one transaction with it.
@@ -608,6 +640,30 @@ bool prepare_load() {
     return false;
 }
 
+// Only a new file's first span may take small files with it (commit_group).
+bool may_share_batch() {
+    return load.first_commit && !load.file.loading && !load.alone;
+}
+
+// The direct path streams spans into COPY, but for a first span that may be shared: whether it
+// is the whole file must be known before its COPY, to take other files with it.
+bool streams_spans() {
+    return load.copier->path == CopyPath::direct && !may_share_batch();
+}
+
+// What reads from `offset` on: without COPY, CsvReader; with COPY, the scanner, fenced into
+// COPY's buffer when spans are streamed.
+void start_reading(uint64 offset, uint64 line) {
+    const SourceDefinition *source = load.source;
+    load.fenced = load.copier != nullptr && streams_spans();
+    if (load.copier == nullptr)
+        start_reader(source, &load.file, load.fd, offset, line);
+    else if (load.fenced)
+        start_fenced_scanner(source, load.inserter->field_count, offset, line);
+    else
+        start_scanner(source, &load.file, load.fd, load.inserter->field_count, offset, line);
+}
+
 // COPY's turn: the next span, through COPY when it is plain. The last span of a file read whole
 // also marks it done: one transaction less per file, which is most of a small file's cost. A
 // first span that is the whole file takes the next small files with it (commit_group).
@@ -616,14 +672,14 @@ Commit copy_next_span(const CsvSpan &span) {
     if (span.irregular) return kCopyRefused;
     check_file_identity(load.fd, file);
     bool finishes = span.at_end && static_cast<int64>(span.end_offset) == load_end_offset(file);
-    bool first = load.first_commit;
+    bool may_share = may_share_batch();
     load.first_commit = false;
-    if (finishes && first && !file->loading && !load.alone) return commit_group(span);
+    if (finishes && may_share) return commit_group(span);
     return commit_span(span, finishes);
 }
 
-// CsvReader's turn: the next batch, row by row, from where the reader stands; scanning for
-// COPY resumes after it. False at the end of the input, with *end_of_input set.
+// CsvReader's turn: the next batch, row by row, from where the reader stands. False at the end
+// of the input, with *end_of_input set.
 bool read_next_batch(Commit *commit, uint64 *end_of_input) {
     if (!read_nonempty_batch(load.source->batch_size)) {
         *end_of_input = reader_offset();
@@ -632,9 +688,6 @@ bool read_next_batch(Commit *commit, uint64 *end_of_input) {
     check_file_identity(load.fd, &load.file);
     load.first_commit = false;
     *commit = commit_batch();
-    if (load.copier != nullptr && commit->outcome == CommitOutcome::committed)
-        start_scanner(load.source, &load.file, load.fd, load.inserter->field_count,
-                      commit->end_offset, commit->next_line);
     return true;
 }
 
@@ -645,33 +698,51 @@ LoadOutcome end_of_input(uint64 offset) {
     return LoadOutcome::read_to_end;
 }
 
+// COPY's turn: the next span, streamed or scanned first. copy_refused leaves CsvReader positioned
+// at the span, for the row path. False at the end of the input, with *end_of_input set.
+bool copy_turn(uint64 offset, uint64 line, Commit *commit, uint64 *end_of_input) {
+    const SourceDefinition *source = load.source;
+    if (load.fenced && offset == static_cast<uint64>(load_end_offset(&load.file))) {
+        *end_of_input = offset;
+        return false;
+    }
+    CsvSpan span = {};
+    if (!load.fenced) {
+        span = scan_span(source->batch_size);
+        if (span.rows == 0 && !span.irregular) {
+            *end_of_input = span.start_offset;
+            return false;
+        }
+    }
+    *commit = load.fenced ? stream_next_span() : copy_next_span(span);
+    if (commit->outcome == CommitOutcome::copy_refused)
+        start_reader(source, &load.file, load.fd, offset, line);
+    return true;
+}
+
 // The file's rows from the load's start to its end, one commit per turn. With COPY, plain spans
 // go to COPY, and a span that is not plain, or that COPY refuses, is read as one batch by
 // CsvReader and loaded row by row; scanning resumes after it.
 LoadOutcome load_rows() {
-    const SourceDefinition *source = load.source;
-    if (load.copier != nullptr)
-        start_scanner(source, &load.file, load.fd, load.inserter->field_count, load.start_offset,
-                      load.start_line);
-    else
-        start_reader(source, &load.file, load.fd, load.start_offset, load.start_line);
+    uint64 offset = load.start_offset, line = load.start_line;
+    start_reading(offset, line);
     for (;;) {
         CHECK_FOR_INTERRUPTS();
         Commit commit = kCopyRefused;
-        if (load.copier != nullptr) {
-            CsvSpan span = scan_span(source->batch_size);
-            if (span.rows == 0 && !span.irregular) return end_of_input(span.start_offset);
-            commit = copy_next_span(span);
-            if (commit.outcome == CommitOutcome::copy_refused)
-                start_reader(source, &load.file, load.fd, span.start_offset, span.start_line);
-        }
         uint64 end = 0;
-        if (commit.outcome == CommitOutcome::copy_refused && !read_next_batch(&commit, &end))
+        if (load.copier != nullptr && !copy_turn(offset, line, &commit, &end))
             return end_of_input(end);
+        bool by_rows = commit.outcome == CommitOutcome::copy_refused;
+        if (by_rows && !read_next_batch(&commit, &end)) return end_of_input(end);
         if (commit.outcome == CommitOutcome::owner_refused) return LoadOutcome::owner_refused;
         note_progress(load.slot, &load.file, static_cast<int64>(commit.end_offset), commit.rows);
         if (commit.outcome == CommitOutcome::finished_file) return LoadOutcome::finished_file;
         load.line = static_cast<int64>(commit.next_line);
+        offset = commit.end_offset;
+        line = commit.next_line;
+        // After the row path, or once a first span is no longer to be shared, scanning resumes.
+        if (load.copier != nullptr && (by_rows || load.fenced != streams_spans()))
+            start_reading(offset, line);
     }
 }
 

@@ -85,6 +85,20 @@ void start_reader(const SourceDefinition *source, const FileRow *file, int fd, u
     });
 }
 
+namespace {
+
+CsvScanOptions scan_options(const SourceDefinition *source, int field_count) {
+    CsvScanOptions options;
+    options.delimiter = source->delimiter;
+    options.quote = source->quote;
+    options.field_count = static_cast<size_t>(field_count);
+    options.max_field_bytes = static_cast<size_t>(source->max_field_bytes);
+    options.max_row_bytes = max_row_bytes(source);
+    return options;
+}
+
+}  // namespace
+
 void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, int field_count,
                    uint64_t offset, uint64_t line) {
     seek_data_file(fd, offset, file);
@@ -93,13 +107,8 @@ void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, 
         state.reader.reset();
         state.scanner.reset();
         state.bytes = std::make_unique<FdByteSource>(fd, bytes_to_read(file, offset));
-        CsvScanOptions options;
-        options.delimiter = source->delimiter;
-        options.quote = source->quote;
-        options.field_count = static_cast<size_t>(field_count);
-        options.max_field_bytes = static_cast<size_t>(source->max_field_bytes);
-        options.max_row_bytes = max_row_bytes(source);
-        state.scanner = std::make_unique<CsvSpanScanner>(*state.bytes, options, offset, line);
+        state.scanner = std::make_unique<CsvSpanScanner>(
+            *state.bytes, scan_options(source, field_count), offset, line);
     });
 }
 
@@ -107,6 +116,58 @@ CsvSpan scan_span(int max_rows, size_t max_bytes) {
     return cpp_guard([&] {
         return reader_state().scanner->next_span(static_cast<size_t>(max_rows), max_bytes);
     });
+}
+
+void start_fenced_scanner(const SourceDefinition *source, int field_count, uint64_t offset,
+                          uint64_t line) {
+    cpp_guard([&] {
+        ReaderState &state = reader_state();
+        state.reader.reset();
+        state.bytes.reset();
+        state.scanner =
+            std::make_unique<CsvSpanScanner>(scan_options(source, field_count), offset, line);
+    });
+}
+
+namespace {
+
+// The scanner's span is not plain: COPY is abandoned before it reads a row CsvReader would read
+// otherwise, and the span goes to the row path.
+void refuse_irregular_span(const CsvSpan &span) {
+    if (!span.irregular) return;
+    ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+                    errmsg("the span from line %llu holds a row that is not plain CSV",
+                           static_cast<unsigned long long>(span.start_line))));
+}
+
+FenceStep admit_to_span(const char *data, size_t size) {
+    CsvScanStep step = cpp_guard([&] { return reader_state().scanner->scan_memory(data, size); });
+    const CsvSpan &span = fenced_span();
+    refuse_irregular_span(span);
+    return {step.bytes_in_span, step.span_ended};
+}
+
+void end_of_fenced_input() {
+    cpp_guard([] { reader_state().scanner->end_input(); });
+    refuse_irregular_span(fenced_span());
+}
+
+uint64 fenced_rows() {
+    return fenced_span().rows;
+}
+
+constexpr ReadFence kSpanFence = {admit_to_span, end_of_fenced_input, fenced_rows};
+
+}  // namespace
+
+const ReadFence *begin_fenced_span(int max_rows, size_t max_bytes) {
+    cpp_guard(
+        [&] { reader_state().scanner->begin_span(static_cast<size_t>(max_rows), max_bytes); });
+    return &kSpanFence;
+}
+
+const CsvSpan &fenced_span() {
+    return reader_state().scanner->span();
 }
 
 bool read_batch(int max_rows) {

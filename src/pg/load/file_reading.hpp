@@ -7,6 +7,7 @@
 #include "core/csv/csv_span_scanner.hpp"
 #include "pg/catalog/file_catalog.hpp"
 #include "pg/catalog/source_definition.hpp"
+#include "pg/insert/direct_copy.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +30,16 @@ void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, 
                    uint64_t offset, uint64_t line);
 // The next span of at most max_rows rows, ending at the first row boundary after max_bytes.
 CsvSpan scan_span(int max_rows, size_t max_bytes = kMaxBatchBytes);
+// The scanner of a file's spans as COPY reads them (the direct path, copy_fenced_span): it does
+// not read the file, it is handed each buffer COPY reads, and ends the span in it. Positioned at
+// offset, the start of a row on `line`.
+void start_fenced_scanner(const SourceDefinition *source, int field_count, uint64_t offset,
+                          uint64_t line);
+// Begins the next span where the last ended, at most max_rows rows ending at the first row
+// boundary after max_bytes; the fence ends COPY's reading there.
+const ReadFence *begin_fenced_span(int max_rows, size_t max_bytes = kMaxBatchBytes);
+// The span, as far as COPY has read it: whole once COPY has ended.
+const CsvSpan &fenced_span();
 // Reads one batch with CsvReader, which is positioned, into read_rows(); false at end of file.
 bool read_nonempty_batch(int max_rows);
 // The batch read_nonempty_batch read.

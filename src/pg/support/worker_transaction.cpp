@@ -10,15 +10,27 @@ extern "C" {
 
 namespace pg_ingest {
 
+namespace {
+
+// For this transaction only (SET LOCAL): the commit reads the setting when it is made.
+void set_commit_durability(CommitDurability durability) {
+    (void)set_config_option("synchronous_commit",
+                            durability == CommitDurability::Synchronous ? "on" : "off", PGC_USERSET,
+                            PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+}
+
+}  // namespace
+
 void begin_worker_transaction(CommitDurability durability) {
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
-    if (durability != CommitDurability::ServerDefault)
-        (void)set_config_option("synchronous_commit",
-                                durability == CommitDurability::Synchronous ? "on" : "off",
-                                PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+    if (durability != CommitDurability::ServerDefault) set_commit_durability(durability);
     SPI_connect();
     PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+void require_synchronous_commit() {
+    set_commit_durability(CommitDurability::Synchronous);
 }
 
 void commit_worker_transaction() {

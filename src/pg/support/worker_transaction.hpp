@@ -16,5 +16,8 @@ enum class CommitDurability {
 
 void begin_worker_transaction(CommitDurability durability = CommitDurability::ServerDefault);
 void commit_worker_transaction();
+// The current transaction's commit waits for its flush after all: what follows it became known
+// only once the transaction had begun (a streamed span that turned out to finish its file).
+void require_synchronous_commit();
 
 }  // namespace pg_ingest
