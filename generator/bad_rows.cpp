@@ -71,96 +71,105 @@ void BadRowInjector::spoil(BadRowKind kind, RowFields &row) {
     scratch_.clear();
     switch (kind) {
         case BadRowKind::kWrongColumnCount:
-            if (rng_.below(2) == 0) {
-                row.count = kColumnCount - 1;
-            } else {
-                row.field[kColumnCount] = kExtraFields[rng_.below(std::size(kExtraFields))];
-                row.count = kColumnCount + 1;
-            }
-            return;
-        case BadRowKind::kNonNumericId: {
-            const size_t column = rng_.below(2) == 0 ? kUserIdColumn : kProductIdColumn;
-            const std::string_view id = row.field[column];
-            switch (rng_.below(3)) {
-                case 0:  // a prefixed key from another system
-                    scratch_.append(column == kUserIdColumn ? "user_" : "sku_").append(id);
-                    break;
-                case 1:
-                    scratch_ = "N/A";
-                    break;
-                default:  // letter O typed for a zero-like digit
-                    scratch_.assign(id);
-                    scratch_[scratch_.size() / 2] = 'O';
-                    break;
-            }
-            row.field[column] = scratch_;
-            return;
-        }
-        case BadRowKind::kBadTimestamp: {
-            scratch_.assign(row.field[kEventTimeColumn]);
-            switch (rng_.below(5)) {
-                case 0:
-                    scratch_.replace(kMonthOffset, 2, "13");
-                    break;
-                case 1:
-                    scratch_.replace(kDayOffset, 2, "32");
-                    break;
-                case 2:
-                    scratch_.replace(kMonthOffset, 5, "02-30");
-                    break;
-                case 3:
-                    scratch_.replace(kHourOffset, 2, "25");
-                    break;
-                default:
-                    scratch_.replace(kMinuteOffset, 2, "61");
-                    break;
-            }
-            row.field[kEventTimeColumn] = scratch_;
-            return;
-        }
-        case BadRowKind::kBadPrice: {
-            const std::string_view price = row.field[kPriceColumn];
-            switch (rng_.below(4)) {
-                case 0:
-                    scratch_ = "abc";
-                    break;
-                case 1:
-                    scratch_.append("$").append(price);
-                    break;
-                case 2:
-                    scratch_.append(price).append(" USD");
-                    break;
-                default:  // decimal comma; the row writer quotes it
-                    scratch_.assign(price);
-                    scratch_[scratch_.find('.')] = ',';
-                    break;
-            }
-            row.field[kPriceColumn] = scratch_;
-            return;
-        }
+            return change_column_count(row);
+        case BadRowKind::kNonNumericId:
+            return spoil_id(row);
+        case BadRowKind::kBadTimestamp:
+            return spoil_timestamp(row);
+        case BadRowKind::kBadPrice:
+            return spoil_price(row);
         case BadRowKind::kDuplicateEventId:
             format_uuid(good_ids_[rng_.below(static_cast<uint32_t>(good_id_count_))], id_text_);
             row.field[kEventIdColumn] = {id_text_, kUuidTextLength};
             return;
-        case BadRowKind::kInvalidUtf8: {
-            const size_t column = kCategoryColumn + rng_.below(3);  // category, device or location
-            const std::string_view text = row.field[column];
-            size_t position = rng_.below(static_cast<uint32_t>(text.size() + 1));
-            // Insert between characters, not inside a multi-byte one such as the "ã" of São Paulo.
-            while (position < text.size() &&
-                   (static_cast<unsigned char>(text[position]) & 0xC0) == 0x80) {
-                --position;
-            }
-            scratch_.assign(text.substr(0, position))
-                .append(kInvalidUtf8[rng_.below(std::size(kInvalidUtf8))])
-                .append(text.substr(position));
-            row.field[column] = scratch_;
-            return;
-        }
+        case BadRowKind::kInvalidUtf8:
+            return insert_invalid_utf8(row);
         case BadRowKind::kUnterminatedQuote:
             row.leave_last_quote_open = true;
             return;
     }
+}
+
+void BadRowInjector::change_column_count(RowFields &row) {
+    if (rng_.below(2) == 0) {
+        row.count = kColumnCount - 1;
+    } else {
+        row.field[kColumnCount] = kExtraFields[rng_.below(std::size(kExtraFields))];
+        row.count = kColumnCount + 1;
+    }
+}
+
+void BadRowInjector::spoil_id(RowFields &row) {
+    const size_t column = rng_.below(2) == 0 ? kUserIdColumn : kProductIdColumn;
+    const std::string_view id = row.field[column];
+    switch (rng_.below(3)) {
+        case 0:  // a prefixed key from another system
+            scratch_.append(column == kUserIdColumn ? "user_" : "sku_").append(id);
+            break;
+        case 1:
+            scratch_ = "N/A";
+            break;
+        default:  // letter O typed for a zero-like digit
+            scratch_.assign(id);
+            scratch_[scratch_.size() / 2] = 'O';
+            break;
+    }
+    row.field[column] = scratch_;
+}
+
+void BadRowInjector::spoil_timestamp(RowFields &row) {
+    scratch_.assign(row.field[kEventTimeColumn]);
+    switch (rng_.below(5)) {
+        case 0:
+            scratch_.replace(kMonthOffset, 2, "13");
+            break;
+        case 1:
+            scratch_.replace(kDayOffset, 2, "32");
+            break;
+        case 2:
+            scratch_.replace(kMonthOffset, 5, "02-30");
+            break;
+        case 3:
+            scratch_.replace(kHourOffset, 2, "25");
+            break;
+        default:
+            scratch_.replace(kMinuteOffset, 2, "61");
+            break;
+    }
+    row.field[kEventTimeColumn] = scratch_;
+}
+
+void BadRowInjector::spoil_price(RowFields &row) {
+    const std::string_view price = row.field[kPriceColumn];
+    switch (rng_.below(4)) {
+        case 0:
+            scratch_ = "abc";
+            break;
+        case 1:
+            scratch_.append("$").append(price);
+            break;
+        case 2:
+            scratch_.append(price).append(" USD");
+            break;
+        default:  // decimal comma; the row writer quotes it
+            scratch_.assign(price);
+            scratch_[scratch_.find('.')] = ',';
+            break;
+    }
+    row.field[kPriceColumn] = scratch_;
+}
+
+void BadRowInjector::insert_invalid_utf8(RowFields &row) {
+    const size_t column = kCategoryColumn + rng_.below(3);  // category, device or location
+    const std::string_view text = row.field[column];
+    size_t position = rng_.below(static_cast<uint32_t>(text.size() + 1));
+    // Insert between characters, not inside a multi-byte one such as the "ã" of São Paulo.
+    while (position < text.size() && (static_cast<unsigned char>(text[position]) & 0xC0) == 0x80)
+        --position;
+    scratch_.assign(text.substr(0, position))
+        .append(kInvalidUtf8[rng_.below(std::size(kInvalidUtf8))])
+        .append(text.substr(position));
+    row.field[column] = scratch_;
 }
 
 }  // namespace eventgen

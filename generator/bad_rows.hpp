@@ -47,6 +47,12 @@ class BadRowInjector {
   private:
     BadRowKind pick_kind(bool last_row_of_file);
     void spoil(BadRowKind kind, RowFields &row);
+    // One kind each; the altered field's text is in scratch_.
+    void change_column_count(RowFields &row);
+    void spoil_id(RowFields &row);
+    void spoil_timestamp(RowFields &row);
+    void spoil_price(RowFields &row);
+    void insert_invalid_utf8(RowFields &row);
 
     static constexpr size_t kRememberedIds = 64;
 

@@ -173,19 +173,7 @@ inline CsvSpanScanner::Found CsvSpanScanner::unquoted(Row &row, const unsigned c
     while (i < size && !unquoted_stop_[data[i]]) i++;
     if (too_long(row, i - start)) return Found::kIrregular;
     if (i == size) return Found::kMore;
-    const char c = static_cast<char>(data[i]);
-    if (c == '\n') return Found::kRowEnd;
-    if (c == options_.delimiter) {
-        row.fields++;
-        row.field_bytes = 0;
-        row.state = State::kFieldStart;
-    } else if (c == '\r') {
-        row.state = State::kCarriageReturn;
-    } else {
-        return Found::kIrregular;  // a quote inside an unquoted field, or a NUL
-    }
-    i++;
-    return Found::kMore;
+    return after_field(row, data, i);  // a quote inside an unquoted field is irregular
 }
 
 inline CsvSpanScanner::Found CsvSpanScanner::quoted(Row &row, const unsigned char *data, size_t &i,
@@ -209,19 +197,28 @@ inline CsvSpanScanner::Found CsvSpanScanner::quoted(Row &row, const unsigned cha
 
 inline CsvSpanScanner::Found CsvSpanScanner::quote_in_quoted(Row &row, const unsigned char *data,
                                                              size_t &i) const {
+    if (static_cast<char>(data[i]) != options_.quote)
+        return after_field(row, data, i);  // text after a closing quote is irregular
+    // A doubled quote: one quote of the field's text.
+    if (too_long(row, 1)) return Found::kIrregular;
+    row.state = State::kQuoted;
+    i++;
+    return Found::kMore;
+}
+
+// The byte after a field's text: a delimiter, or the end of the row; anything else is irregular.
+inline CsvSpanScanner::Found CsvSpanScanner::after_field(Row &row, const unsigned char *data,
+                                                         size_t &i) const {
     const char c = static_cast<char>(data[i]);
     if (c == '\n') return Found::kRowEnd;
-    if (c == options_.quote) {  // a doubled quote: one quote of the field's text
-        if (too_long(row, 1)) return Found::kIrregular;
-        row.state = State::kQuoted;
-    } else if (c == options_.delimiter) {
+    if (c == options_.delimiter) {
         row.fields++;
         row.field_bytes = 0;
         row.state = State::kFieldStart;
     } else if (c == '\r') {
         row.state = State::kCarriageReturn;
     } else {
-        return Found::kIrregular;  // text after a closing quote
+        return Found::kIrregular;
     }
     i++;
     return Found::kMore;

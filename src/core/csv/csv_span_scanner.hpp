@@ -99,6 +99,7 @@ class CsvSpanScanner {
     Found unquoted(Row &row, const unsigned char *data, size_t &i, size_t size) const;
     Found quoted(Row &row, const unsigned char *data, size_t &i, size_t size) const;
     Found quote_in_quoted(Row &row, const unsigned char *data, size_t &i) const;
+    Found after_field(Row &row, const unsigned char *data, size_t &i) const;
 
     ByteSource *source_ = nullptr;  // nullptr: handed its input
     CsvScanOptions options_;
