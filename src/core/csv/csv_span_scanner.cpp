@@ -93,12 +93,6 @@ bool CsvSpanScanner::close_row(Row &row, uint64_t end, bool newline) {
     return true;
 }
 
-bool CsvSpanScanner::too_long(Row &row, size_t added) const {
-    row.field_bytes += added;
-    row.row_bytes += added;
-    return row.field_bytes > options_.max_field_bytes || row.row_bytes > options_.max_row_bytes;
-}
-
 // The row is scanned in a local copy, which the compiler keeps in registers once the state
 // steps below are inlined: this is the COPY path's hot loop, run on every byte of every batch.
 CsvSpanScanner::Limit CsvSpanScanner::scan(const unsigned char *data, size_t size, size_t *used) {

@@ -94,7 +94,11 @@ class CsvSpanScanner {
     bool refill();
     bool close_row(Row &row, uint64_t end, bool newline);
     Limit scan(const unsigned char *data, size_t size, size_t *used);
-    bool too_long(Row &row, size_t added) const;
+    bool too_long(Row &row, size_t added) const {
+        row.field_bytes += added;
+        row.row_bytes += added;
+        return row.field_bytes > options_.max_field_bytes || row.row_bytes > options_.max_row_bytes;
+    }
     Found field_start(Row &row, const unsigned char *data, size_t &i) const;
     Found unquoted(Row &row, const unsigned char *data, size_t &i, size_t size) const;
     Found quoted(Row &row, const unsigned char *data, size_t &i, size_t size) const;
