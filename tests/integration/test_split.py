@@ -19,36 +19,52 @@ def quoted_lines(length, seed):
     return '"' + body + '"'
 
 
+def chunk_step(size, split_bytes=SPLIT_BYTES):
+    """The planner's spacing of cuts: the file in ceil(size / split_bytes) chunks of equal size."""
+    chunks = -(-size // split_bytes)
+    return -(-size // chunks)
+
+
 class SplitFile:
     """Writes a CSV file the way the planner cuts it, and knows where the cuts fall: the first row
-    boundary at least SPLIT_BYTES after the previous cut (the first: after the file's start).
+    boundary at least chunk_step(size) after the previous cut (the first: after the file's start).
     Every row that straddles a candidate cut has a multi-line quoted field with a quoted newline
     on the very byte where the cut would fall, and so do the rows around it. Every chunk has bad
-    rows (an id that is no bigint): its first row and one in its middle."""
+    rows (an id that is no bigint): its first row and one in its middle. Where the candidates fall
+    depends on the size, and the size on the rows made multi-line there: so the size is chosen
+    first, and the last row is padded to it."""
 
-    def __init__(self, path, rows, split_bytes=SPLIT_BYTES, big_field_at=None, big_field=0):
-        self.path = path
+    def __init__(self, path, rows, big_field_at=None, big_field=0):
+        self._lay_out(rows, SPLIT_BYTES, big_field_at, big_field)
+        size = self.size + 4096
+        parts = self._lay_out(rows, chunk_step(size), big_field_at, big_field, pad_to=size)
+        assert self.size == size
+        tmp = path.parent / f".{path.name}.tmp"
+        tmp.write_text("".join(parts))
+        os.rename(tmp, path)
+
+    def _lay_out(self, rows, step, big_field_at, big_field, pad_to=None):
         self.good = 0
         self.bad_lines = []    # true line numbers of the bad rows
         self.cuts = []         # (offset, line) where each chunk after the first starts
         self.big_field = None  # (start offset, end offset, line) of the big field's row
         offset, line = len(HEADER), 2
-        target = split_bytes
+        target = step
         near = 0  # rows around a cut still to be made multi-line
         chunk_row = 0
         parts = [HEADER]
         for i in range(rows):
             plain = f"{i},note {i}\n"
-            if big_field_at == i:
+            if pad_to is not None and i == rows - 1:
+                text = f"{i},\"" + "p" * (pad_to - offset - len(f"{i},\"\"\n")) + "\"\n"
+            elif big_field_at == i:
                 text = f"{i},{quoted_lines(big_field, i)}\n"
                 self.big_field = (offset, offset + len(text), line)
             elif offset < target <= offset + len(plain) + 60:
                 # The row across the candidate cut: its quoted field has a newline at the byte
                 # before the target, so the cut goes after the row.
                 prefix = f"{i},\""
-                inside = target - 1 - offset - len(prefix)
-                if inside < 0:
-                    prefix, inside = f"{i},\"", 0
+                inside = max(target - 1 - offset - len(prefix), 0)
                 text = prefix + "y" * inside + "\n" + "z" * 20 + "\"\n"
                 near = 5
             elif chunk_row in (0, 2000):
@@ -69,15 +85,13 @@ class SplitFile:
             chunk_row += 1
             if offset >= target:
                 self.cuts.append((offset, line))
-                target = offset + split_bytes
+                target = offset + step
                 chunk_row = 0
         self.size = offset
         self.last_line = line - 1
         if self.cuts and self.cuts[-1][0] >= self.size:
             self.cuts.pop()
-        tmp = path.parent / f".{path.name}.tmp"
-        tmp.write_text("".join(parts))
-        os.rename(tmp, path)
+        return parts
 
 
 def set_files_retention(cluster, value):

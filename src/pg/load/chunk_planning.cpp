@@ -37,17 +37,25 @@ Boundary next_boundary(const SourceDefinition *source, const FileRow *file, int 
     return at;
 }
 
+// The file in ceil(size / split_bytes) chunks of equal size, rather than chunks of split_bytes
+// and a short last one: the workers then run out of chunks together, none left with a whole
+// chunk to load alone at the end.
+uint64 chunk_step(uint64 size, uint64 split_bytes) {
+    uint64 chunks = (size + split_bytes - 1) / split_bytes;
+    return (size + chunks - 1) / chunks;
+}
+
 }  // namespace
 
 ChunkCut *find_chunk_cuts(const SourceDefinition *source, const FileRow *file, int fd,
                           int field_count, uint64 data_offset, uint64 data_line, int *count) {
-    const auto split_bytes = static_cast<uint64>(source->split_bytes);
     const auto size = static_cast<uint64>(file->size);
-    // Each cut is split_bytes past the one before.
-    auto *cuts = static_cast<ChunkCut *>(palloc(sizeof(ChunkCut) * (size / split_bytes + 1)));
+    const uint64 step = chunk_step(size, static_cast<uint64>(source->split_bytes));
+    // Each cut is at least `step` past the one before.
+    auto *cuts = static_cast<ChunkCut *>(palloc(sizeof(ChunkCut) * (size / step + 1)));
     *count = 0;
     Boundary at = {data_offset, data_line, false};
-    uint64 target = split_bytes;
+    uint64 target = step;
     start_scanner(source, file, fd, field_count, at.offset, at.line);
     while (!at.at_end && target < size) {
         CHECK_FOR_INTERRUPTS();
@@ -55,7 +63,7 @@ ChunkCut *find_chunk_cuts(const SourceDefinition *source, const FileRow *file, i
                            target > at.offset ? target - at.offset : 1);
         if (at.at_end || at.offset < target || at.offset >= size) continue;
         cuts[(*count)++] = {static_cast<int64>(at.offset), static_cast<int64>(at.line)};
-        target = at.offset + split_bytes;
+        target = at.offset + step;
     }
     release_readers();
     return cuts;

@@ -10,9 +10,10 @@
 namespace pg_ingest {
 
 // The cuts of the file, whose data rows (field_count fields) start at data_offset on data_line:
-// each the first row boundary at least split_bytes after the previous cut (the first: after the
-// file's start), before the file's end. Allocated in CurrentMemoryContext; *count may be 0 (no
-// boundary past split_bytes). Reads the file through file_reading.hpp.
+// the file is to be ceil(size / split_bytes) chunks of equal size, so each cut is the first row
+// boundary at least size / chunks after the previous cut (the first: after the file's start),
+// before the file's end. Allocated in CurrentMemoryContext; *count may be 0 (no such boundary).
+// Reads the file through file_reading.hpp.
 ChunkCut *find_chunk_cuts(const SourceDefinition *source, const FileRow *file, int fd,
                           int field_count, uint64 data_offset, uint64 data_line, int *count);
 
