@@ -82,11 +82,10 @@ void register_file(const SourceDefinition *source, const char *name, int64 size,
                        Int64GetDatum(inode)};
     char nulls[7] = "      ";
     if (bytes == nullptr) nulls[2] = 'n';
-    int ret = SPI_execute_with_args(
+    execute_prepared_checked(
         "INSERT INTO ingest.files (source, file_name, file_name_bytes, file_size, file_mtime, "
         "  file_inode) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        6, types, values, nulls, false, 0);
-    check_spi_result(ret, SPI_OK_INSERT, "catalog statement");
+        6, types, values, nulls, SPI_OK_INSERT);
 }
 
 namespace {
@@ -135,12 +134,37 @@ namespace {
 char search_from_name[MAXPGPATH * 4] = "";
 int64 search_from_id = 0;
 
-// The first open file after (from_name, from_id) in name order that this worker can claim.
+// Claims the file and reads its row; false when another worker holds it or it is no longer
+// open. A split file is claimed chunk by chunk (its first chunk free), a replay whole.
+bool claim_candidate(int64 file_id, MemoryContext context, FileRow *row) {
+    if (!claim_file(file_id)) return false;
+    bool open = read_open_file(file_id, context, row);
+    if (open && (!row->split || row->replay)) return true;
+    bool chunk_claimed = open && claim_next_chunk(row);
+    release_file_claim(file_id);
+    return chunk_claimed;
+}
+
+// The candidates of a shared batch's last page that it has not tried yet.
+struct CandidatePage {
+    int64 ids[kMaxFileClaims];
+    int count;
+    int next;
+};
+
+CandidatePage page = {{}, 0, 0};
+
+void keep_rest_of_page(const int64 *ids, int count) {
+    Assert(count <= kMaxFileClaims);
+    memcpy(page.ids, ids, sizeof(int64) * count);
+    page.count = count;
+    page.next = 0;
+}
+
+// The first open file after (from_name, from_id) in name order that this worker can claim,
+// listed page_size at a time; with keep_page, the page's untried rest is kept.
 bool claim_open_file_after(const SourceDefinition *source, const char *from_name, int64 from_id,
-                           MemoryContext context, FileRow *row) {
-    // A page of as many candidates as the source has workers: the others hold at most one
-    // claim each, so the first page nearly always has a file for this one.
-    int page_size = source->workers;
+                           int page_size, bool keep_page, MemoryContext context, FileRow *row) {
     Oid types[4] = {TEXTOID, TEXTOID, INT8OID, INT4OID};
     Datum values[4] = {CStringGetTextDatum(source->name), CStringGetTextDatum(from_name),
                        Int64GetDatum(from_id), Int32GetDatum(page_size)};
@@ -162,37 +186,59 @@ bool claim_open_file_after(const SourceDefinition *source, const char *from_name
         values[1] = PointerGetDatum(PG_DETOAST_DATUM_COPY(column(last, 2, &isnull)));
         values[2] = Int64GetDatum(ids[count - 1]);
         for (int i = 0; i < count; i++) {
-            if (!claim_file(ids[i])) continue;
-            bool open = read_open_file(ids[i], context, row);
-            // A split file is claimed chunk by chunk; a replay loads it whole.
-            if (open && (!row->split || row->replay)) return true;
-            bool chunk_claimed = open && claim_next_chunk(row);
-            release_file_claim(ids[i]);
-            if (chunk_claimed) return true;
+            if (!claim_candidate(ids[i], context, row)) continue;
+            if (keep_page) keep_rest_of_page(ids + i + 1, count - i - 1);
+            return true;
         }
         if (count < page_size) return false;
     }
 }
 
-}  // namespace
-
-bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row) {
-    bool found = claim_open_file_after(source, search_from_name, search_from_id, context, row);
-    if (!found && (search_from_name[0] != '\0' || search_from_id != 0))
-        found = claim_open_file_after(source, "", 0, context, row);
-    if (found) {
-        strlcpy(search_from_name, row->file_name, sizeof search_from_name);
-        search_from_id = row->file_id;
-    } else {
+void search_from(const FileRow *row) {
+    if (row == nullptr) {
         search_from_name[0] = '\0';
         search_from_id = 0;
+        return;
     }
+    strlcpy(search_from_name, row->file_name, sizeof search_from_name);
+    search_from_id = row->file_id;
+}
+
+bool search_open_file(const SourceDefinition *source, int page_size, bool keep_page,
+                      MemoryContext context, FileRow *row) {
+    bool found = claim_open_file_after(source, search_from_name, search_from_id, page_size,
+                                       keep_page, context, row);
+    if (!found && (search_from_name[0] != '\0' || search_from_id != 0))
+        found = claim_open_file_after(source, "", 0, page_size, keep_page, context, row);
+    search_from(found ? row : nullptr);
     return found;
 }
 
+}  // namespace
+
+bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row) {
+    // A page of as many candidates as the source has workers: the others hold at most one
+    // claim each, so the first page nearly always has a file for this one.
+    return search_open_file(source, source->workers, false, context, row);
+}
+
+bool next_open_file_of_batch(const SourceDefinition *source, MemoryContext context, FileRow *row) {
+    while (page.next < page.count) {
+        if (!claim_candidate(page.ids[page.next++], context, row)) continue;
+        search_from(row);
+        return true;
+    }
+    forget_open_file_page();
+    return search_open_file(source, kMaxFileClaims, true, context, row);
+}
+
+void forget_open_file_page() {
+    page.count = page.next = 0;
+}
+
 void resume_open_file_search_after(const FileRow *row) {
-    strlcpy(search_from_name, row->file_name, sizeof search_from_name);
-    search_from_id = row->file_id;
+    forget_open_file_page();
+    search_from(row);
 }
 
 void release_open_file(const FileRow *row) {

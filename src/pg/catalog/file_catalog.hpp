@@ -51,6 +51,11 @@ void register_file(const SourceDefinition *source, const char *name, int64 size,
 // file_claim.hpp), skipping those its sibling workers hold; false when there is none. The row
 // is read after the claim and allocated in the given memory context.
 bool next_open_file(const SourceDefinition *source, MemoryContext context, FileRow *row);
+// next_open_file for a shared batch gathering the files after its first (file_loader.cpp): one
+// query lists a page of candidates, and the next calls try the rest of that page before they
+// query again. forget_open_file_page() when the batch has its files.
+bool next_open_file_of_batch(const SourceDefinition *source, MemoryContext context, FileRow *row);
+void forget_open_file_page();
 // The next search starts after this file again: the files found after it were given back.
 void resume_open_file_search_after(const FileRow *row);
 // Gives up the claim next_open_file took for the row: its chunk's, or the file's.

@@ -407,7 +407,7 @@ bool join_next_file(void *arg) {
     JoinedFile *joining = &batch->joined[batch->count];
     FileRow *file = &joining->row;
     file->file_id = -1;
-    if (!next_open_file(source, memory.file, file)) {
+    if (!next_open_file_of_batch(source, memory.file, file)) {
         batch->full = true;
         return false;
     }
@@ -475,6 +475,7 @@ void announce_joined(const SharedBatch *batch, const char *first_name, double ms
 // is not text) just ends the batch and is left to the next round, which reports what is wrong.
 void gather_joining_files(SharedBatch *batch) {
     const SourceDefinition *source = batch->source;
+    forget_open_file_page();  // one an ERROR left behind
     while (!batch->full && batch->count < kMaxFileClaims - 1 &&
            batch->rows < static_cast<uint64>(source->batch_size) &&
            batch->staged < kMaxBatchBytes) {
@@ -489,6 +490,7 @@ void gather_joining_files(SharedBatch *batch) {
         close_joining_file();
         batch->full = true;
     }
+    forget_open_file_page();
 }
 
 // COPY refused the shared batch: nothing of it is written, and its files load alone.
