@@ -17,6 +17,19 @@ trap 'tests/cluster.sh destroy "$work/regress" >/dev/null 2>&1; rm -rf "$work"' 
 passed=0
 failed=0
 
+# Adds the counts of pytest's summary, the log's last line; a summary with no count is a failure.
+add_pytest_counts() {
+    local summary p f
+    summary=$(tail -n 1 "$1")
+    p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || true)
+    f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
+    p=${p:-0}
+    f=${f:-0}
+    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
 echo "== unit tests"
 build/unit_tests --gtest_brief=1 >"$work/unit.log" 2>&1
 unit_status=$?
@@ -50,14 +63,7 @@ unset PGHOST PGPORT PGUSER PGDATABASE
 echo "== integration tests"
 /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration >"$work/integration.log" 2>&1
 cat "$work/integration.log"
-summary=$(tail -n 1 "$work/integration.log")
-int_passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || true)
-int_failed=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
-int_passed=${int_passed:-0}
-int_failed=${int_failed:-0}
-if [ "$int_passed" -eq 0 ] && [ "$int_failed" -eq 0 ]; then int_failed=1; fi
-passed=$((passed + int_passed))
-failed=$((failed + int_failed))
+add_pytest_counts "$work/integration.log"
 
 echo "== citus tests"
 # Only where the citus extension is installed for PG_CONFIG (not in CI): elsewhere the runner
@@ -65,14 +71,7 @@ echo "== citus tests"
 ERROR_ON_WARNING=yes bash tests/citus/run.sh >"$work/citus.log" 2>&1
 cat "$work/citus.log"
 if ! grep -qx "citus not installed: 0 run" "$work/citus.log"; then
-    summary=$(tail -n 1 "$work/citus.log")
-    citus_passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || true)
-    citus_failed=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
-    citus_passed=${citus_passed:-0}
-    citus_failed=${citus_failed:-0}
-    if [ "$citus_passed" -eq 0 ] && [ "$citus_failed" -eq 0 ]; then citus_failed=1; fi
-    passed=$((passed + citus_passed))
-    failed=$((failed + citus_failed))
+    add_pytest_counts "$work/citus.log"
 fi
 
 echo "$passed passed, $failed failed"

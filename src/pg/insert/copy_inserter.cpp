@@ -63,24 +63,15 @@ CopyPath current_copy_path() {
 void stage_span(int data_fd, uint64 start, uint64 end, uint64 at) {
     int target = staging_fd();
     char buffer[65536];
-    off_t from = static_cast<off_t>(start);
+    uint64 from = start;
     off_t to = static_cast<off_t>(at);
-    uint64 left = end - start;
-    while (left > 0) {
-        ssize_t got = pread(data_fd, buffer, Min(left, sizeof buffer), from);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0)
-            ereport(ERROR, (errcode_for_file_access(), errmsg("could not read data file: %m")));
-        if (got == 0)
-            ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                            errmsg("data file ended %llu bytes early",
-                                   static_cast<unsigned long long>(left))));
-        if (pwrite(target, buffer, static_cast<size_t>(got), to) != got)
+    while (from < end) {
+        size_t got = read_data_file(data_fd, buffer, Min(end - from, sizeof buffer), from, end);
+        if (pwrite(target, buffer, got, to) != static_cast<ssize_t>(got))
             ereport(ERROR,
                     (errcode_for_file_access(), errmsg("could not write the staging file: %m")));
         from += got;
         to += got;
-        left -= static_cast<uint64>(got);
     }
 }
 

@@ -35,20 +35,6 @@ struct SpanInput {
 
 SpanInput input = {-1, 0, 0, nullptr, false};
 
-size_t read_data_file(char *out, size_t want) {
-    for (;;) {
-        ssize_t got = pread(input.fd, out, want, static_cast<off_t>(input.next));
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0)
-            ereport(ERROR, (errcode_for_file_access(), errmsg("could not read data file: %m")));
-        if (got == 0)
-            ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                            errmsg("data file ended %llu bytes early",
-                                   static_cast<unsigned long long>(input.end - input.next))));
-        return static_cast<size_t>(got);
-    }
-}
-
 // COPY asks for at least minread bytes (it is satisfied with fewer only at the end) and at most
 // maxread; 0 means end of input. The fence sees every byte before COPY does.
 int read_span(void *outbuf, int minread, int maxread) {
@@ -56,7 +42,7 @@ int read_span(void *outbuf, int minread, int maxread) {
     int filled = 0;
     while (filled < minread && input.next < input.end && !input.closed) {
         size_t want = Min(static_cast<uint64>(maxread - filled), input.end - input.next);
-        size_t got = read_data_file(out + filled, want);
+        size_t got = read_data_file(input.fd, out + filled, want, input.next, input.end);
         if (input.fence != nullptr) {
             FenceStep step = input.fence->admit(out + filled, got);
             got = step.admitted;
@@ -89,6 +75,20 @@ void check_insert_permission(ParseState *pstate, Relation rel, List *attnums) {
 }
 
 }  // namespace
+
+size_t read_data_file(int fd, char *out, size_t want, uint64 at, uint64 end) {
+    for (;;) {
+        ssize_t got = pread(fd, out, want, static_cast<off_t>(at));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0)
+            ereport(ERROR, (errcode_for_file_access(), errmsg("could not read data file: %m")));
+        if (got == 0)
+            ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                            errmsg("data file ended %llu bytes early",
+                                   static_cast<unsigned long long>(end - at))));
+        return static_cast<size_t>(got);
+    }
+}
 
 uint64 copy_directly(const DirectCopyTarget *target, int fd, uint64 start, uint64 end,
                      const ReadFence *fence) {

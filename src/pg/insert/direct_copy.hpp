@@ -38,6 +38,10 @@ struct ReadFence {
     uint64 (*rows)();
 };
 
+// Reads up to `want` bytes of the data file at offset `at` (want <= end - at); raises when it
+// cannot, or when the file ends before `end`.
+size_t read_data_file(int fd, char *out, size_t want, uint64 at, uint64 end);
+
 // COPYs bytes [start, end) of fd into the target, or with `fence` (else nullptr) only those it
 // admits; returns the rows COPY stored. Raises what COPY raises. Needs a transaction.
 uint64 copy_directly(const DirectCopyTarget *target, int fd, uint64 start, uint64 end,

@@ -287,14 +287,24 @@ Datum ingest_source_workers(PG_FUNCTION_ARGS) {
     PG_RETURN_VOID();
 }
 
+namespace {
+
+// A copy of the counters of this database's sources, out of shared memory; returns how many.
+int snapshot_this_database(SourceMetrics **entries) {
+    shared();
+    int capacity = source_metrics_capacity();
+    *entries = static_cast<SourceMetrics *>(palloc(sizeof(SourceMetrics) * capacity));
+    return snapshot_database_metrics(MyDatabaseId, *entries, capacity);
+}
+
+}  // namespace
+
 // Counters since server start of this database's sources, from shared memory.
 Datum ingest_source_metrics(PG_FUNCTION_ARGS) {
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-    shared();
-    int capacity = source_metrics_capacity();
-    auto *entries = static_cast<SourceMetrics *>(palloc(sizeof(SourceMetrics) * capacity));
-    int count = snapshot_database_metrics(MyDatabaseId, entries, capacity);
+    SourceMetrics *entries = nullptr;
+    int count = snapshot_this_database(&entries);
     for (int i = 0; i < count; i++) {
         const SourceMetrics &entry = entries[i];
         Datum values[10];
@@ -320,10 +330,8 @@ Datum ingest_source_metrics(PG_FUNCTION_ARGS) {
 Datum ingest_copy_path_metrics(PG_FUNCTION_ARGS) {
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-    shared();
-    int capacity = source_metrics_capacity();
-    auto *entries = static_cast<SourceMetrics *>(palloc(sizeof(SourceMetrics) * capacity));
-    int count = snapshot_database_metrics(MyDatabaseId, entries, capacity);
+    SourceMetrics *entries = nullptr;
+    int count = snapshot_this_database(&entries);
     for (int i = 0; i < count; i++) {
         Datum values[3] = {Int32GetDatum(entries[i].source_id),
                            Int64GetDatum(entries[i].batches_direct_copy),
