@@ -5,7 +5,8 @@ is created; ingest.start refuses a source whose owner lost it."""
 import psycopg2
 import pytest
 
-from conftest import as_role, wait_idle, wait_until, write_csv_atomically
+from conftest import (as_role, slow_down_statements, source_state as status, wait_idle,
+                      wait_until, worker_running, write_csv_atomically)
 
 
 def refusal(role):
@@ -13,27 +14,13 @@ def refusal(role):
             f"of pg_read_server_files (GRANT pg_read_server_files TO {role}, then ingest.start)")
 
 
-def status(cluster, source):
-    return cluster.query("SELECT state, last_error FROM ingest.status WHERE source = %s",
-                         (source,))[0]
-
-
-def worker_running(cluster, source):
-    return cluster.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                          (f"pg_ingest: {source}",)) > 0
-
-
 def make_source(cluster, role, source, data_dir, batch_size=10000, slow=False):
     cluster.query(f"CREATE ROLE {role} LOGIN IN ROLE pg_read_server_files")
     cluster.query(f"GRANT CREATE ON SCHEMA public TO {role}")
     as_role(cluster, role, f"CREATE TABLE {source}_rows (id bigint PRIMARY KEY)")
     if slow:
-        # Each batch's statement takes a while: the revoke lands in the middle of the file.
-        as_role(cluster, role, f"""
-            CREATE FUNCTION {source}_linger() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM pg_sleep(0.1); RETURN NULL; END $$;
-            CREATE TRIGGER t AFTER INSERT ON {source}_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION {source}_linger()""")
+        # The revoke lands in the middle of the file.
+        slow_down_statements(cluster, role, f"{source}_rows")
     as_role(cluster, role, f"SELECT ingest.create_source('{source}', %s, '{source}_rows', "
                            f"batch_size => {batch_size})", (str(data_dir),))
     cluster.query(f"SELECT ingest.start('{source}')")

@@ -9,7 +9,9 @@ import psycopg2
 import psycopg2.extras
 import pytest
 
-from conftest import as_role, postgres_dir, wait_idle, wait_until, write_csv_atomically
+from conftest import (as_role, postgres_dir, set_allowed_directories, slow_down_statements,
+                      source_state as status, wait_idle, wait_until, worker_running,
+                      write_csv_atomically)
 
 VERBS = ("delete", "move")
 
@@ -18,16 +20,6 @@ def refusal(role, verb):
     return (f'role "{role}" may not {verb} server files (on_success = {verb}): it is neither a '
             f"superuser nor a member of pg_write_server_files (GRANT pg_write_server_files TO "
             f"{role}, or on_success = keep)")
-
-
-def status(cluster, source):
-    return cluster.query("SELECT state, last_error FROM ingest.status WHERE source = %s",
-                         (source,))[0]
-
-
-def worker_running(cluster, source):
-    return cluster.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                          (f"pg_ingest: {source}",)) > 0
 
 
 def refused(fn):
@@ -184,12 +176,8 @@ def test_revoked_mid_file_the_file_stays_and_loads_once_regranted_through_kill_9
         cluster, data_dir, archive, verb):
     role = f"busy_{verb}"
     make_role(cluster, role, f"{role}_rows", write=True)
-    # Each batch's statement takes a while: the kill and the revoke land in the middle.
-    as_role(cluster, role, f"""
-        CREATE FUNCTION {role}_linger() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN PERFORM pg_sleep(0.1); RETURN NULL; END $$;
-        CREATE TRIGGER t AFTER INSERT ON {role}_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION {role}_linger()""")
+    # The kill and the revoke land in the middle of the file.
+    slow_down_statements(cluster, role, f"{role}_rows")
     as_role(cluster, role, f"SELECT ingest.create_source('{role}', %s, '{role}_rows', "
             "batch_size => 5, options => %s)", (str(data_dir), on_success(verb, archive)))
     as_role(cluster, role, f"SELECT ingest.start('{role}')")
@@ -233,12 +221,6 @@ def test_revoked_mid_file_the_file_stays_and_loads_once_regranted_through_kill_9
     wait_until(lambda: os.listdir(data_dir) == [], 10, "the file to be gone")
     assert os.listdir(archive) == (["big.csv"] if verb == "move" else [])
     cluster.query("SELECT ingest.drop_source(%s)", (role,))
-
-
-def set_allowed_directories(cluster, value):
-    cluster.query("ALTER SYSTEM SET pg_ingest.allowed_directories = %s", (value,))
-    cluster.query("SELECT pg_reload_conf()")
-    wait_until(lambda: cluster.scalar("SHOW pg_ingest.allowed_directories") == value)
 
 
 def test_an_archive_directory_outside_allowed_directories_is_refused(cluster):

@@ -1,5 +1,7 @@
 #include "core/csv/compressed_source.hpp"
 
+#include "core/trickle_source.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <zlib.h>
@@ -41,23 +43,6 @@ std::string read_all(ByteSource &source, size_t chunk = 7) {
     for (size_t got; (got = source.read(buffer.data(), chunk)) > 0;) out.append(buffer, 0, got);
     return out;
 }
-
-// Hands out its data a few bytes at a time, so that headers and blocks straddle reads.
-class TrickleByteSource : public ByteSource {
-  public:
-    TrickleByteSource(std::string data, size_t step) : data_(std::move(data)), step_(step) {}
-    size_t read(char *buf, size_t size) override {
-        size_t got = std::min({size, step_, data_.size() - position_});
-        data_.copy(buf, got, position_);
-        position_ += got;
-        return got;
-    }
-
-  private:
-    std::string data_;
-    size_t step_;
-    size_t position_ = 0;
-};
 
 // The message of what reading all of `source` throws ("" when it throws nothing).
 std::string read_error(ByteSource &source) {
@@ -164,12 +149,12 @@ TEST(CompressionTest, ZstdFrameShorterThanItsDeclaredSizeThrows) {
     StringByteSource whole(reproducer);
     EXPECT_EQ(read_error(*make_decompressor(Compression::kZstd, whole)),
               "zstd: Data corruption detected");
-    TrickleByteSource trickled(reproducer, 1);
+    TrickleSource trickled(reproducer, 1);
     EXPECT_EQ(read_error(*make_decompressor(Compression::kZstd, trickled)),
               "zstd: a frame ends after 0 of the 4 bytes its header declares");
     // After a whole frame, with the header and the block cut across reads of 1 to 3 bytes.
     for (size_t step = 1; step <= 3; step++) {
-        TrickleByteSource cut(zstd("a,b\n") + raw_zstd_frame(9, "x,y\n"), step);
+        TrickleSource cut(zstd("a,b\n") + raw_zstd_frame(9, "x,y\n"), step);
         EXPECT_EQ(read_error(*make_decompressor(Compression::kZstd, cut)),
                   "zstd: a frame ends after 4 of the 9 bytes its header declares")
             << step;
@@ -177,7 +162,7 @@ TEST(CompressionTest, ZstdFrameShorterThanItsDeclaredSizeThrows) {
 }
 
 TEST(CompressionTest, ZstdFramesOfTheirDeclaredOrUndeclaredSizeLoad) {
-    TrickleByteSource exact(raw_zstd_frame(4, "x,y\n") + zstd("a,b\n"), 2);
+    TrickleSource exact(raw_zstd_frame(4, "x,y\n") + zstd("a,b\n"), 2);
     EXPECT_EQ(read_all(*make_decompressor(Compression::kZstd, exact)), "x,y\na,b\n");
     // A frame written without its content size.
     ZSTD_CCtx *context = ZSTD_createCCtx();
