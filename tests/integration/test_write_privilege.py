@@ -263,3 +263,28 @@ def test_an_archive_directory_outside_allowed_directories_is_refused(cluster):
         set_allowed_directories(cluster, "")
         shutil.rmtree(base, ignore_errors=True)
         shutil.rmtree(outside, ignore_errors=True)
+
+
+def test_a_worker_that_starts_for_an_owner_who_may_not_write_neither_watches_nor_lists(
+        cluster, data_dir):
+    """As after a server restart, or a restore, with the source enabled: the worker asks before
+    it watches or lists the directory, so it never says it started, and registers nothing."""
+    make_role(cluster, "restarted_writer", "restarted_rows", write=True)
+    as_role(cluster, "restarted_writer", "SELECT ingest.create_source('restarted', %s, "
+            "'restarted_rows', options => '{\"on_success\": \"delete\"}')", (str(data_dir),))
+    cluster.query("REVOKE pg_write_server_files FROM restarted_writer")
+    write_csv_atomically(data_dir, "a.csv", "id", ["1"])
+    # Enabled behind ingest.start's back, which would refuse it.
+    cluster.query("UPDATE ingest.sources SET enabled = true WHERE name = 'restarted'")
+    cluster.stop()
+    log_offset = cluster.log_size()
+    cluster.start()
+
+    wait_until(lambda: status(cluster, "restarted")[0] == "failed", 60, "the source to fail")
+    assert status(cluster, "restarted") == ("failed", refusal("restarted_writer", "delete"))
+    log = cluster.log(since=log_offset)
+    assert f'pg_ingest source "restarted" stopped: {refusal("restarted_writer", "delete")}' in log
+    assert 'pg_ingest source "restarted" started on' not in log
+    assert cluster.query("SELECT count(*) FROM ingest.files WHERE source = 'restarted'") == [(0,)]
+    assert os.listdir(data_dir) == ["a.csv"]
+    cluster.query("SELECT ingest.drop_source('restarted')")
