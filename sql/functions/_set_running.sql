@@ -1,6 +1,7 @@
 -- Starts (run) or stops the named source, or every source of this database when name is NULL.
 -- Returns whether any source changed state. Workers are told at commit. Starting refuses a
--- source whose owner may not read server files, in the words its worker would fail it with.
+-- source whose owner may not read server files, or write them when on_success deletes or moves
+-- files, in the words its worker would fail it with.
 CREATE OR REPLACE FUNCTION ingest._set_running(name text, run boolean) RETURNS boolean
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE plpgsql AS $$
@@ -11,7 +12,8 @@ BEGIN
         PERFORM ingest._source(name);
     END IF;
     IF run THEN
-        PERFORM ingest._check_may_read(s.name, s.owner)
+        PERFORM ingest._check_may_read(s.name, s.owner),
+                ingest._check_may_write('start', s.name, s.owner, s.options ->> 'on_success')
         FROM ingest.sources s
         WHERE (_set_running.name IS NULL OR s.name = _set_running.name)
           AND ingest._may_control(s.owner)

@@ -34,6 +34,8 @@ BEGIN
     RETURNING * INTO altered;
     PERFORM ingest._check_allowed_directories(name, coalesce(directory, altered.directory),
                                               altered.options);
+    -- The worker deletes or moves files for the owner, whoever alters the source.
+    PERFORM ingest._check_may_write('alter', name, altered.owner, altered.options ->> 'on_success');
     IF current.enabled THEN
         -- The running worker picks up the new definition when it is restarted.
         PERFORM ingest._signal_workers(ARRAY[current.source_id], false);

@@ -24,6 +24,7 @@ BEGIN
     canonical_directory := ingest._check_directory(directory, 'directory', false);
     validated := ingest._validate_options(options);
     PERFORM ingest._check_allowed_directories(name, directory, validated);
+    PERFORM ingest._check_may_write('create', name, ingest._caller(), validated ->> 'on_success');
     INSERT INTO ingest.sources (name, directory, target, pattern, batch_size, options, owner)
     VALUES (name, canonical_directory, target, pattern, batch_size, validated, ingest._caller())
     RETURNING source_id INTO new_id;

@@ -234,3 +234,31 @@ def listen(cluster):
 
 def wait_idle(cluster, source, timeout="120s", dbname="postgres"):
     assert cluster.scalar("SELECT ingest.wait_idle(%s, %s)", (source, timeout), dbname) is True
+
+
+def source_state(cluster, source):
+    """The source's state and last_error in ingest.status."""
+    return cluster.query("SELECT state, last_error FROM ingest.status WHERE source = %s",
+                         (source,))[0]
+
+
+def worker_running(cluster, source):
+    return cluster.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                          (f"pg_ingest: {source}",)) > 0
+
+
+def set_allowed_directories(cluster, value):
+    cluster.query("ALTER SYSTEM SET pg_ingest.allowed_directories = %s", (value,))
+    cluster.query("SELECT pg_reload_conf()")
+    # A new session is forked from the postmaster: it shows the value once the reload is done.
+    wait_until(lambda: cluster.scalar("SHOW pg_ingest.allowed_directories") == value)
+
+
+def slow_down_statements(cluster, role, table):
+    """Each statement that inserts into `table` (owned by `role`) then takes 0.1 s more: a batch
+    takes a while, so that a kill or a revoke lands in the middle of a file."""
+    as_role(cluster, role, f"""
+        CREATE FUNCTION {table}_linger() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_sleep(0.1); RETURN NULL; END $$;
+        CREATE TRIGGER t AFTER INSERT ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION {table}_linger()""")

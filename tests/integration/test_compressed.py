@@ -94,3 +94,38 @@ def test_rejects_quote_the_uncompressed_line_and_truncated_files_fail(cluster, d
         error.endswith("gzip: the data ends early"), error
     assert cluster.scalar("SELECT count(*) FROM zipped_numbers") == 1999 + cluster.scalar(
         "SELECT rows_loaded FROM ingest.files WHERE file_name = 'b.csv.gz'")
+
+
+def zstd_frame_cut_short(text: bytes, kept: int) -> bytes:
+    """A zstd frame whose header declares len(text) bytes, holding only the first `kept` of them
+    in raw blocks, then an empty last block: what the fuzzer found libzstd's streaming decoder
+    (and `zstd -t`) accept as a whole frame."""
+    header = b"\x28\xb5\x2f\xfd" + bytes([0xA0]) + len(text).to_bytes(4, "little")
+    blocks = b""
+    for start in range(0, kept, 100_000):
+        chunk = text[start:min(kept, start + 100_000)]
+        blocks += (len(chunk) << 3).to_bytes(3, "little") + chunk  # raw, not last
+    return header + blocks + (1).to_bytes(3, "little")  # raw, last, empty
+
+
+def test_a_zstd_frame_shorter_than_its_declared_size_fails_instead_of_loading(cluster, data_dir):
+    cluster.query("CREATE TABLE cut_numbers (id bigint PRIMARY KEY, note text)")
+    cluster.query("SELECT ingest.create_source('cut', %s, 'cut_numbers', '*.zst', 100000)",
+                  (str(data_dir),))
+    text = ("id,note\n" + "".join(f"{i},note {i}\n" for i in range(30_000))).encode()
+    kept = 200_000  # more than one read of the compressed file: libzstd streams the frame
+    place(data_dir, "cut.csv.zst", zstd_frame_cut_short(text, kept))
+    place(data_dir, "whole.csv.zst", zstd_frame_cut_short(text, len(text)))
+    cluster.query("SELECT ingest.start('cut')")
+    wait_idle(cluster, "cut")
+
+    assert cluster.query(
+        "SELECT file_name, status, rows_loaded, rows_rejected, error FROM ingest.files "
+        "WHERE source = 'cut' ORDER BY file_name") == [
+            ("cut.csv.zst", "failed", 0, 0,
+             f'source "cut", file "cut.csv.zst": zstd: a frame ends after {kept} of the '
+             f"{len(text)} bytes its header declares"),
+            ("whole.csv.zst", "done", 30_000, 0, None)]
+    assert cluster.query("SELECT count(*), count(DISTINCT id) FROM cut_numbers") == \
+        [(30_000, 30_000)]
+    cluster.query("SELECT ingest.stop('cut')")

@@ -7,7 +7,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from conftest import as_role, postgres_dir, wait_idle, wait_until, write_csv_atomically
+from conftest import (as_role, postgres_dir, set_allowed_directories, wait_idle, wait_until,
+                      write_csv_atomically)
 
 
 def test_fifo_and_symlink_matching_the_pattern_are_skipped_not_opened(cluster, data_dir, tmp_path):
@@ -97,13 +98,6 @@ def test_rows_are_written_as_the_owner_and_a_revoke_stops_the_source(cluster, da
     cluster.query("SELECT ingest.drop_source('owned')")
     cluster.query("DROP TABLE owned")
     cluster.query("DROP ROLE loader, snoop")
-
-
-def set_allowed_directories(cluster, value):
-    cluster.query("ALTER SYSTEM SET pg_ingest.allowed_directories = %s", (value,))
-    cluster.query("SELECT pg_reload_conf()")
-    # A new session is forked from the postmaster: it shows the value once the reload is done.
-    wait_until(lambda: cluster.scalar("SHOW pg_ingest.allowed_directories") == value)
 
 
 def error_of(fn):

@@ -2,10 +2,14 @@
 
 #include <unistd.h>
 #include <zlib.h>
+// For ZSTD_getFrameHeader: the streaming API alone does not hold a frame to its declared size.
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -15,6 +19,11 @@ namespace pg_ingest {
 namespace {
 
 constexpr size_t kInputChunk = 128 * 1024;
+
+// The most one inflate call may write: zlib counts its output space in 32 bits.
+constexpr size_t inflate_output_limit() {
+    return UINT_MAX;
+}
 
 bool ends_with(std::string_view text, std::string_view suffix) {
     return text.size() >= suffix.size() &&
@@ -31,6 +40,10 @@ class GzipSource : public ByteSource {
     ~GzipSource() override { inflateEnd(&stream_); }
 
     size_t read(char *buf, size_t size) override {
+        // avail_out is 32-bit: a larger read asks one inflate call for what fits, and returns no
+        // more than that (fewer bytes than asked is a valid read).
+        size = std::min(size, inflate_output_limit());
+        if (size == 0) return 0;
         stream_.next_out = reinterpret_cast<Bytef *>(buf);
         stream_.avail_out = static_cast<uInt>(size);
         while (stream_.avail_out == size) {
@@ -65,6 +78,9 @@ class GzipSource : public ByteSource {
     bool in_member_ = false;
 };
 
+// A frame whose header declares its content size must decode to exactly that size: libzstd's
+// streaming API accepts a frame that ends (with an empty last block) before it, so the frame's
+// output is counted here.
 class ZstdSource : public ByteSource {
   public:
     explicit ZstdSource(ByteSource &compressed)
@@ -74,31 +90,77 @@ class ZstdSource : public ByteSource {
     ~ZstdSource() override { ZSTD_freeDStream(stream_); }
 
     size_t read(char *buf, size_t size) override {
+        if (size == 0) return 0;
         ZSTD_outBuffer out{buf, size, 0};
         while (out.pos == 0) {
+            if (!in_frame_ && !begin_frame()) return 0;
             if (in_.pos == in_.size) {
                 size_t got = compressed_.read(input_.data(), input_.size());
-                if (got == 0) {
-                    if (in_frame_) throw std::runtime_error("zstd: the data ends early");
-                    return 0;
-                }
+                if (got == 0) throw std::runtime_error("zstd: the data ends early");
                 in_ = ZSTD_inBuffer{input_.data(), got, 0};
             }
+            size_t before = out.pos;
             size_t hint = ZSTD_decompressStream(stream_, &out, &in_);
             if (ZSTD_isError(hint))
                 throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(hint));
+            frame_output_ += out.pos - before;
             // 0: a frame is complete and flushed; another may follow.
             in_frame_ = hint != 0;
+            check_frame_size();
         }
         return out.pos;
     }
 
   private:
+    // Reads the next frame's header into the input buffer and notes the content size it
+    // declares. False at the end of the data, between frames.
+    bool begin_frame() {
+        for (;;) {
+            size_t available = in_.size - in_.pos;
+            if (available > 0) {
+                ZSTD_frameHeader header;
+                size_t missing = ZSTD_getFrameHeader(
+                    &header, static_cast<const char *>(in_.src) + in_.pos, available);
+                if (ZSTD_isError(missing))
+                    throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(missing));
+                if (missing == 0) {
+                    declared_size_ = header.frameType == ZSTD_frame ? header.frameContentSize
+                                                                    : ZSTD_CONTENTSIZE_UNKNOWN;
+                    frame_output_ = 0;
+                    in_frame_ = true;
+                    return true;
+                }
+            }
+            // The header is cut by the end of the buffer: keep its start, read the rest after it.
+            std::memmove(input_.data(), static_cast<const char *>(in_.src) + in_.pos, available);
+            size_t got = compressed_.read(input_.data() + available, input_.size() - available);
+            if (got == 0) {
+                if (available > 0) throw std::runtime_error("zstd: the data ends early");
+                return false;
+            }
+            in_ = ZSTD_inBuffer{input_.data(), available + got, 0};
+        }
+    }
+
+    // Once a frame ends, and whenever it outgrows its declared size.
+    void check_frame_size() const {
+        if (declared_size_ == ZSTD_CONTENTSIZE_UNKNOWN) return;
+        if (frame_output_ > declared_size_)
+            throw std::runtime_error("zstd: a frame decodes to more than the " +
+                                     std::to_string(declared_size_) + " bytes its header declares");
+        if (!in_frame_ && frame_output_ < declared_size_)
+            throw std::runtime_error("zstd: a frame ends after " + std::to_string(frame_output_) +
+                                     " of the " + std::to_string(declared_size_) +
+                                     " bytes its header declares");
+    }
+
     ByteSource &compressed_;
     std::vector<char> input_;
     ZSTD_DStream *stream_;
     ZSTD_inBuffer in_{nullptr, 0, 0};
     bool in_frame_ = false;
+    unsigned long long declared_size_ = ZSTD_CONTENTSIZE_UNKNOWN;
+    unsigned long long frame_output_ = 0;
 };
 
 }  // namespace

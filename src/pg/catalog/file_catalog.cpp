@@ -317,6 +317,13 @@ void fail_file(int64 file_id, const char *message) {
         types, values);
 }
 
+void note_file_kept(int64 file_id, const char *note) {
+    Oid types[2] = {INT8OID, TEXTOID};
+    Datum values[2] = {Int64GetDatum(file_id), CStringGetTextDatum(note)};
+    execute_prepared_checked("UPDATE ingest.files SET error = $2 WHERE file_id = $1", 2, types,
+                             values, nullptr, SPI_OK_UPDATE);
+}
+
 namespace {
 
 // find_duplicate when no done file of the source has the content: a done file whose row

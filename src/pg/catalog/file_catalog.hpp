@@ -76,6 +76,8 @@ bool finish_split_file(int64 file_id);
 // The statuses of a file still to be loaded, as a text[] parameter (see the .cpp).
 Datum open_statuses();
 void fail_file(int64 file_id, const char *message);
+// A done file that on_success left where it is: its row's error says why.
+void note_file_kept(int64 file_id, const char *note);
 // With the source's `dedupe`, a done file of the source with the same size and content SHA-256
 // (under whatever name) makes this pending file a duplicate of it, never loaded: marks it so,
 // with its checksum, and returns that file's name; else nullptr.

@@ -25,6 +25,12 @@ Datum column_datum(int column, bool *isnull = nullptr) {
 
 }  // namespace
 
+OnSuccess on_success_named(const char *name) {
+    return strcmp(name, "delete") == 0 ? OnSuccess::Delete
+           : strcmp(name, "move") == 0 ? OnSuccess::Move
+                                       : OnSuccess::Keep;
+}
+
 // Every option is in the source's options (the defaults are merged in by create_source,
 // alter_source and the update scripts: ingest._default_options() is their one source). A NULL
 // ready_marker (no markers) reads as the empty suffix.
@@ -62,10 +68,7 @@ SourceDefinition *read_source_definition(int32 source_id) {
     source->header = DatumGetBool(column_datum(10));
     source->null_string = column_text(11);
     source->encoding = DatumGetInt32(column_datum(12));
-    char *on_success = column_text(13);
-    source->on_success = strcmp(on_success, "delete") == 0 ? OnSuccess::Delete
-                         : strcmp(on_success, "move") == 0 ? OnSuccess::Move
-                                                           : OnSuccess::Keep;
+    source->on_success = on_success_named(column_text(13));
     source->archive_directory = column_text(14);
     source->min_age_ms = DatumGetInt32(column_datum(15));
     source->max_field_bytes = DatumGetInt32(column_datum(16));

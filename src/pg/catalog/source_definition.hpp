@@ -9,6 +9,9 @@ namespace pg_ingest {
 
 enum class OnSuccess { Keep, Delete, Move };
 
+// The option's value as validated ("keep", "delete", "move").
+OnSuccess on_success_named(const char *name);
+
 // What a file's header column that the target lacks does (option on_new_columns).
 enum class OnNewColumns { Fail, Ignore, Rescue, Add };
 

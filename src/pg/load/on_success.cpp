@@ -1,5 +1,8 @@
 #include "pg/load/on_success.hpp"
 
+#include "pg/access/write_privilege.hpp"
+#include "pg/support/worker_transaction.hpp"
+
 extern "C" {
 #include <stdio.h>
 #include <unistd.h>
@@ -28,11 +31,29 @@ void apply_on_success_to(const SourceDefinition *source, const char *path, const
     }
 }
 
+// The owner's right to write server files, asked again in a transaction of its own just before
+// the delete or move: the commit that marked the file done checked it, but a REVOKE may have
+// committed since. Without it the done file stays where it is and its row says why.
+bool owner_may_still_write(const SourceDefinition *source, const FileRow *file) {
+    begin_worker_transaction();
+    const char *refusal = write_privilege_refusal(source->owner, source->on_success);
+    if (refusal != nullptr) {
+        note_file_kept(file->file_id, psprintf("loaded, but not moved or deleted: %s", refusal));
+        ereport(WARNING, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                          errmsg("pg_ingest source \"%s\": loaded file \"%s\" stays where it is: "
+                                 "%s",
+                                 source->name, file->file_name, refusal)));
+    }
+    commit_worker_transaction();
+    return refusal == nullptr;
+}
+
 }  // namespace
 
 // The file's completeness marker, when the source uses them, goes with it.
 void apply_on_success(const SourceDefinition *source, const char *path, const char *shown,
                       const FileRow *file) {
+    if (source->on_success == OnSuccess::Keep || !owner_may_still_write(source, file)) return;
     apply_on_success_to(source, path, shown, file->disk_name);
     if (source->ready_marker[0] == '\0') return;
     const char *marker = source->ready_marker;

@@ -342,6 +342,19 @@ FileTurn load_one(FileRow *file) {
     return FileTurn::settled;
 }
 
+// Leaves with the source failed when its target is gone or its owner lost a right the source
+// needs (owner_refusal): before the worker watches, lists or reads anything for the owner.
+void check_source_or_exit() {
+    begin_worker_transaction();
+    const char *refusal = !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target))
+                              ? "target table no longer exists"
+                              : owner_refusal(source);
+    // The transaction's memory goes with its commit.
+    if (refusal != nullptr) refusal = MemoryContextStrdup(TopMemoryContext, refusal);
+    commit_worker_transaction();
+    if (refusal != nullptr) fail_source_and_exit(refusal);
+}
+
 void check_allowed(const char *purpose, const char *directory) {
     DirectoryAllowance allowance = allowance_of(source->name, purpose, directory);
     if (allowance.allowed) return;
@@ -396,6 +409,8 @@ bool purge_files_when_due() {
 long run_once(MemoryContext round_context) {
     // A claim left by a round that failed after its file.
     release_file_claims();
+    // Before the directory is listed or a file read for the owner.
+    check_source_or_exit();
     // Before anything is read: an administrator may have narrowed the allowed directories.
     check_allowed("directory", source->directory);
     if (source->on_success == OnSuccess::Move)
@@ -403,15 +418,6 @@ long run_once(MemoryContext round_context) {
     if (worker.worker_index == 0) register_arrivals();
     FileRow file;
     begin_worker_transaction();
-    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(source->target))) {
-        commit_worker_transaction();
-        fail_source_and_exit("target table no longer exists");
-    }
-    const char *refusal = owner_refusal(source);
-    if (refusal != nullptr) {
-        commit_worker_transaction();
-        fail_source_and_exit(refusal);
-    }
     refresh_owner_settings(source->owner);
     if (worker.worker_index == 0 &&
         (worker.last_purge_ns == 0 || now_ns() - worker.last_purge_ns >= kPurgeIntervalNs)) {
@@ -507,6 +513,7 @@ void attach_to_source(Oid database_id, int32 source_id) {
     LWLockRelease(s->lock);
     attach_source_metrics(database_id, source_id);
     register_target_cache();
+    check_source_or_exit();
     start_work();
 }
 

@@ -1,5 +1,7 @@
 #include "core/csv/csv_reader.hpp"
 
+#include "core/trickle_source.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -74,23 +76,6 @@ std::vector<Row> read_all(const std::string &input, const CsvOptions &options = 
     StringByteSource source(input);
     return read_all(source, options);
 }
-
-// Hands out at most `step` bytes per read, so that lines arrive in pieces.
-class TrickleSource : public ByteSource {
-  public:
-    TrickleSource(std::string data, size_t step) : data_(std::move(data)), step_(step) {}
-    size_t read(char *buf, size_t size) override {
-        const size_t count = std::min({size, step_, data_.size() - position_});
-        std::memcpy(buf, data_.data() + position_, count);
-        position_ += count;
-        return count;
-    }
-
-  private:
-    std::string data_;
-    size_t step_;
-    size_t position_ = 0;
-};
 
 // Produces `head` followed by `pattern` repeated up to `total` bytes, without holding them.
 class GeneratedSource : public ByteSource {
