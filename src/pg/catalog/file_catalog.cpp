@@ -317,6 +317,16 @@ void fail_file(int64 file_id, const char *message) {
         types, values);
 }
 
+bool has_failed_files(const SourceDefinition *source) {
+    Oid types[1] = {TEXTOID};
+    Datum values[1] = {CStringGetTextDatum(source->name)};
+    int ret = execute_prepared(
+        "SELECT 1 FROM ingest.files WHERE source = $1 AND status = 'failed' LIMIT 1", 1, types,
+        values, nullptr, true);
+    check_spi_result(ret, SPI_OK_SELECT, "read ingest.files");
+    return SPI_processed > 0;
+}
+
 namespace {
 
 // find_duplicate when no done file of the source has the content: a done file whose row

@@ -76,6 +76,8 @@ bool finish_split_file(int64 file_id);
 // The statuses of a file still to be loaded, as a text[] parameter (see the .cpp).
 Datum open_statuses();
 void fail_file(int64 file_id, const char *message);
+// Whether any file of the source is failed (an index on failed files answers it).
+bool has_failed_files(const SourceDefinition *source);
 // With the source's `dedupe`, a done file of the source with the same size and content SHA-256
 // (under whatever name) makes this pending file a duplicate of it, never loaded: marks it so,
 // with its checksum, and returns that file's name; else nullptr.
