@@ -475,6 +475,8 @@ long run_once(MemoryContext round_context) {
     }
     const char *refusal = owner_refusal(source);
     if (refusal != nullptr) {
+        // Out of SPI's memory, which the commit frees.
+        refusal = MemoryContextStrdup(round_context, refusal);
         commit_worker_transaction();
         fail_source_and_exit(refusal);
     }
