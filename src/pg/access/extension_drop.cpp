@@ -19,8 +19,7 @@ namespace {
 object_access_hook_type previous_object_access_hook = nullptr;
 bool forget_metrics_at_commit = false;
 
-void on_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id,
-                      void *arg) {
+void on_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id, void *arg) {
     if (previous_object_access_hook)
         previous_object_access_hook(access, class_id, object_id, sub_id, arg);
     if (access != OAT_DROP || class_id != ExtensionRelationId) return;
@@ -29,7 +28,10 @@ void on_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int 
     // The dropping transaction holds its locks on the catalog already: a worker waiting for one
     // of them ends at the signal. The launcher rescans at commit (nothing to start then) and at
     // an abort, or a rollback to a savepoint, that leaves the extension in place.
-    if (stop_database_workers(MyDatabaseId, kStopWorkersTimeoutMs)) rescan_workers_at_commit();
+    // A worker that has not exited by then stops at its next transaction, which finds the
+    // extension gone (see source_worker.cpp).
+    if (stop_database_workers(MyDatabaseId, kStopWorkersTimeoutMs) != WorkersStop::none)
+        rescan_workers_at_commit();
     forget_metrics_at_commit = true;
 }
 

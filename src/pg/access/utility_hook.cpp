@@ -89,17 +89,26 @@ bool may_step_aside_for(Oid database_id) {
 }
 
 // The workers of the database step aside for the statement: they stop now and come back once
-// its transaction ends, committed or not.
+// its transaction ends, committed or not. A worker that does not exit in time (stuck in a read
+// of a hung file system, say) would make the statement fail without naming pg_ingest.
 void step_aside(Oid database_id) {
-    if (stop_database_workers(database_id, kStopWorkersTimeoutMs)) rescan_workers_at_commit();
+    WorkersStop stop = stop_database_workers(database_id, kStopWorkersTimeoutMs);
+    if (stop == WorkersStop::none) return;
+    rescan_workers_at_commit();
+    if (stop == WorkersStop::stopped) return;
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+                    errmsg("pg_ingest workers of database \"%s\" did not stop within %d s",
+                           get_database_name(database_id), kStopWorkersTimeoutMs / 1000),
+                    errhint("A worker ends at its next interrupt check: retry the statement once "
+                            "pg_stat_activity shows no backend_type 'pg_ingest worker' in that "
+                            "database; ingest.status there shows what they do.")));
 }
 
 // Before the statement runs; returns the database DROP DATABASE drops, if any.
 Oid make_way_for(const Node *parsetree) {
     if (IsA(parsetree, DropdbStmt)) {
         Oid database_id = get_database_oid(castNode(DropdbStmt, parsetree)->dbname, true);
-        if (OidIsValid(database_id))
-            stop_database_workers(database_id, kStopWorkersTimeoutMs);
+        if (OidIsValid(database_id)) stop_database_workers(database_id, kStopWorkersTimeoutMs);
         return database_id;
     }
     // Workers run the library's statements against the catalog: they stop while it changes,

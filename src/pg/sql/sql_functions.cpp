@@ -226,14 +226,16 @@ Datum ingest_worker_status(PG_FUNCTION_ARGS) {
         // Each source once: at the first of its running slots.
         bool seen = false;
         for (int j = 0; j < i && !seen; j++)
-            seen = is_running_here(&s->slots[j], extension_id) && s->slots[j].source_id == first->source_id;
+            seen = is_running_here(&s->slots[j], extension_id) &&
+                   s->slots[j].source_id == first->source_id;
         if (seen) continue;
         const WorkerSlot *shown = first;
         const WorkerSlot *with_error = nullptr;
         double rate = 0;
         for (int j = i; j < s->slot_count; j++) {
             const WorkerSlot *slot = &s->slots[j];
-            if (!is_running_here(slot, extension_id) || slot->source_id != first->source_id) continue;
+            if (!is_running_here(slot, extension_id) || slot->source_id != first->source_id)
+                continue;
             if (shows_before(slot, shown)) shown = slot;
             if (slot->last_error[0] != '\0' &&
                 (with_error == nullptr || slot->worker_index < with_error->worker_index))

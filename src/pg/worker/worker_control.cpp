@@ -104,7 +104,7 @@ void rescan_workers_at_commit() {
     rescan_on_commit = true;
 }
 
-bool stop_database_workers(Oid database_id, int timeout_ms) {
+WorkersStop stop_database_workers(Oid database_id, int timeout_ms) {
     SharedState *s = shared();
     bool any = false;
     rescan_on_abort = true;
@@ -129,13 +129,13 @@ bool stop_database_workers(Oid database_id, int timeout_ms) {
                 busy = true;
         }
         LWLockRelease(s->lock);
-        if (!busy) return any;
+        if (!busy) return any ? WorkersStop::stopped : WorkersStop::none;
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10,
                         PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
         CHECK_FOR_INTERRUPTS();
     }
-    return any;
+    return WorkersStop::still_running;
 }
 
 }  // namespace pg_ingest
