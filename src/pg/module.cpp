@@ -3,6 +3,7 @@
 #include "pg/worker/launcher.hpp"
 #include "pg/worker/shared_state.hpp"
 #include "pg/worker/source_metrics.hpp"
+#include "pg/access/extension_drop.hpp"
 #include "pg/access/utility_hook.hpp"
 #include "pg/worker/worker_control.hpp"
 
@@ -24,6 +25,7 @@ void _PG_init(void) {
     pg_ingest::request_source_metrics();
     pg_ingest::register_worker_control();
     pg_ingest::install_utility_hook();
+    pg_ingest::install_extension_drop_hook();
     if (!IsBinaryUpgrade) pg_ingest::register_launcher();
 }
 }

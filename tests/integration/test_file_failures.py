@@ -322,6 +322,7 @@ def test_disk_full_fails_the_file_and_retry_completes_it_once(cluster, data_dir,
         (loaded_a, loaded_a, loaded_a)]
     assert cluster.scalar("SELECT count(*) FROM ingest.rejects WHERE source = 'filled'") == 0
     assert cluster.worker_pid("filled") == worker
+    assert cluster.scalar("SELECT last_error FROM ingest.status WHERE source = 'filled'") == error_b
 
     subprocess.run(["mount", "-o", "remount,size=16M", str(small_filesystem)], check=True)
     cluster.query("SELECT ingest.retry_file('filled', 'a.csv')")
@@ -333,6 +334,9 @@ def test_disk_full_fails_the_file_and_retry_completes_it_once(cluster, data_dir,
     assert cluster.query("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM filled") == [
         (20100, 20100, 1, 20100)]
     assert cluster.worker_pid("filled") == worker
+    # Space freed and every file done: the error is past.
+    wait_until(lambda: cluster.scalar("SELECT last_error FROM ingest.status "
+                                      "WHERE source = 'filled'") is None, 30, "the error to clear")
     cluster.query("SELECT ingest.drop_source('filled')")
     cluster.query("DROP TABLE filled")
     cluster.query("DROP TABLESPACE small")

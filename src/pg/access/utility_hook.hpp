@@ -1,5 +1,8 @@
-// Stops a database's source workers before DROP DATABASE or DROP EXTENSION pg_ingest, which
-// would otherwise wait on (or fail because of) the workers' connections.
+// Stops a database's source workers before statements that would otherwise wait on, deadlock
+// with or fail because of the workers' connections and locks: DROP DATABASE, ALTER DATABASE
+// ... RENAME or SET TABLESPACE, CREATE DATABASE ... TEMPLATE, DROP EXTENSION pg_ingest, DROP
+// SCHEMA ingest, DROP OWNED BY, ALTER EXTENSION pg_ingest. The workers come back once the
+// statement's transaction ends (a dropped database's or extension's, never).
 #pragma once
 
 namespace pg_ingest {

@@ -324,6 +324,16 @@ void note_file_kept(int64 file_id, const char *note) {
                              values, nullptr, SPI_OK_UPDATE);
 }
 
+bool has_failed_files(const SourceDefinition *source) {
+    Oid types[1] = {TEXTOID};
+    Datum values[1] = {CStringGetTextDatum(source->name)};
+    int ret = execute_prepared(
+        "SELECT 1 FROM ingest.files WHERE source = $1 AND status = 'failed' LIMIT 1", 1, types,
+        values, nullptr, true);
+    check_spi_result(ret, SPI_OK_SELECT, "read ingest.files");
+    return SPI_processed > 0;
+}
+
 namespace {
 
 // find_duplicate when no done file of the source has the content: a done file whose row

@@ -78,6 +78,8 @@ Datum open_statuses();
 void fail_file(int64 file_id, const char *message);
 // A done file that on_success left where it is: its row's error says why.
 void note_file_kept(int64 file_id, const char *note);
+// Whether any file of the source is failed (an index on failed files answers it).
+bool has_failed_files(const SourceDefinition *source);
 // With the source's `dedupe`, a done file of the source with the same size and content SHA-256
 // (under whatever name) makes this pending file a duplicate of it, never loaded: marks it so,
 // with its checksum, and returns that file's name; else nullptr.

@@ -19,6 +19,7 @@ extern "C" {
 
 #include "postgres.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -191,10 +192,11 @@ double rows_per_second(const WorkerSlot *slot, TimestampTz now) {
     return static_cast<double>(rows) / kRateWindowSeconds;
 }
 
-// Running, or waiting for a background worker slot (then without a pid).
-bool is_running_here(const WorkerSlot *slot) {
+// Running for a source of this database's extension (not one dropped since, whose source ids a
+// new one may reuse), or waiting for a background worker slot (then without a pid).
+bool is_running_here(const WorkerSlot *slot, Oid extension_id) {
     return slot->in_use && slot->database_id == MyDatabaseId &&
-           (slot->pid != 0 || waits_for_worker(slot));
+           slot->extension_id == extension_id && (slot->pid != 0 || waits_for_worker(slot));
 }
 
 // The worker to show for a source in one row: a loading one before an idle one, then the lowest
@@ -216,21 +218,24 @@ Datum ingest_worker_status(PG_FUNCTION_ARGS) {
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     SharedState *s = shared();
     TimestampTz now = GetCurrentTimestamp();
+    Oid extension_id = get_extension_oid("pg_ingest", false);
     LWLockAcquire(s->lock, LW_SHARED);
     for (int i = 0; i < s->slot_count; i++) {
         const WorkerSlot *first = &s->slots[i];
-        if (!is_running_here(first)) continue;
+        if (!is_running_here(first, extension_id)) continue;
         // Each source once: at the first of its running slots.
         bool seen = false;
         for (int j = 0; j < i && !seen; j++)
-            seen = is_running_here(&s->slots[j]) && s->slots[j].source_id == first->source_id;
+            seen = is_running_here(&s->slots[j], extension_id) &&
+                   s->slots[j].source_id == first->source_id;
         if (seen) continue;
         const WorkerSlot *shown = first;
         const WorkerSlot *with_error = nullptr;
         double rate = 0;
         for (int j = i; j < s->slot_count; j++) {
             const WorkerSlot *slot = &s->slots[j];
-            if (!is_running_here(slot) || slot->source_id != first->source_id) continue;
+            if (!is_running_here(slot, extension_id) || slot->source_id != first->source_id)
+                continue;
             if (shows_before(slot, shown)) shown = slot;
             if (slot->last_error[0] != '\0' &&
                 (with_error == nullptr || slot->worker_index < with_error->worker_index))
@@ -263,10 +268,11 @@ Datum ingest_source_workers(PG_FUNCTION_ARGS) {
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     SharedState *s = shared();
     TimestampTz now = GetCurrentTimestamp();
+    Oid extension_id = get_extension_oid("pg_ingest", false);
     LWLockAcquire(s->lock, LW_SHARED);
     for (int i = 0; i < s->slot_count; i++) {
         const WorkerSlot *slot = &s->slots[i];
-        if (!is_running_here(slot)) continue;
+        if (!is_running_here(slot, extension_id)) continue;
         Datum values[8];
         bool nulls[8] = {false, false, false, false, false, false, false, false};
         values[0] = Int32GetDatum(slot->source_id);

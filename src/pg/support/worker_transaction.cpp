@@ -12,6 +12,8 @@ namespace pg_ingest {
 
 namespace {
 
+void (*transaction_check)() = nullptr;
+
 // For this transaction only (SET LOCAL): the commit reads the setting when it is made.
 void set_commit_durability(CommitDurability durability) {
     (void)set_config_option("synchronous_commit",
@@ -27,6 +29,11 @@ void begin_worker_transaction(CommitDurability durability) {
     if (durability != CommitDurability::ServerDefault) set_commit_durability(durability);
     SPI_connect();
     PushActiveSnapshot(GetTransactionSnapshot());
+    if (transaction_check != nullptr) transaction_check();
+}
+
+void check_every_worker_transaction(void (*check)()) {
+    transaction_check = check;
 }
 
 void require_synchronous_commit() {

@@ -15,6 +15,9 @@ enum class CommitDurability {
 };
 
 void begin_worker_transaction(CommitDurability durability = CommitDurability::ServerDefault);
+// From now on every worker transaction, once begun, runs `check` first (which may leave the
+// process: the worker's catalog may have been dropped since its last transaction).
+void check_every_worker_transaction(void (*check)());
 void commit_worker_transaction();
 // The current transaction's commit waits for its flush after all: what follows it became known
 // only once the transaction had begun (a streamed span that turned out to finish its file).

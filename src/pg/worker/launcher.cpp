@@ -17,6 +17,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_database.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -250,11 +251,8 @@ PGDLLEXPORT void pg_ingest_scanner_main(Datum arg) {
     StartTransactionCommand();
     SPI_connect();
     PushActiveSnapshot(GetTransactionSnapshot());
-    bool has_extension =
-        SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_ingest'", true, 0) ==
-            SPI_OK_SELECT &&
-        SPI_processed == 1;
-    if (has_extension &&
+    Oid extension_id = get_extension_oid("pg_ingest", true);
+    if (OidIsValid(extension_id) &&
         SPI_execute("SELECT source_id FROM ingest.sources WHERE enabled AND failed_error IS NULL",
                     true, 0) == SPI_OK_SELECT) {
         SharedState *s = shared();
@@ -269,7 +267,9 @@ PGDLLEXPORT void pg_ingest_scanner_main(Datum arg) {
                                   errhint("Raise pg_ingest.max_sources.")));
                 continue;
             }
+            // Not want_slot: a rescan keeps a failing worker's backoff.
             slot->wanted = true;
+            slot->extension_id = extension_id;
         }
         LWLockRelease(s->lock);
     }

@@ -88,6 +88,13 @@ WorkerSlot *find_or_add_slot(Oid database_id, int32 source_id, int worker_index,
     return nullptr;
 }
 
+void want_slot(WorkerSlot *slot, Oid extension_id) {
+    slot->wanted = true;
+    slot->extension_id = extension_id;
+    slot->consecutive_failures = 0;
+    slot->next_launch_at = 0;
+}
+
 void stop_source_workers(Oid database_id, int32 source_id, pid_t except_pid) {
     for (int i = 0; i < state->slot_count; i++) {
         WorkerSlot *slot = &state->slots[i];
@@ -120,9 +127,7 @@ int want_sibling_workers(WorkerSlot *own, int workers) {
                 continue;
             }
             if (slot->wanted) continue;  // running, or waiting out its backoff
-            slot->wanted = true;
-            slot->consecutive_failures = 0;
-            slot->next_launch_at = 0;
+            want_slot(slot, own->extension_id);
         }
     }
     LWLockRelease(state->lock);

@@ -22,6 +22,9 @@ struct WorkerSlot {
     bool launching;       // registered with the postmaster, not yet attached
     bool stop_requested;  // the coming exit was asked for: not a failure
     Oid database_id;
+    // The pg_ingest extension (its pg_extension OID) the source belongs to: a source id is
+    // unique within one incarnation of the catalog only, and a worker never acts for another.
+    Oid extension_id;
     int32 source_id;
     int worker_index;  // 0 watches the directory and starts the others
     char source_name[NAMEDATALEN];
@@ -57,6 +60,8 @@ SharedState *shared();
 WorkerSlot *find_slot(Oid database_id, int32 source_id, int worker_index);
 // nullptr when every slot is taken (pg_ingest.max_sources).
 WorkerSlot *find_or_add_slot(Oid database_id, int32 source_id, int worker_index, const char *name);
+// The launcher is to keep the slot's worker running, for the source of that extension.
+void want_slot(WorkerSlot *slot, Oid extension_id);
 // Asks every worker of the source to stop (not a failure); `except_pid` is not signalled.
 void stop_source_workers(Oid database_id, int32 source_id, pid_t except_pid);
 

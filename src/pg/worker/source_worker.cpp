@@ -34,6 +34,7 @@ extern "C" {
 #include <time.h>
 
 #include "access/xact.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -63,11 +64,20 @@ constexpr int64_t kFilesPurgeIntervalNs = kPurgeIntervalNs;
 // After another server interrupted a file: long enough not to spin while a node restarts.
 constexpr long kAnotherServerRetryMs = 1000;
 
+// What the worker's ingest.status.last_error shows, and when that is past and cleared.
+enum class ShownError {
+    none,
+    lasting,      // a warning that holds until the worker restarts (a Citus owner's rights)
+    round,        // a round failed: past once a round ends without a new error
+    failed_file,  // a file failed: past once, in addition, no file of the source is failed
+};
+
 // This process's worker: set once as it attaches, for its whole life.
 struct WorkerContext {
     SourceDefinition *source = nullptr;
     WorkerSlot *slot = nullptr;
     int worker_index = 0;
+    Oid extension_id = InvalidOid;  // the catalog's incarnation the worker acts for
     WaitEventSet *wait_set = nullptr;
     int64_t last_full_scan_ns = 0;
     int64_t last_purge_ns = 0;  // 0: purge at the next round
@@ -78,6 +88,8 @@ struct WorkerContext {
     // A Citus target's prepared transactions are resolved before the next file: at start (a
     // crash may have left some) and after another server interrupted a file.
     bool resolve_prepared_first = true;
+    ShownError shown_error = ShownError::none;
+    int64 errors_shown = 0;  // counts show_error calls: a round that adds none was healthy
 };
 
 WorkerContext worker;
@@ -103,6 +115,28 @@ int64_t now_ns() {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return ns_from_timespec(ts);
+}
+
+void show_error(WorkerState state, const char *message, ShownError kind) {
+    report_state(slot, state, message);
+    worker.shown_error = kind;
+    worker.errors_shown++;
+}
+
+// After a round that showed no new error: clears the error shown once its cause is past, so
+// that last_error tells the present (a directory back, space freed, the failed file retried or
+// skipped).
+void clear_error_when_past() {
+    if (worker.shown_error != ShownError::round && worker.shown_error != ShownError::failed_file)
+        return;
+    if (worker.shown_error == ShownError::failed_file) {
+        begin_worker_transaction();
+        bool failed = has_failed_files(source);
+        commit_worker_transaction();
+        if (failed) return;
+    }
+    clear_error(slot);
+    worker.shown_error = ShownError::none;
 }
 
 void release_slot(int, Datum) {
@@ -136,7 +170,38 @@ void claim_slot(int index, Oid database_id, int32 source_id) {
     if (!mine) proc_exit(0);
     slot = candidate;
     worker.worker_index = candidate->worker_index;
+    worker.extension_id = candidate->extension_id;
     before_shmem_exit(release_slot, 0);
+}
+
+// Leaves for good: the launcher does not start the worker again.
+[[noreturn]] void leave_unwanted() {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    slot->wanted = false;
+    LWLockRelease(s->lock);
+    proc_exit(0);
+}
+
+// Run at the start of every worker transaction: the worker acts for the sources of one
+// pg_ingest extension only, the one its slot was started for. Once that extension is gone, by
+// whatever route (DROP EXTENSION, DROP SCHEMA ingest CASCADE, DROP OWNED BY its owner), the
+// worker leaves before it reads or writes anything, even when a new extension has sources with
+// the same ids.
+void leave_if_catalog_replaced() {
+    if (get_extension_oid("pg_ingest", true) == worker.extension_id) return;
+    ereport(LOG, (errmsg("pg_ingest worker for source %d stops: the pg_ingest extension it was "
+                         "started for was dropped",
+                         slot->source_id)));
+    leave_unwanted();
+}
+
+// After an error, before it is reported: an error caused by the drop of the catalog is no error
+// of the source's, and the worker leaves without a word about it.
+void leave_if_catalog_replaced_after_error() {
+    StartTransactionCommand();
+    leave_if_catalog_replaced();
+    CommitTransactionCommand();
 }
 
 // The library's statements expect the catalog of its own version. After a library upgrade the
@@ -281,7 +346,7 @@ void resolve_prepared_transactions_when_due() {
         "recover_prepared_transactions() TO %s",
         quote_identifier(GetUserNameFromId(source->owner, false)));
     ereport(WARNING, (errmsg("pg_ingest source \"%s\": %s", source->name, message)));
-    report_state(slot, WorkerState::loading, message);
+    show_error(WorkerState::loading, message, ShownError::lasting);
 }
 
 // How a file's turn ended: settled (loaded, failed, or given back to be resumed at once), or
@@ -305,6 +370,7 @@ FileTurn load_one(FileRow *file) {
     if (error == nullptr) return FileTurn::settled;
 
     AbortCurrentTransaction();
+    leave_if_catalog_replaced_after_error();
     abandon_file_load();
     // The owner's statement_timeout fails the file, as it would fail the owner's COPY.
     if (error->sqlerrcode == ERRCODE_QUERY_CANCELED && !take_owner_statement_timeout()) {
@@ -321,7 +387,7 @@ FileTurn load_one(FileRow *file) {
             "the target is stored on accepts connections again",
             describe_file_failure(file, current_load_line(), error->message));
         ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, message)));
-        report_state(slot, WorkerState::retrying, message);
+        show_error(WorkerState::retrying, message, ShownError::round);
         note_worker_error();
         worker.resolve_prepared_first = true;
         return FileTurn::interrupted_by_another_server;
@@ -334,7 +400,7 @@ FileTurn load_one(FileRow *file) {
     }
     char *message = describe_file_failure(file, line, error->message);
     ereport(LOG, (errmsg("pg_ingest file failed: %s", message)));
-    report_state(slot, WorkerState::idle, message);
+    show_error(WorkerState::idle, message, ShownError::failed_file);
     begin_worker_transaction();
     fail_file(file->file_id, message);
     commit_worker_transaction();
@@ -457,6 +523,7 @@ void enter_worker(int slot_index, Oid database_id, int32 source_id) {
     claim_slot(slot_index, database_id, source_id);
     BackgroundWorkerInitializeConnectionByOid(database_id, InvalidOid, 0);
     pin_worker_settings();
+    check_every_worker_transaction(leave_if_catalog_replaced);
 }
 
 // Reads the source; leaves (not to be restarted) when it is gone, stopped or failed, or when
@@ -470,13 +537,8 @@ void read_source(int32 source_id) {
     begin_worker_transaction();
     source = read_source_definition(source_id);
     commit_worker_transaction();
-    if (source == nullptr || !source->runnable || worker.worker_index >= source->workers) {
-        SharedState *s = shared();
-        LWLockAcquire(s->lock, LW_EXCLUSIVE);
-        slot->wanted = false;
-        LWLockRelease(s->lock);
-        proc_exit(0);
-    }
+    if (source == nullptr || !source->runnable || worker.worker_index >= source->workers)
+        leave_unwanted();
 }
 
 // Worker 0 asks for its siblings and watches the directory; the others wait on their latch.
@@ -521,18 +583,23 @@ void attach_to_source(Oid database_id, int32 source_id) {
 // directory), so the worker reports it, keeps its state, and tries again shortly.
 long run_round(MemoryContext round_context) {
     volatile long wait_ms = 0;
+    int64 errors_before = worker.errors_shown;
     MemoryContextReset(round_context);
     MemoryContextSwitchTo(round_context);
     PG_TRY();
-    { wait_ms = run_once(round_context); }
+    {
+        wait_ms = run_once(round_context);
+        if (worker.errors_shown == errors_before) clear_error_when_past();
+    }
     PG_CATCH();
     {
         MemoryContextSwitchTo(round_context);
         ErrorData *error = CopyErrorData();
         FlushErrorState();
         AbortCurrentTransaction();
+        leave_if_catalog_replaced_after_error();
         ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, error->message)));
-        report_state(slot, WorkerState::retrying, error->message);
+        show_error(WorkerState::retrying, error->message, ShownError::round);
         note_worker_error();
         wait_ms = 1000;
     }

@@ -7,6 +7,7 @@ extern "C" {
 #include <signal.h>
 
 #include "access/xact.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "pgstat.h"
@@ -23,6 +24,9 @@ namespace {
 // source's name ("" to stop it).
 List *pending_signals = NIL;
 List *pending_names = NIL;
+// The extension the signalled sources belong to, read when the first signal was queued (the
+// commit callback may not read the catalog).
+Oid pending_extension_id = InvalidOid;
 bool rescan_on_abort = false;
 bool rescan_on_commit = false;
 
@@ -45,9 +49,7 @@ void apply_pending_signals() {
                                   errhint("Raise pg_ingest.max_sources and restart the server.")));
                 continue;
             }
-            slot->wanted = true;
-            slot->consecutive_failures = 0;
-            slot->next_launch_at = 0;
+            want_slot(slot, pending_extension_id);
             started = lappend_int(started, source_id);
         } else {
             stop_source_workers(MyDatabaseId, source_id, 0);
@@ -78,6 +80,7 @@ void on_transaction_end(XactEvent event, void *) {
     list_free_deep(pending_names);
     pending_signals = NIL;
     pending_names = NIL;
+    pending_extension_id = InvalidOid;
     rescan_on_abort = false;
     rescan_on_commit = false;
 }
@@ -90,6 +93,7 @@ void register_worker_control() {
 
 void queue_source_signal(int32 source_id, bool run, const char *name) {
     shared();
+    pending_extension_id = get_extension_oid("pg_ingest", false);
     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
     pending_signals = lappend_int(pending_signals, source_id * 2 + (run ? 1 : 0));
     pending_names = lappend(pending_names, pstrdup(name));
@@ -100,13 +104,15 @@ void rescan_workers_at_commit() {
     rescan_on_commit = true;
 }
 
-void stop_database_workers(Oid database_id, int timeout_ms) {
+WorkersStop stop_database_workers(Oid database_id, int timeout_ms) {
     SharedState *s = shared();
+    bool any = false;
     rescan_on_abort = true;
     LWLockAcquire(s->lock, LW_EXCLUSIVE);
     for (int i = 0; i < s->slot_count; i++) {
         WorkerSlot *slot = &s->slots[i];
         if (!slot->in_use || slot->database_id != database_id) continue;
+        any = true;
         slot->wanted = false;
         slot->stop_requested = true;
         if (slot->pid != 0) kill(slot->pid, SIGTERM);
@@ -123,12 +129,13 @@ void stop_database_workers(Oid database_id, int timeout_ms) {
                 busy = true;
         }
         LWLockRelease(s->lock);
-        if (!busy) return;
+        if (!busy) return any ? WorkersStop::stopped : WorkersStop::none;
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10,
                         PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
         CHECK_FOR_INTERRUPTS();
     }
+    return WorkersStop::still_running;
 }
 
 }  // namespace pg_ingest

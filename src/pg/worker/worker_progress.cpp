@@ -40,4 +40,11 @@ void report_state(WorkerSlot *slot, WorkerState state, const char *error) {
     report_progress(slot, WorkerProgress{state, nullptr, 0, 0, error});
 }
 
+void clear_error(WorkerSlot *slot) {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    slot->last_error[0] = '\0';
+    LWLockRelease(s->lock);
+}
+
 }  // namespace pg_ingest

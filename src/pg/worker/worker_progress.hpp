@@ -20,4 +20,7 @@ void report_progress(WorkerSlot *slot, const WorkerProgress &progress);
 // Reports a state with no file, no rows and no new error.
 void report_state(WorkerSlot *slot, WorkerState state, const char *error = nullptr);
 
+// The last error is past: ingest.status and ingest.workers show none.
+void clear_error(WorkerSlot *slot);
+
 }  // namespace pg_ingest
