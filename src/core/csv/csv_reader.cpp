@@ -19,7 +19,6 @@ constexpr size_t kChunkBytes = 256 << 10;
 constexpr size_t kParserBlockBytes = 64 << 10;
 
 // Values of csv_parser::pstate, defined in libcsv.c but not exported by csv.h.
-constexpr int kRowNotBegun = 0;
 constexpr int kFieldBegun = 2;
 constexpr int kFieldMightHaveEnded = 3;
 
