@@ -96,16 +96,23 @@ bool read_batch(int max_rows) {
     });
 }
 
+// Keeps the line end that the reader, which read from the file's start, decided.
+void remember_line_end(const FileRow *file) {
+    ReaderState &state = reader_state();
+    state.line_end = cpp_guard([] { return reader_state().reader->line_end(); });
+    state.line_end_file = file->file_id;
+}
+
 // The file's line end, which its first line break outside quotes decides, as in COPY: read from
-// the file's start by CsvReader (the first record only), once per file.
+// the file's start by CsvReader (the first record only; the header's read keeps it), once per
+// file.
 LineEnd file_line_end(const SourceDefinition *source, const FileRow *file, int fd) {
     ReaderState &state = reader_state();
     if (state.line_end_file == file->file_id) return state.line_end;
     open_reader(source, file, fd, 0, 1, LineEnd::kUnknown);
     const auto decided = [] { return reader_state().reader->line_end() != LineEnd::kUnknown; };
     while (!cpp_guard(decided) && read_batch(1)) CHECK_FOR_INTERRUPTS();
-    state.line_end = cpp_guard([] { return reader_state().reader->line_end(); });
-    state.line_end_file = file->file_id;
+    remember_line_end(file);
     return state.line_end;
 }
 
@@ -210,6 +217,7 @@ char **read_header(const SourceDefinition *source, const FileRow *file, int fd,
     while (batch.rows.empty())
         if (!read_batch(1)) return nullptr;
     const CsvRow &header = batch.rows[0];
+    remember_line_end(file);
     if (!header.error.empty())
         ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
                         errmsg("could not read the header of file \"%s\": %s", file->file_name,
