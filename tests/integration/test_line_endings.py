@@ -244,3 +244,23 @@ def test_small_files_of_each_line_end_load_together_as_copy_loads_each(cluster, 
                          "WHERE source = %s ORDER BY file_name", (name,)) == \
         [("done", 5, 0, count) for count in lines]
     assert rejects(cluster, name) == []
+
+
+def test_a_lone_carriage_return_file_without_a_header_loads_as_copy_loads_it(cluster, data_dir):
+    """Without a header, the first data row decides the line end, for the reader and for the
+    scanner that hands the spans to COPY."""
+    name = "headerless_cr"
+    rows = [f"{i},{NOTES[i % len(NOTES)]}" for i in range(30)]
+    text = "\r".join(rows) + "\r"
+    path = data_dir / f"{name}.csv"
+    write_file(path, text)
+    new_source(cluster, data_dir, name, start=True, batch_size=4,
+               options=json.dumps({"header": False}))
+    wait_idle(cluster, name)
+    cluster.query(f"CREATE TABLE {name}_copy (LIKE {name})")
+    cluster.query(f"COPY {name}_copy FROM %s (FORMAT csv)", (str(path),))
+    assert cluster.query(f"SELECT * FROM {name} ORDER BY id") == \
+        cluster.query(f"SELECT * FROM {name}_copy ORDER BY id")
+    assert file_row(cluster, name) == [("done", 30, 0, lines_of(text, "\r"), None)]
+    assert cluster.query("SELECT batches_direct_copy FROM ingest.metrics WHERE source = %s",
+                         (name,)) == [(8,)]
