@@ -234,3 +234,31 @@ def test_spans_end_where_the_scan_of_copys_buffer_ends(setup, data_dir):
         cluster.query("SELECT pg_reload_conf()")
         cluster.query("SELECT ingest.drop_source('fenced')")
         cluster.query("DROP TABLE fenced")
+
+
+def test_a_lone_carriage_return_file_loads_as_copy_loads_it_on_either_path(setup, data_dir):
+    """A file whose lines end with a lone "\\r" (quoted line breaks of every kind inside): its
+    spans reach COPY on this setup's path and load row for row as COPY FROM the file loads it."""
+    cluster, path = setup
+    notes = ['plain', '"line\nbreak"', '"carriage\rreturn"', '"both\r\nkinds"', '', '""']
+    text = "\r".join(["id,note"] + [f"{i},{notes[i % len(notes)]}" for i in range(50)]) + "\r"
+    file = data_dir / "cr.csv"
+    file.write_bytes(text.encode())
+    cluster.query("CREATE TABLE cr (id bigint PRIMARY KEY, note text)")
+    cluster.query("CREATE TABLE cr_copy (LIKE cr)")
+    try:
+        cluster.query("SELECT ingest.create_source('cr', %s, 'cr', batch_size => 8)",
+                      (str(data_dir),))
+        cluster.query("SELECT ingest.start('cr')")
+        wait_idle(cluster, "cr")
+        cluster.query("COPY cr_copy FROM %s (FORMAT csv, HEADER true)", (str(file),))
+        assert cluster.query("SELECT * FROM cr ORDER BY id") == \
+            cluster.query("SELECT * FROM cr_copy ORDER BY id")
+        # Its lines: every "\r", the quoted ones too.
+        assert cluster.query("SELECT status, rows_loaded, rows_rejected, line_number FROM "
+                             "ingest.files WHERE source = 'cr'") == \
+            [("done", 50, 0, text.count("\r"))]
+        assert path_counters(cluster, "cr") == ((7, 0) if path == "direct" else (0, 7))
+    finally:
+        cluster.query("SELECT ingest.drop_source('cr')")
+        cluster.query("DROP TABLE cr, cr_copy")

@@ -19,7 +19,6 @@ constexpr size_t kChunkBytes = 256 << 10;
 constexpr size_t kParserBlockBytes = 64 << 10;
 
 // Values of csv_parser::pstate, defined in libcsv.c but not exported by csv.h.
-constexpr int kRowNotBegun = 0;
 constexpr int kFieldBegun = 2;
 constexpr int kFieldMightHaveEnded = 3;
 
@@ -177,6 +176,7 @@ CsvReader::CsvReader(ByteSource &source, CsvOptions options, uint64_t start_offs
       chunk_(new char[kChunkBytes]),  // not zeroed: a reader is made per file
       offset_(start_offset),
       line_(start_line),
+      line_end_(options_.line_end),
       bom_checked_(start_offset != 0) {
     check_options(options_);
     init_parser();
@@ -240,14 +240,15 @@ void CsvReader::on_field(void *data, size_t size, void *self) {
 }
 
 void CsvReader::on_record_end(int terminator, void *self) {
-    // Record ends are taken from line ends, where libcsv is back at the start of a row; the only
-    // other record end libcsv reports is an unquoted carriage return inside a line, which COPY
-    // rejects (the '\r' of a "\r\n" is never passed to libcsv outside a quoted field).
-    if (terminator != '\r') return;
+    // Record ends are taken from line ends, where the reader passes libcsv the byte of the file's
+    // line end; any other record end libcsv reports is a line break outside quotes that is not
+    // the file's, which COPY rejects (-1 is the end of input).
     auto *reader = static_cast<CsvReader *>(self);
+    if (terminator != '\r' && terminator != '\n') return;
+    if (terminator == line_end_byte(reader->line_end_)) return;
     try {
         if (reader->record_.error.empty()) {
-            reader->fail_record("unquoted carriage return found in data");
+            reader->fail_record(inconsistent_line_end_error(static_cast<char>(terminator)));
         }
     } catch (...) {
         reader->callback_exception_ = std::current_exception();
@@ -323,6 +324,7 @@ void CsvReader::open_record() {
 void CsvReader::close_record() {
     record_.end_offset = offset_;
     record_.end_line = line_;
+    record_.last_line = at_line_start_ ? line_ - 1 : line_;
     record_.field_count = static_cast<uint32_t>(batch_->fields.size() - record_.first_field);
     batch_->rows.push_back(std::move(record_));
     record_.error.clear();
@@ -346,107 +348,159 @@ void CsvReader::start_skipping() {
     reset_parser();
 }
 
-// Follows libcsv's quoting rules through `data` without keeping anything. Returns true when the
-// record ends, which can only be at a '\n' ending `data`.
-bool CsvReader::skip_through(const char *data, size_t size) {
+// Follows libcsv's quoting rules through `data` without keeping anything. A line break outside
+// quotes in `data` is not the file's (the caller ends lines): libcsv would start a new row there.
+void CsvReader::skip_through(const char *data, size_t size) {
     const char quote = options_.quote;
     const char delimiter = options_.delimiter;
     for (size_t i = 0; i < size; ++i) {
         if (skip_state_ == SkipState::kQuoted) {
             const void *found = std::memchr(data + i, quote, size - i);
-            if (found == nullptr) return false;
+            if (found == nullptr) return;
             i = static_cast<const char *>(found) - data;
             skip_state_ = SkipState::kQuoteInQuoted;
             continue;
         }
         const char c = data[i];
-        if (c == '\n') return true;
-        if (c == delimiter || c == '\r') {
+        if (c == delimiter || c == '\r' || c == '\n') {
             skip_state_ = SkipState::kFieldStart;
         } else if (skip_state_ == SkipState::kFieldStart) {
             skip_state_ = c == quote ? SkipState::kQuoted : SkipState::kUnquoted;
+            if (c == quote) quote_line_ = line_;
         } else if (skip_state_ == SkipState::kQuoteInQuoted) {
             // A doubled quote, or libcsv's leniency for text after a closing quote.
             skip_state_ = SkipState::kQuoted;
         }
     }
-    return false;
 }
 
-// Feeds the next physical line, or the part of it that is in the chunk, to libcsv. Returns how many
-// bytes it consumed: 0 when it needs more input first.
+namespace {
+
+const char *find_line_break(const char *data, size_t size) {
+    for (size_t i = 0; i < size; ++i)
+        if (data[i] == '\n' || data[i] == '\r') return data + i;
+    return nullptr;
+}
+
+}  // namespace
+
+// A line ends at the byte of the file's line end (before it is known: at the first '\n', "\r\n"
+// or lone '\r'). Returns size 0 when more input is needed first: a final '\r' may be the start
+// of a "\r\n" whose '\n' comes with the next read.
+CsvReader::LinePiece CsvReader::find_line_piece(const char *piece, size_t size) const {
+    const char *found =
+        line_end_ == LineEnd::kUnknown
+            ? find_line_break(piece, size)
+            : static_cast<const char *>(std::memchr(piece, line_end_byte(line_end_), size));
+    const bool may_pair =
+        line_end_ == LineEnd::kUnknown || line_end_ == LineEnd::kCarriageReturnNewline;
+    if (found == nullptr) {
+        if (may_pair && !eof_ && piece[size - 1] == '\r') return {size - 1, 0};
+        return {size, 0};
+    }
+    const size_t at = static_cast<size_t>(found - piece);
+    if (*found == '\r') {  // kUnknown or kCarriageReturn
+        if (line_end_ == LineEnd::kCarriageReturn) return {at + 1, 1};
+        if (at + 1 == size) return eof_ ? LinePiece{size, 1} : LinePiece{at, 0};
+        return piece[at + 1] == '\n' ? LinePiece{at + 2, 2} : LinePiece{at + 1, 1};
+    }
+    if (line_end_ == LineEnd::kCarriageReturnNewline && at > 0 && piece[at - 1] == '\r')
+        return {at + 1, 2};
+    return {at + 1, 1};
+}
+
+// Consumes the next physical line, or the part of it that is in the chunk. Returns how many bytes
+// it consumed: 0 when it needs more input first.
 size_t CsvReader::consume_piece() {
     const char *piece = chunk_.get() + chunk_pos_;
-    size_t size = chunk_end_ - chunk_pos_;
+    const size_t available = chunk_end_ - chunk_pos_;
     if (!bom_checked_) {
-        if (size < 3 && !eof_) return 0;
+        if (available < 3 && !eof_) return 0;
         bom_checked_ = true;
-        if (size >= 3 && std::memcmp(piece, "\xEF\xBB\xBF", 3) == 0) {
+        if (available >= 3 && std::memcmp(piece, "\xEF\xBB\xBF", 3) == 0) {
             chunk_pos_ += 3;
             offset_ += 3;
             return 3;
         }
     }
-
-    const void *newline = std::memchr(piece, '\n', size);
-    const bool complete = newline != nullptr;
-    size_t terminator = 0;
-    if (complete) {
-        size = static_cast<const char *>(newline) - piece + 1;
-        terminator = size >= 2 && piece[size - 2] == '\r' ? 2 : 1;
-    } else if (piece[size - 1] == '\r') {
-        if (!eof_) {
-            // Its '\n' may come with the next read: keep it for then.
-            if (--size == 0) return 0;
-        } else {
-            terminator = 1;
-        }
-    }
-    const size_t body = size - terminator;
-    const auto advance = [&] {
-        chunk_pos_ += size;
-        offset_ += size;
-        if (complete) ++line_;
-    };
-
+    const LinePiece line = find_line_piece(piece, available);
+    if (line.size == 0) return 0;
+    const size_t body = line.size - line.terminator;
     if (!record_open_) {
         open_record();
-        if (body == 0) {  // a blank line
-            advance();
-            close_record();
-            return size;
-        }
-        // libcsv silently drops a carriage return at the start of a record.
-        if (piece[0] == '\r') fail_record("unquoted carriage return found in data");
+        // libcsv silently drops a line break at the start of a record, which cannot be the
+        // file's line end there.
+        if (body > 0 && (piece[0] == '\r' || piece[0] == '\n'))
+            fail_record(inconsistent_line_end_error(piece[0]));
     }
+    if (body > 0) consume_body(piece, body);
+    chunk_pos_ += body;
+    offset_ += body;
+    at_line_start_ = false;
+    if (line.terminator > 0) consume_line_break(piece + body, line.terminator);
+    return line.size;
+}
 
-    bool record_ended = false;
+// Bytes of a line before its line break: to libcsv, or past them while skipping a long field.
+void CsvReader::consume_body(const char *body, size_t size) {
     if (skipping_) {
-        record_ended = skip_through(piece, size);
-    } else if (terminator == 1 && complete) {
-        feed(piece, size);
-        record_ended = parser_->pstate == kRowNotBegun;
+        skip_through(body, size);
+        return;
+    }
+    // A quoted field stays one field across a quote that may close it.
+    const auto in_quoted = [this] {
+        return parser_in_quoted_field() || parser_->pstate == kFieldMightHaveEnded;
+    };
+    const bool was_quoted = in_quoted();
+    const size_t columns = record_columns_;
+    feed(body, size);
+    if (in_quoted() && (!was_quoted || record_columns_ != columns)) quote_line_ = line_;
+    if (field_in_progress_bytes() > options_.max_field_bytes) start_skipping();
+}
+
+bool CsvReader::in_quoted_field() const {
+    return skipping_ ? skip_state_ == SkipState::kQuoted : parser_in_quoted_field();
+}
+
+// A line break inside a quoted field is data; outside, it ends the record, and must be the
+// file's line end (the first one decides it).
+void CsvReader::consume_line_break(const char *terminator, size_t size) {
+    const bool quoted = in_quoted_field();
+    if (quoted && !skipping_) feed(terminator, size);
+    if (quoted && line_end_ == LineEnd::kUnknown) {
+        unsettled_newlines_ += terminator[size - 1] == '\n' ? 1 : 0;
+        unsettled_returns_ += terminator[0] == '\r' ? 1 : 0;
     } else {
-        if (body > 0) feed(piece, body);
-        if (terminator > 0) {
-            // A "\r\n" inside a quoted field is data; otherwise it ends the record like "\n".
-            if (parser_in_quoted_field()) {
-                feed(piece + body, terminator);
-            } else if (complete) {
-                feed("\n", 1);
-            }
-        }
-        record_ended = complete && parser_->pstate == kRowNotBegun;
+        if (!quoted) settle_line_end(terminator, size);
+        ++line_;
     }
-    if (!record_ended && !skipping_ && field_in_progress_bytes() > options_.max_field_bytes) {
-        start_skipping();
+    chunk_pos_ += size;
+    offset_ += size;
+    at_line_start_ = true;
+    if (quoted) {
+        if (!skipping_ && field_in_progress_bytes() > options_.max_field_bytes) start_skipping();
+        return;
     }
-    advance();
-    if (record_ended) {
-        skipping_ = false;
-        close_record();
+    // Only a bare '\n' can be a line break other than the file's here (a stray '\r' is in the
+    // body, or starts a "\r\n" in a file of "\r\n").
+    if (line_end_ == LineEnd::kCarriageReturnNewline && size == 1 && record_.error.empty())
+        fail_record(inconsistent_line_end_error('\n'));
+    if (!skipping_) {
+        const char end = line_end_byte(line_end_);
+        feed(&end, 1);
     }
-    return size;
+    skipping_ = false;
+    close_record();
+}
+
+void CsvReader::settle_line_end(const char *terminator, size_t size) {
+    if (line_end_ != LineEnd::kUnknown) return;
+    if (size == 2) {
+        line_end_ = LineEnd::kCarriageReturnNewline;
+    } else {
+        line_end_ = terminator[0] == '\r' ? LineEnd::kCarriageReturn : LineEnd::kNewline;
+    }
+    line_ += line_end_ == LineEnd::kCarriageReturn ? unsettled_returns_ : unsettled_newlines_;
 }
 
 void CsvReader::refill() {
@@ -460,13 +514,15 @@ void CsvReader::refill() {
 }
 
 void CsvReader::finish_at_eof() {
+    // No line break outside quotes: the quoted ones count as lines.
+    if (line_end_ == LineEnd::kUnknown) line_ += unsettled_newlines_;
     if (record_open_) {
-        if (!skipping_) {
-            if (parser_in_quoted_field() && record_.error.empty()) {
-                fail_record("unterminated quoted field");
-            }
-            finish_parser();
+        // Whatever else was wrong with the record, the open quote is why it runs to the end.
+        if (in_quoted_field()) {
+            fail_record("unterminated quoted field: its quote opened on line " +
+                        std::to_string(quote_line_));
         }
+        if (!skipping_) finish_parser();
         skipping_ = false;
         close_record();
     }

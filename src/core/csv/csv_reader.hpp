@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/csv/line_end.hpp"
+
 struct csv_parser;
 
 namespace pg_ingest {
@@ -59,6 +61,9 @@ struct CsvOptions {
     size_t max_row_bytes = 16 << 20;
     // Invalid UTF-8 or a NUL byte in a field makes its row bad.
     bool validate_utf8 = true;
+    // The file's line terminator; kUnknown: the first line break outside quotes decides (reading
+    // from the file's start). A reader resuming mid-file is told what the start decided.
+    LineEnd line_end = LineEnd::kUnknown;
 };
 
 // A view into CsvBatch::arena, valid until the batch is cleared (next CsvReader::next_batch).
@@ -69,9 +74,12 @@ struct CsvField {
 };
 
 struct CsvRow {
-    // Physical line (1-based, counting every '\n', including ones inside quoted fields) where the
-    // record starts.
+    // Physical line (1-based, counting every terminator byte of the file's line end, '\n' or a
+    // lone '\r', including ones inside quoted fields) where the record starts.
     uint64_t line_number;
+    // The last physical line the record occupies: a record with a quoted line break spans
+    // several, and so does a bad record that swallowed lines (an unterminated quote).
+    uint64_t last_line;
     // Byte offset of the record's first byte.
     uint64_t start_offset;
     // Byte offset just after the record's terminator (or end of input). Resuming here continues
@@ -115,6 +123,9 @@ class CsvReader {
 
     // Bytes consumed so far, as a file offset.
     uint64_t offset() const { return offset_; }
+    // The file's line end: options.line_end, or what the first line break decided (kUnknown
+    // until one was read outside quotes).
+    LineEnd line_end() const { return line_end_; }
     // Size of libcsv's field buffer. Only the unit tests call it: the bound they check on the
     // reader's memory (a huge field costs at most max_field_bytes) shows nowhere else.
     size_t parser_buffer_bytes() const;
@@ -122,6 +133,12 @@ class CsvReader {
   private:
     // Where the reader is within a record it skips without libcsv, mirroring libcsv's states.
     enum class SkipState { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted };
+    // The physical line at the front of the chunk: `size` bytes, the last `terminator` of which
+    // are a line break (none when the line goes on past the chunk).
+    struct LinePiece {
+        size_t size;
+        size_t terminator;
+    };
 
     static void on_field(void *data, size_t size, void *self);
     static void on_record_end(int terminator, void *self);
@@ -132,7 +149,12 @@ class CsvReader {
     size_t field_in_progress_bytes() const;
     void feed(const char *data, size_t size);
     void finish_parser();
+    LinePiece find_line_piece(const char *piece, size_t size) const;
     size_t consume_piece();
+    void consume_body(const char *body, size_t size);
+    bool in_quoted_field() const;
+    void consume_line_break(const char *terminator, size_t size);
+    void settle_line_end(const char *terminator, size_t size);
     void refill();
     void finish_at_eof();
     void open_record();
@@ -141,7 +163,7 @@ class CsvReader {
     void fail_record(std::string error);
     void add_field(const char *data, size_t size);
     void start_skipping();
-    bool skip_through(const char *data, size_t size);
+    void skip_through(const char *data, size_t size);
     void stash_open_record();
     void restore_open_record();
 
@@ -153,6 +175,14 @@ class CsvReader {
     size_t chunk_end_ = 0;
     uint64_t offset_;
     uint64_t line_;
+    LineEnd line_end_;
+    // Line breaks inside quotes before the line end is known, counted once it is.
+    uint64_t unsettled_newlines_ = 0;
+    uint64_t unsettled_returns_ = 0;
+    // The last byte consumed ended a line (so a record ending here ended on line line_ - 1).
+    bool at_line_start_ = true;
+    // The line where the quoted field being read opened its quote.
+    uint64_t quote_line_ = 0;
     bool bom_checked_;
     bool eof_ = false;
     bool finished_ = false;

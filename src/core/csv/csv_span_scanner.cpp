@@ -22,7 +22,11 @@ CsvSpanScanner::CsvSpanScanner(ByteSource &source, CsvScanOptions options, uint6
 }
 
 CsvSpanScanner::CsvSpanScanner(CsvScanOptions options, uint64_t start_offset, uint64_t start_line)
-    : options_(options), offset_(start_offset), line_(start_line) {
+    : options_(options),
+      line_end_(options.line_end == LineEnd::kUnknown ? LineEnd::kNewline : options.line_end),
+      line_byte_(line_end_byte(line_end_)),
+      offset_(start_offset),
+      line_(start_line) {
     row_.line = start_line;
     std::memset(unquoted_stop_, 0, sizeof unquoted_stop_);
     std::memset(quoted_stop_, 0, sizeof quoted_stop_);
@@ -32,7 +36,7 @@ CsvSpanScanner::CsvSpanScanner(CsvScanOptions options, uint64_t start_offset, ui
                             static_cast<unsigned char>('\r'), static_cast<unsigned char>('\0')})
         unquoted_stop_[c] = 1;
     for (unsigned char c :
-         {quote, static_cast<unsigned char>('\n'), static_cast<unsigned char>('\0')})
+         {quote, static_cast<unsigned char>(line_byte_), static_cast<unsigned char>('\0')})
         quoted_stop_[c] = 1;
 }
 
@@ -128,7 +132,7 @@ CsvSpanScanner::Limit CsvSpanScanner::scan(const unsigned char *data, size_t siz
         }
         if (found == Found::kIrregular) return stop(Limit::kIrregular);
         if (found == Found::kMore) continue;
-        // data[i] is the row's newline.
+        // data[i] is the row's line end (its last byte).
         i++;
         row.line++;
         if (!close_row(row, base + i, true)) return stop(Limit::kIrregular);
@@ -141,11 +145,9 @@ CsvSpanScanner::Limit CsvSpanScanner::scan(const unsigned char *data, size_t siz
 inline CsvSpanScanner::Found CsvSpanScanner::field_start(Row &row, const unsigned char *data,
                                                          size_t &i) const {
     const char c = static_cast<char>(data[i]);
-    if (c == '\n') return Found::kRowEnd;
+    if (c == '\n' || c == '\r') return line_break(row, c, i);
     if (c == '\0') return Found::kIrregular;
-    if (c == '\r') {
-        row.state = State::kCarriageReturn;
-    } else if (c == options_.quote) {
+    if (c == options_.quote) {
         row.empty = false;
         row.state = State::kQuoted;
     } else if (c == options_.delimiter) {
@@ -179,7 +181,7 @@ inline CsvSpanScanner::Found CsvSpanScanner::quoted(Row &row, const unsigned cha
     const char c = static_cast<char>(data[i]);
     if (c == options_.quote) {
         row.state = State::kQuoteInQuoted;
-    } else if (c == '\n') {
+    } else if (c == line_byte_) {
         row.line++;
         if (too_long(row, 1)) return Found::kIrregular;
     } else {
@@ -204,16 +206,22 @@ inline CsvSpanScanner::Found CsvSpanScanner::quote_in_quoted(Row &row, const uns
 inline CsvSpanScanner::Found CsvSpanScanner::after_field(Row &row, const unsigned char *data,
                                                          size_t &i) const {
     const char c = static_cast<char>(data[i]);
-    if (c == '\n') return Found::kRowEnd;
-    if (c == options_.delimiter) {
-        row.fields++;
-        row.field_bytes = 0;
-        row.state = State::kFieldStart;
-    } else if (c == '\r') {
-        row.state = State::kCarriageReturn;
-    } else {
-        return Found::kIrregular;
-    }
+    if (c == '\n' || c == '\r') return line_break(row, c, i);
+    if (c != options_.delimiter) return Found::kIrregular;
+    row.fields++;
+    row.field_bytes = 0;
+    row.state = State::kFieldStart;
+    i++;
+    return Found::kMore;
+}
+
+// A line break outside quotes at data[i]: the row's end when it is the file's line end; any
+// other is irregular (CsvReader rejects it with COPY's words).
+inline CsvSpanScanner::Found CsvSpanScanner::line_break(Row &row, char c, size_t &i) const {
+    if (line_end_ != LineEnd::kCarriageReturnNewline)
+        return c == line_byte_ ? Found::kRowEnd : Found::kIrregular;
+    if (c != '\r') return Found::kIrregular;
+    row.state = State::kCarriageReturn;
     i++;
     return Found::kMore;
 }

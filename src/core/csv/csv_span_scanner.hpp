@@ -1,8 +1,9 @@
 // Finds the byte span of the next micro-batch of CSV rows without decoding them, and vouches for
 // the span only when every row in it is plain: the right number of fields, quotes only around
-// whole fields, no stray carriage return, no NUL, no field over the limit, a terminated last quote.
-// For such rows COPY's CSV parser and CsvReader agree exactly, so a plain span can be handed to
-// COPY as raw bytes; anything else goes through CsvReader, which finds and explains bad rows.
+// whole fields, no line break outside quotes other than the file's line end, no NUL, no field over
+// the limit, a terminated last quote. For such rows COPY's CSV parser and CsvReader agree exactly,
+// so a plain span can be handed to COPY as raw bytes; anything else goes through CsvReader, which
+// finds and explains bad rows.
 //
 // The scanner reads its input itself (next_span, from a ByteSource), or is handed the bytes in
 // the caller's buffer as the caller reads them (begin_span, scan_memory, end_input): COPY's own
@@ -24,6 +25,10 @@ struct CsvScanOptions {
     size_t field_count = 1;  // fields a plain row has
     size_t max_field_bytes = 1 << 20;
     size_t max_row_bytes = 16 << 20;
+    // The file's line end, which COPY, reading a span from its first row, finds the same (a
+    // span's rows all end with it). kUnknown is read as kNewline: the caller tells the scanner
+    // what the file's start decided (a file without a line break is one row).
+    LineEnd line_end = LineEnd::kNewline;
 };
 
 struct CsvSpan {
@@ -104,9 +109,13 @@ class CsvSpanScanner {
     Found quoted(Row &row, const unsigned char *data, size_t &i, size_t size) const;
     Found quote_in_quoted(Row &row, const unsigned char *data, size_t &i) const;
     Found after_field(Row &row, const unsigned char *data, size_t &i) const;
+    Found line_break(Row &row, char c, size_t &i) const;
 
     ByteSource *source_ = nullptr;  // nullptr: handed its input
     CsvScanOptions options_;
+    LineEnd line_end_;
+    // The byte that ends a line (the '\n' of "\r\n"), counted inside quotes too.
+    char line_byte_;
     std::unique_ptr<char[]> chunk_;
     size_t chunk_pos_ = 0;
     size_t chunk_end_ = 0;

@@ -41,8 +41,10 @@ char *escape_bytes(const unsigned char *bytes, size_t length) {
 
 }  // namespace
 
-void record_reject(RejectTarget *target, int64 line_number, int64 start_offset, int64 end_offset,
-                   const char *message, const char *sqlstate) {
+void record_reject(RejectTarget *target, const RejectedSpan &row, const char *message,
+                   const char *sqlstate) {
+    const int64 start_offset = row.start_offset;
+    const int64 end_offset = row.end_offset;
     int64 wanted = Min(end_offset - start_offset, kMaxRawLineBytes);
     char *raw = static_cast<char *>(palloc(wanted + 1));
     ssize_t got;
@@ -73,19 +75,21 @@ void record_reject(RejectTarget *target, int64 line_number, int64 start_offset, 
                          static_cast<long long>(kMaxRawLineBytes),
                          static_cast<long long>(end_offset - start_offset));
 
-    Oid types[8] = {TEXTOID, INT8OID, TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID};
-    Datum values[8] = {CStringGetTextDatum(target->source->name),
+    Oid types[9] = {TEXTOID, INT8OID, TEXTOID, INT8OID, INT8OID,
+                    TEXTOID, TEXTOID, TEXTOID, INT8OID};
+    Datum values[9] = {CStringGetTextDatum(target->source->name),
                        Int64GetDatum(target->file->file_id),
                        CStringGetTextDatum(target->file->file_name),
-                       Int64GetDatum(line_number),
+                       Int64GetDatum(row.line_number),
                        Int64GetDatum(start_offset),
                        CStringGetTextDatum(stored),
                        CStringGetTextDatum(error.data),
-                       CStringGetTextDatum(sqlstate)};
+                       CStringGetTextDatum(sqlstate),
+                       Int64GetDatum(row.last_line)};
     int ret = execute_prepared(
         "INSERT INTO ingest.rejects (source, file_id, file_name, line_number, byte_offset, "
-        "raw_line, error, sqlstate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        8, types, values, nullptr, false);
+        "raw_line, error, sqlstate, last_line_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        9, types, values, nullptr, false);
     if (ret != SPI_OK_INSERT) elog(ERROR, "pg_ingest: could not record a rejected line");
     target->count++;
 }

@@ -20,8 +20,18 @@ struct RejectTarget {
 // reports such lines).
 constexpr char kUnparsableLineSqlstate[] = "22P04";
 
+// Where a refused row lies in its file: lines line_number to last_line (one row can span several
+// lines: a quoted line break, or an unterminated quote that runs to the end of the file), bytes
+// [start_offset, end_offset).
+struct RejectedSpan {
+    int64 line_number;
+    int64 last_line;
+    int64 start_offset;
+    int64 end_offset;
+};
+
 // In the current transaction, SPI connected.
-void record_reject(RejectTarget *target, int64 line_number, int64 start_offset, int64 end_offset,
-                   const char *message, const char *sqlstate);
+void record_reject(RejectTarget *target, const RejectedSpan &row, const char *message,
+                   const char *sqlstate);
 
 }  // namespace pg_ingest

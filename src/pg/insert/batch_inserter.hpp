@@ -17,6 +17,7 @@ struct CsvField;
 struct PendingRow {
     const CsvField *fields;
     int64 line_number;
+    int64 last_line;  // the row's last line (a quoted line break spans lines)
     int64 start_offset;
     int64 end_offset;
 };

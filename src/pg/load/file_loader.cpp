@@ -126,8 +126,9 @@ void describe_load(void *arg) {
 }
 
 void on_reject(const PendingRow *row, const char *message, const char *sqlstate, void *context) {
-    record_reject(static_cast<RejectTarget *>(context), row->line_number, row->start_offset,
-                  row->end_offset, message, sqlstate);
+    record_reject(static_cast<RejectTarget *>(context),
+                  {row->line_number, row->last_line, row->start_offset, row->end_offset}, message,
+                  sqlstate);
 }
 
 void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 rows) {
@@ -169,20 +170,21 @@ int take_parsed_rows(const CsvBatch &batch, int field_count, PendingRow *pending
                      RejectTarget *rejects) {
     int good = 0;
     for (const CsvRow &row : batch.rows) {
-        int64 line = static_cast<int64>(row.line_number);
-        int64 start = static_cast<int64>(row.start_offset);
-        int64 end = static_cast<int64>(row.end_offset);
+        const RejectedSpan span = {
+            static_cast<int64>(row.line_number), static_cast<int64>(row.last_line),
+            static_cast<int64>(row.start_offset), static_cast<int64>(row.end_offset)};
         if (!row.error.empty()) {
-            record_reject(rejects, line, start, end, row.error.c_str(), kUnparsableLineSqlstate);
+            record_reject(rejects, span, row.error.c_str(), kUnparsableLineSqlstate);
         } else if (row.field_count == 0) {
-            record_reject(rejects, line, start, end, "blank line", kUnparsableLineSqlstate);
+            record_reject(rejects, span, "blank line", kUnparsableLineSqlstate);
         } else if (static_cast<int>(row.field_count) != field_count) {
             char message[128];
             snprintf(message, sizeof message, "expected %d fields, found %u", field_count,
                      row.field_count);
-            record_reject(rejects, line, start, end, message, kUnparsableLineSqlstate);
+            record_reject(rejects, span, message, kUnparsableLineSqlstate);
         } else {
-            pending[good++] = {batch.row_fields(row), line, start, end};
+            pending[good++] = {batch.row_fields(row), span.line_number, span.last_line,
+                               span.start_offset, span.end_offset};
         }
     }
     return good;
@@ -217,8 +219,8 @@ Commit commit_batch() {
                  errmsg("file \"%s\" has more than %lld rejected lines (max_rejects_per_file)",
                         file->file_name, static_cast<long long>(source->max_rejects_per_file))));
     const CsvRow &last = batch.rows.back();
-    record_batch(file, static_cast<int64>(last.end_offset), last_committed_line(fd, last), loaded,
-                 rejects.count);
+    record_batch(file, static_cast<int64>(last.end_offset), static_cast<int64>(last.last_line),
+                 loaded, rejects.count);
 
     commit_batch_transaction();
     note_batch_committed(loaded, rejects.count, static_cast<int64>(last.end_offset));
@@ -661,7 +663,7 @@ void start_reading(uint64 offset, uint64 line) {
     if (load.copier == nullptr)
         start_reader(source, &load.file, load.fd, offset, line);
     else if (load.fenced)
-        start_fenced_scanner(source, load.inserter->field_count, offset, line);
+        start_fenced_scanner(source, &load.file, load.fd, load.inserter->field_count, offset, line);
     else
         start_scanner(source, &load.file, load.fd, load.inserter->field_count, offset, line);
 }

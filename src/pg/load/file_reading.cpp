@@ -28,6 +28,9 @@ struct ReaderState {
     std::unique_ptr<CsvReader> reader;
     std::unique_ptr<CsvSpanScanner> scanner;
     CsvBatch batch;
+    // The line end of file line_end_file (-1: none yet), as the file's start decided it.
+    int64 line_end_file = -1;
+    LineEnd line_end = LineEnd::kUnknown;
 };
 
 ReaderState &reader_state() {
@@ -42,8 +45,9 @@ size_t max_row_bytes(const SourceDefinition *source) {
                             static_cast<size_t>(source->max_field_bytes));
 }
 
-CsvOptions reader_options(const SourceDefinition *source) {
+CsvOptions reader_options(const SourceDefinition *source, LineEnd line_end) {
     CsvOptions options;
+    options.line_end = line_end;
     options.delimiter = source->delimiter;
     options.quote = source->quote;
     options.null_string = source->null_string;
@@ -59,10 +63,9 @@ uint64_t bytes_to_read(const FileRow *file, uint64_t offset) {
     return end > offset ? end - offset : 0;
 }
 
-}  // namespace
-
-void start_reader(const SourceDefinition *source, const FileRow *file, int fd, uint64_t offset,
-                  uint64_t line) {
+// CsvReader at offset, on line `line`, reading lines that end with line_end.
+void open_reader(const SourceDefinition *source, const FileRow *file, int fd, uint64_t offset,
+                 uint64_t line, LineEnd line_end) {
     Compression compression = compression_of(file->disk_name);
     seek_data_file(fd, compression == Compression::kNone ? offset : 0, file);
     cpp_guard([&] {
@@ -81,14 +84,41 @@ void start_reader(const SourceDefinition *source, const FileRow *file, int fd, u
             if (!state.raw_lines)
                 state.raw_lines = std::make_unique<UncompressedReader>(fd, compression);
         }
-        state.reader = std::make_unique<CsvReader>(*input, reader_options(source), offset, line);
+        state.reader =
+            std::make_unique<CsvReader>(*input, reader_options(source, line_end), offset, line);
     });
 }
 
-namespace {
+bool read_batch(int max_rows) {
+    return cpp_guard([&] {
+        ReaderState &state = reader_state();
+        return state.reader->next_batch(state.batch, static_cast<size_t>(max_rows), kMaxBatchBytes);
+    });
+}
 
-CsvScanOptions scan_options(const SourceDefinition *source, int field_count) {
+// Keeps the line end that the reader, which read from the file's start, decided.
+void remember_line_end(const FileRow *file) {
+    ReaderState &state = reader_state();
+    state.line_end = cpp_guard([] { return reader_state().reader->line_end(); });
+    state.line_end_file = file->file_id;
+}
+
+// The file's line end, which its first line break outside quotes decides, as in COPY: read from
+// the file's start by CsvReader (the first record only; the header's read keeps it), once per
+// file.
+LineEnd file_line_end(const SourceDefinition *source, const FileRow *file, int fd) {
+    ReaderState &state = reader_state();
+    if (state.line_end_file == file->file_id) return state.line_end;
+    open_reader(source, file, fd, 0, 1, LineEnd::kUnknown);
+    const auto decided = [] { return reader_state().reader->line_end() != LineEnd::kUnknown; };
+    while (!cpp_guard(decided) && read_batch(1)) CHECK_FOR_INTERRUPTS();
+    remember_line_end(file);
+    return state.line_end;
+}
+
+CsvScanOptions scan_options(const SourceDefinition *source, int field_count, LineEnd line_end) {
     CsvScanOptions options;
+    options.line_end = line_end;
     options.delimiter = source->delimiter;
     options.quote = source->quote;
     options.field_count = static_cast<size_t>(field_count);
@@ -99,8 +129,16 @@ CsvScanOptions scan_options(const SourceDefinition *source, int field_count) {
 
 }  // namespace
 
+void start_reader(const SourceDefinition *source, const FileRow *file, int fd, uint64_t offset,
+                  uint64_t line) {
+    // From the file's start, the reader decides the line end itself.
+    LineEnd line_end = offset == 0 ? LineEnd::kUnknown : file_line_end(source, file, fd);
+    open_reader(source, file, fd, offset, line, line_end);
+}
+
 void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, int field_count,
                    uint64_t offset, uint64_t line) {
+    LineEnd line_end = file_line_end(source, file, fd);
     seek_data_file(fd, offset, file);
     cpp_guard([&] {
         ReaderState &state = reader_state();
@@ -108,7 +146,7 @@ void start_scanner(const SourceDefinition *source, const FileRow *file, int fd, 
         state.scanner.reset();
         state.bytes = std::make_unique<FdByteSource>(fd, bytes_to_read(file, offset));
         state.scanner = std::make_unique<CsvSpanScanner>(
-            *state.bytes, scan_options(source, field_count), offset, line);
+            *state.bytes, scan_options(source, field_count, line_end), offset, line);
     });
 }
 
@@ -118,14 +156,15 @@ CsvSpan scan_span(int max_rows, size_t max_bytes) {
     });
 }
 
-void start_fenced_scanner(const SourceDefinition *source, int field_count, uint64_t offset,
-                          uint64_t line) {
+void start_fenced_scanner(const SourceDefinition *source, const FileRow *file, int fd,
+                          int field_count, uint64_t offset, uint64_t line) {
+    LineEnd line_end = file_line_end(source, file, fd);
     cpp_guard([&] {
         ReaderState &state = reader_state();
         state.reader.reset();
         state.bytes.reset();
-        state.scanner =
-            std::make_unique<CsvSpanScanner>(scan_options(source, field_count), offset, line);
+        state.scanner = std::make_unique<CsvSpanScanner>(
+            scan_options(source, field_count, line_end), offset, line);
     });
 }
 
@@ -170,13 +209,6 @@ const CsvSpan &fenced_span() {
     return reader_state().scanner->span();
 }
 
-bool read_batch(int max_rows) {
-    return cpp_guard([&] {
-        ReaderState &state = reader_state();
-        return state.reader->next_batch(state.batch, static_cast<size_t>(max_rows), kMaxBatchBytes);
-    });
-}
-
 char **read_header(const SourceDefinition *source, const FileRow *file, int fd,
                    MemoryContext context, int *count, uint64_t *end_offset, uint64_t *end_line) {
     start_reader(source, file, fd, 0, 1);
@@ -185,6 +217,7 @@ char **read_header(const SourceDefinition *source, const FileRow *file, int fd,
     while (batch.rows.empty())
         if (!read_batch(1)) return nullptr;
     const CsvRow &header = batch.rows[0];
+    remember_line_end(file);
     if (!header.error.empty())
         ereport(ERROR, (errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
                         errmsg("could not read the header of file \"%s\": %s", file->file_name,
@@ -201,20 +234,6 @@ char **read_header(const SourceDefinition *source, const FileRow *file, int fd,
     *end_offset = header.end_offset;
     *end_line = header.end_line;
     return names;
-}
-
-// The file's last line, when it has no newline, is committed without one: end_line then is
-// that line rather than the next.
-int64 last_committed_line(int fd, const CsvRow &last) {
-    char terminator = '\n';
-    UncompressedReader *uncompressed = reader_state().raw_lines.get();
-    if (last.end_offset == 0)
-        terminator = '\n';
-    else if (uncompressed != nullptr)
-        (void)cpp_guard([&] { return uncompressed->read_at(&terminator, 1, last.end_offset - 1); });
-    else if (pread(fd, &terminator, 1, static_cast<off_t>(last.end_offset - 1)) != 1)
-        terminator = '\n';
-    return static_cast<int64>(last.end_line) - (terminator == '\n' ? 1 : 0);
 }
 
 bool read_nonempty_batch(int max_rows) {
@@ -245,6 +264,7 @@ void release_readers() {
         state.decompressor.reset();
         state.bytes.reset();
         state.raw_lines.reset();
+        state.line_end_file = -1;
     });
 }
 

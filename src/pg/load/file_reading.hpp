@@ -33,8 +33,8 @@ CsvSpan scan_span(int max_rows, size_t max_bytes = kMaxBatchBytes);
 // The scanner of a file's spans as COPY reads them (the direct path, copy_fenced_span): it does
 // not read the file, it is handed each buffer COPY reads, and ends the span in it. Positioned at
 // offset, the start of a row on `line`.
-void start_fenced_scanner(const SourceDefinition *source, int field_count, uint64_t offset,
-                          uint64_t line);
+void start_fenced_scanner(const SourceDefinition *source, const FileRow *file, int fd,
+                          int field_count, uint64_t offset, uint64_t line);
 // Begins the next span where the last ended, at most max_rows rows ending at the first row
 // boundary after max_bytes; the fence ends COPY's reading there.
 const ReadFence *begin_fenced_span(int max_rows, size_t max_bytes = kMaxBatchBytes);
@@ -52,8 +52,6 @@ UncompressedReader *uncompressed_lines();
 // or nullptr for an empty file. *end_offset and *end_line tell where the data starts.
 char **read_header(const SourceDefinition *source, const FileRow *file, int fd,
                    MemoryContext context, int *count, uint64_t *end_offset, uint64_t *end_line);
-// The line number to commit after the batch's last row (see last_committed_line in the .cpp).
-int64 last_committed_line(int fd, const CsvRow &last);
 // Frees the reader objects of the file read last.
 void release_readers();
 

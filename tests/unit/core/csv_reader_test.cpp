@@ -60,21 +60,44 @@ void append_rows(const CsvBatch &batch, std::vector<Row> &rows) {
     }
 }
 
+// With `line_end`, also tells what the reader took as the input's line end.
 std::vector<Row> read_all(ByteSource &source, const CsvOptions &options = {},
                           uint64_t start_offset = 0, uint64_t start_line = 1,
-                          size_t max_rows = 1000, size_t max_bytes = 8 << 20) {
+                          size_t max_rows = 1000, size_t max_bytes = 8 << 20,
+                          LineEnd *line_end = nullptr) {
     CsvReader reader(source, options, start_offset, start_line);
     CsvBatch batch;
     std::vector<Row> rows;
     while (reader.next_batch(batch, max_rows, max_bytes)) append_rows(batch, rows);
     EXPECT_TRUE(batch.rows.empty());
     EXPECT_FALSE(reader.next_batch(batch, max_rows, max_bytes));
+    if (line_end != nullptr) *line_end = reader.line_end();
     return rows;
 }
 
-std::vector<Row> read_all(const std::string &input, const CsvOptions &options = {}) {
+std::vector<Row> read_all(const std::string &input, const CsvOptions &options = {},
+                          LineEnd *line_end = nullptr) {
     StringByteSource source(input);
-    return read_all(source, options);
+    return read_all(source, options, 0, 1, 1000, 8 << 20, line_end);
+}
+
+// The rows as the reader gives them, for what Row leaves out (last_line).
+std::vector<CsvRow> read_csv_rows(const std::string &input, const CsvOptions &options = {}) {
+    StringByteSource source(input);
+    CsvReader reader(source, options);
+    CsvBatch batch;
+    std::vector<CsvRow> rows;
+    while (reader.next_batch(batch, 1000))
+        rows.insert(rows.end(), batch.rows.begin(), batch.rows.end());
+    return rows;
+}
+
+// A reader resuming at `offset` in `input` is told the line end its start decided.
+std::vector<Row> read_rest(const std::string &input, CsvOptions options, LineEnd line_end,
+                           uint64_t offset, uint64_t line) {
+    options.line_end = line_end;
+    StringByteSource rest(input.substr(offset));
+    return read_all(rest, options, offset, line);
 }
 
 // Produces `head` followed by `pattern` repeated up to `total` bytes, without holding them.
@@ -160,9 +183,13 @@ TEST(CsvReaderTest, CrLfIsOneTerminator) {
 TEST(CsvReaderTest, BlankLinesAreRowsWithoutFields) {
     const std::vector<Row> expected = {
         {1, 0, 1, 2, {}, ""}, {2, 1, 3, 3, {"a"}, ""}, {3, 3, 4, 4, {}, ""},
-        {4, 4, 6, 5, {}, ""}, {5, 6, 8, 6, {"b"}, ""},
+        {4, 4, 5, 5, {}, ""}, {5, 5, 7, 6, {"b"}, ""},
     };
-    EXPECT_EQ(read_all("\na\n\n\r\nb\n"), expected);
+    EXPECT_EQ(read_all("\na\n\n\nb\n"), expected);
+    const std::vector<Row> crlf = {{1, 0, 2, 2, {}, ""}, {2, 2, 5, 3, {"a"}, ""}};
+    EXPECT_EQ(read_all("\r\na\r\n"), crlf);
+    const std::vector<Row> cr = {{1, 0, 1, 2, {}, ""}, {2, 1, 3, 3, {"a"}, ""}};
+    EXPECT_EQ(read_all("\ra\r"), cr);
 }
 
 TEST(CsvReaderTest, LastRowWithoutNewline) {
@@ -173,7 +200,8 @@ TEST(CsvReaderTest, LastRowWithoutNewline) {
     EXPECT_EQ(read_all("a,b\nc,d"), expected);
     const std::vector<Row> quoted = {{1, 0, 5, 1, {"x,y"}, ""}};
     EXPECT_EQ(read_all("\"x,y\""), quoted);
-    const std::vector<Row> carriage_return = {{1, 0, 4, 1, {"a", "b"}, ""}};
+    // A final lone carriage return is the file's line end, as in COPY.
+    const std::vector<Row> carriage_return = {{1, 0, 4, 2, {"a", "b"}, ""}};
     EXPECT_EQ(read_all("a,b\r"), carriage_return);
 }
 
@@ -261,17 +289,40 @@ TEST(CsvReaderTest, UnterminatedQuoteAtEndOfInput) {
     const std::string input = "a\n\"b,c\nd\n";
     const std::vector<Row> expected = {
         {1, 0, 2, 2, {"a"}, ""},
-        {2, 2, 9, 4, {}, "unterminated quoted field"},
+        {2, 2, 9, 4, {}, "unterminated quoted field: its quote opened on line 2"},
     };
     EXPECT_EQ(read_all(input), expected);
+    const std::vector<CsvRow> rows = read_csv_rows(input);
+    EXPECT_EQ(rows[1].last_line, 3u);
 }
 
-TEST(CsvReaderTest, UnterminatedQuoteBecomesOversizedField) {
+// An unterminated quote longer than max_field_bytes is still reported as the unterminated quote,
+// with where it opened, and the reject covers every line it swallowed (first to last).
+TEST(CsvReaderTest, UnterminatedQuoteOverTheFieldLimitSaysWhereItOpened) {
     CsvOptions options;
     options.max_field_bytes = 10;
     const std::string input = "\"abcdef\nghijkl\nmnop\n";
-    const std::vector<Row> expected = {{1, 0, 20, 4, {}, "field exceeds 10 bytes at column 1"}};
+    const std::vector<Row> expected = {
+        {1, 0, 20, 4, {}, "unterminated quoted field: its quote opened on line 1"}};
     EXPECT_EQ(read_all(input, options), expected);
+
+    const std::string later =
+        "id,note\n1,a\n2,b\n3,\"opens here\n" + std::string(40, 'x') + "\n" + "4,d\n5,e\n6,f";
+    const std::vector<CsvRow> rows = read_csv_rows(later, options);
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_EQ(rows[3].error, "unterminated quoted field: its quote opened on line 4");
+    EXPECT_EQ(rows[3].line_number, 4u);
+    EXPECT_EQ(rows[3].last_line, 8u);
+    EXPECT_EQ(rows[3].end_offset, later.size());
+    // Every line is in exactly one row: the header, two rows, and the reject's lines 4 to 8.
+    EXPECT_EQ(rows[2].last_line + 1, rows[3].line_number);
+
+    const std::string crlf = "a\r\n\"" + std::string(30, 'y') + "\r\nz\r\n";
+    const std::vector<CsvRow> crlf_rows = read_csv_rows(crlf, options);
+    ASSERT_EQ(crlf_rows.size(), 2u);
+    EXPECT_EQ(crlf_rows[1].error, "unterminated quoted field: its quote opened on line 2");
+    EXPECT_EQ(crlf_rows[1].last_line, 3u);
+    EXPECT_EQ(crlf_rows[1].end_line, 4u);
 }
 
 TEST(CsvReaderTest, InvalidUtf8AndNulMakeRowBad) {
@@ -309,12 +360,75 @@ TEST(CsvReaderTest, InvalidUtf8AndNulMakeRowBad) {
 
 TEST(CsvReaderTest, UnquotedCarriageReturnMakesRowBad) {
     const std::vector<Row> expected = {
-        {1, 0, 4, 2, {}, "unquoted carriage return found in data"},
-        {2, 4, 8, 3, {}, "unquoted carriage return found in data"},
-        {3, 8, 14, 4, {}, "unquoted carriage return found in data"},
-        {4, 14, 16, 5, {"c"}, ""},
+        {1, 0, 2, 2, {"x"}, ""},
+        {2, 2, 6, 3, {}, "unquoted carriage return found in data"},
+        {3, 6, 10, 4, {}, "unquoted carriage return found in data"},
+        {4, 10, 16, 5, {}, "unquoted carriage return found in data"},
+        {5, 16, 18, 6, {"c"}, ""},
     };
-    EXPECT_EQ(read_all("a\rb\n\rxy\na,b\r\r\nc\n"), expected);
+    EXPECT_EQ(read_all("x\na\rb\n\rxy\na,b\r\r\nc\n"), expected);
+}
+
+TEST(CsvReaderTest, ALoneCarriageReturnEndsTheLinesOfItsFile) {
+    LineEnd line_end = LineEnd::kUnknown;
+    const std::vector<Row> expected = {
+        {1, 0, 4, 2, {"a", "b"}, ""},
+        {2, 4, 8, 3, {"1", "2"}, ""},
+        {3, 8, 11, 3, {"3", "4"}, ""},
+    };
+    EXPECT_EQ(read_all("a,b\r1,2\r3,4", {}, &line_end), expected);
+    EXPECT_EQ(line_end, LineEnd::kCarriageReturn);
+}
+
+// COPY's rule: the first line break outside quotes is the file's line end, any other outside
+// quotes is refused with COPY's words, a line at a time.
+TEST(CsvReaderTest, TheFirstLineBreakDecidesTheLineEnd) {
+    LineEnd line_end = LineEnd::kUnknown;
+    const std::vector<Row> newline = {
+        {1, 0, 2, 2, {"a"}, ""},
+        {2, 2, 5, 3, {}, "unquoted carriage return found in data"},
+        {3, 5, 7, 4, {"c"}, ""},
+    };
+    EXPECT_EQ(read_all("a\nb\r\nc\n", {}, &line_end), newline);
+    EXPECT_EQ(line_end, LineEnd::kNewline);
+    const std::vector<Row> crlf = {
+        {1, 0, 3, 2, {"a"}, ""},
+        {2, 3, 5, 3, {}, "unquoted newline found in data"},
+        {3, 5, 10, 4, {}, "unquoted carriage return found in data"},
+    };
+    EXPECT_EQ(read_all("a\r\nb\nc\rd\r\n", {}, &line_end), crlf);
+    EXPECT_EQ(line_end, LineEnd::kCarriageReturnNewline);
+    const std::vector<Row> cr = {
+        {1, 0, 2, 2, {"a"}, ""},
+        {2, 2, 6, 3, {}, "unquoted newline found in data"},
+        {3, 6, 9, 4, {}, "unquoted newline found in data"},
+        {4, 9, 11, 5, {"e"}, ""},
+    };
+    EXPECT_EQ(read_all("a\rb\nc\r\nd\re\r", {}, &line_end), cr);
+    EXPECT_EQ(line_end, LineEnd::kCarriageReturn);
+}
+
+// Inside quotes any line break is data; lines are counted by the file's line end byte, also
+// those in quotes before the line end was known.
+TEST(CsvReaderTest, QuotedLineBreaksInACarriageReturnFile) {
+    const std::string input = "\"a\rb\",\"c\nd\"\r\"p\rq\"\rz\r";
+    const std::vector<Row> expected = {
+        {1, 0, 12, 3, {"a\rb", "c\nd"}, ""},
+        {3, 12, 18, 5, {"p\rq"}, ""},
+        {5, 18, 20, 6, {"z"}, ""},
+    };
+    LineEnd line_end = LineEnd::kUnknown;
+    EXPECT_EQ(read_all(input, {}, &line_end), expected);
+    EXPECT_EQ(line_end, LineEnd::kCarriageReturn);
+    const std::vector<CsvRow> rows = read_csv_rows(input);
+    EXPECT_EQ(rows[0].last_line, 2u);
+    EXPECT_EQ(rows[1].last_line, 4u);
+    for (size_t step : {1, 2, 3}) {
+        TrickleSource source(input, step);
+        EXPECT_EQ(read_all(source, {}, 0, 1, 1, 1), expected) << "step " << step;
+    }
+    EXPECT_EQ(read_rest(input, {}, line_end, 12, 3),
+              std::vector<Row>(expected.begin() + 1, expected.end()));
 }
 
 TEST(CsvReaderTest, RowLimits) {
@@ -330,10 +444,11 @@ TEST(CsvReaderTest, RowLimits) {
     EXPECT_EQ(read_all("a,b,c\na,b,c,d\nabc,defg\nabc,def\n", options), expected);
 }
 
-// Blank lines, CRLF, quoted newlines, bad rows of every kind and no final newline.
+// Blank lines, CRLF inside quotes and outside (refused: the file's line end is "\n"), quoted
+// newlines, bad rows of every kind and no final newline.
 const char kMixedInput[] =
-    "id,name,comment\r\n"
-    "1,alice,\"line one\nline two\"\r\n"
+    "id,name,comment\n"
+    "1,alice,\"line one\nline two\"\n"
     "\n"
     "2,,\"\"\n"
     "3,\"bob \"\"the builder\"\"\",x\n"
@@ -341,7 +456,7 @@ const char kMixedInput[] =
     "5,\"very long field that exceeds the limit,\nwith a newline\",y\n"
     "\r\n"
     "6,a\rb,cr\n"
-    "7,\"quoted\r\nCRLF\",z\r\n"
+    "7,\"quoted\r\nCRLF\",z\n"
     "8,last,\"no newline\"";
 
 CsvOptions mixed_options() {
@@ -353,24 +468,25 @@ CsvOptions mixed_options() {
 TEST(CsvReaderTest, MixedInputAsExpected) {
     const std::vector<Row> rows = read_all(kMixedInput, mixed_options());
     ASSERT_EQ(rows.size(), 11u);
-    EXPECT_EQ(rows[1], (Row{2, 17, 46, 4, {"1", "alice", "line one\nline two"}, ""}));
-    EXPECT_EQ(rows[2], (Row{4, 46, 47, 5, {}, ""}));
-    EXPECT_EQ(rows[3], (Row{5, 47, 53, 6, {"2", std::nullopt, ""}, ""}));
+    EXPECT_EQ(rows[1], (Row{2, 16, 44, 4, {"1", "alice", "line one\nline two"}, ""}));
+    EXPECT_EQ(rows[2], (Row{4, 44, 45, 5, {}, ""}));
+    EXPECT_EQ(rows[3], (Row{5, 45, 51, 6, {"2", std::nullopt, ""}, ""}));
     EXPECT_EQ(rows[6].error, "field exceeds 32 bytes at column 2");
     EXPECT_EQ(rows[6].line_number, 8u);
-    EXPECT_EQ(rows[7], (Row{10, 148, 150, 11, {}, ""}));
+    // The file's line end is "\n": a "\r\n" outside quotes is refused, as COPY refuses it.
+    EXPECT_EQ(rows[7], (Row{10, 146, 148, 11, {}, "unquoted carriage return found in data"}));
     EXPECT_EQ(rows[8].error, "unquoted carriage return found in data");
     EXPECT_EQ(rows[9].fields, (std::vector<Value>{"7", "quoted\r\nCRLF", "z"}));
-    EXPECT_EQ(rows[10], (Row{14, 179, 198, 14, {"8", "last", "no newline"}, ""}));
+    EXPECT_EQ(rows[10], (Row{14, 176, 195, 14, {"8", "last", "no newline"}, ""}));
 }
 
 TEST(CsvReaderTest, ResumingAtEveryRowEndReproducesTheRest) {
     const std::string input = kMixedInput;
-    const std::vector<Row> full = read_all(input, mixed_options());
+    LineEnd line_end = LineEnd::kUnknown;
+    const std::vector<Row> full = read_all(input, mixed_options(), &line_end);
     for (size_t i = 0; i < full.size(); ++i) {
-        StringByteSource source(input.substr(full[i].end_offset));
         const std::vector<Row> resumed =
-            read_all(source, mixed_options(), full[i].end_offset, full[i].end_line);
+            read_rest(input, mixed_options(), line_end, full[i].end_offset, full[i].end_line);
         EXPECT_EQ(resumed, std::vector<Row>(full.begin() + i + 1, full.end())) << "after row " << i;
     }
 }
@@ -538,7 +654,8 @@ TEST(CsvReaderTest, UnterminatedQuoteSwallowingTheFileStaysBounded) {
     }
     EXPECT_EQ(
         rows,
-        (std::vector<Row>{{1, 0, total, 1000001, {}, "field exceeds 1048576 bytes at column 1"}}));
+        (std::vector<Row>{
+            {1, 0, total, 1000001, {}, "unterminated quoted field: its quote opened on line 1"}}));
 }
 
 TEST(CsvReaderTest, RandomInputReadsTheSameInPiecesAndWhenResumed) {
@@ -559,7 +676,8 @@ TEST(CsvReaderTest, RandomInputReadsTheSameInPiecesAndWhenResumed) {
         const uint64_t tokens = random(40);
         for (uint64_t i = 0; i < tokens; ++i) input += alphabet[random(std::size(alphabet))];
         options.null_string = iteration % 2 ? "bc" : "";
-        const std::vector<Row> full = read_all(input, options);
+        LineEnd line_end = LineEnd::kUnknown;
+        const std::vector<Row> full = read_all(input, options, &line_end);
         uint64_t expected_start = 0;
         for (const Row &row : full) {
             ASSERT_EQ(row.start_offset, expected_start) << testing::PrintToString(input);
@@ -570,8 +688,7 @@ TEST(CsvReaderTest, RandomInputReadsTheSameInPiecesAndWhenResumed) {
         ASSERT_EQ(read_all(trickle, options, 0, 1, 1, 1 + random(3)), full)
             << testing::PrintToString(input);
         for (size_t i = 0; i < full.size(); ++i) {
-            StringByteSource rest(input.substr(full[i].end_offset));
-            ASSERT_EQ(read_all(rest, options, full[i].end_offset, full[i].end_line),
+            ASSERT_EQ(read_rest(input, options, line_end, full[i].end_offset, full[i].end_line),
                       std::vector<Row>(full.begin() + i + 1, full.end()))
                 << testing::PrintToString(input) << " after row " << i;
         }

@@ -150,16 +150,41 @@ TEST(CsvSpanScannerMemory, AFieldOverTheLimitAcrossBuffersIsNotPlain) {
 }
 
 // Differential: random texts in random buffers find the spans next_span finds.
+TEST(CsvSpanScannerMemory, CarriageReturnSpansEndRightAfterTheirLastRowWhateverTheBuffers) {
+    const std::string text = "a,b,c\r\"x\"\"y\",\"2\rlines\",\r1,2,3\r4,5,6";
+    CsvScanOptions options = fields(3);
+    options.line_end = LineEnd::kCarriageReturn;
+    for (size_t buffer = 1; buffer <= text.size(); buffer++) {
+        auto spans = handed_spans(text, 2, 1 << 20, options, [&] { return buffer; });
+        ASSERT_EQ(spans.size(), 3u) << buffer;
+        EXPECT_EQ(spans[0].rows, 2u);
+        EXPECT_EQ(spans[0].end_offset, 24u);
+        EXPECT_EQ(spans[0].last_line, 3u);
+        EXPECT_EQ(spans[0].end_line, 4u);
+        EXPECT_EQ(spans[1].rows, 2u);
+        EXPECT_EQ(spans[1].end_offset, text.size());
+        EXPECT_EQ(spans[1].last_line, 5u);
+        EXPECT_TRUE(spans[1].at_end);
+    }
+}
+
+// Differential: random texts in random buffers find the spans next_span finds, for each line end
+// (texts mostly ending their lines that way, with the other line breaks sprinkled in).
 TEST(CsvSpanScannerMemory, RandomBuffersFindTheSpansTheScannerReadingItselfFinds) {
-    const std::string alphabet[] = {"a",  "bc",   ",",  ",", "\"",      "\n",
-                                    "\n", "\r\n", "\r", " ", "\xC3\xA9"};
+    const std::pair<LineEnd, std::string> line_ends[] = {{LineEnd::kNewline, "\n"},
+                                                         {LineEnd::kCarriageReturnNewline, "\r\n"},
+                                                         {LineEnd::kCarriageReturn, "\r"}};
     std::mt19937 random(11);
     int compared = 0;
-    for (int round = 0; round < 20000; round++) {
+    for (int round = 0; round < 30000; round++) {
+        const auto &[line_end, terminator] = line_ends[round % 3];
+        const std::string alphabet[] = {"a",        "bc", ",",    ",",  "\"", terminator,
+                                        terminator, "\n", "\r\n", "\r", " ",  "\xC3\xA9"};
         std::string text;
         int pieces = static_cast<int>(random() % 32);
         for (int i = 0; i < pieces; i++) text += alphabet[random() % std::size(alphabet)];
         CsvScanOptions options = fields(1 + random() % 3);
+        options.line_end = line_end;
         size_t max_rows = 1 + random() % 3;
         size_t max_bytes = 1 + random() % 16;
         auto expected = pulled_spans(text, max_rows, max_bytes, options);
@@ -169,7 +194,7 @@ TEST(CsvSpanScannerMemory, RandomBuffersFindTheSpansTheScannerReadingItselfFinds
         if (HasFailure()) return;
         compared += static_cast<int>(expected.size());
     }
-    EXPECT_GT(compared, 20000);
+    EXPECT_GT(compared, 30000);
 }
 
 }  // namespace

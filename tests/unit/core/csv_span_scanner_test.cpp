@@ -50,12 +50,54 @@ TEST(CsvSpanScanner, SplitsPlainRowsIntoBatchesWithOffsetsAndLines) {
     EXPECT_TRUE(spans[2].at_end);
 }
 
+CsvScanOptions three_fields(LineEnd line_end) {
+    CsvScanOptions options = three_fields();
+    options.line_end = line_end;
+    return options;
+}
+
 TEST(CsvSpanScanner, AcceptsCrLfLineEndings) {
-    auto spans = all_spans("a,b,c\r\n1,2,3\r\n", 10);
+    auto spans = all_spans("a,b,c\r\n1,2,3\r\n", 10, three_fields(LineEnd::kCarriageReturnNewline));
     EXPECT_FALSE(spans[0].irregular);
     EXPECT_EQ(spans[0].rows, 2u);
     EXPECT_EQ(spans[0].end_offset, 14u);
     EXPECT_EQ(spans[0].last_line, 2u);
+}
+
+// In a file of lone carriage returns, a quoted '\r' is a line of the row, a quoted '\n' only
+// data.
+TEST(CsvSpanScanner, AcceptsLoneCarriageReturnLineEndings) {
+    const std::string text = "a,b,c\r\"x\ry\",\"p\nq\",z\r1,2,3";
+    auto spans = all_spans(text, 10, three_fields(LineEnd::kCarriageReturn));
+    ASSERT_EQ(spans.size(), 2u);
+    EXPECT_FALSE(spans[0].irregular);
+    EXPECT_EQ(spans[0].rows, 3u);
+    EXPECT_EQ(spans[0].end_offset, text.size());
+    EXPECT_EQ(spans[0].last_line, 4u);
+    EXPECT_EQ(spans[0].end_line, 4u);
+    EXPECT_TRUE(spans[0].at_end);
+    auto from_second = all_spans(text, 1, three_fields(LineEnd::kCarriageReturn), 6);
+    EXPECT_EQ(from_second[0].rows, 1u);
+    EXPECT_EQ(from_second[0].end_offset, 20u);
+}
+
+// A line break outside quotes that is not the file's line end is left to CsvReader, which
+// refuses it with COPY's words.
+TEST(CsvSpanScanner, RefusesLineBreaksOtherThanTheFilesLineEnd) {
+    const std::pair<LineEnd, const char *> cases[] = {
+        {LineEnd::kNewline, "a,b,c\r\n"},
+        {LineEnd::kNewline, "a,b,c\r"},
+        {LineEnd::kCarriageReturnNewline, "a,b,c\n"},
+        {LineEnd::kCarriageReturnNewline, "a,b,c\rd,e,f\r\n"},
+        {LineEnd::kCarriageReturnNewline, "a,b,c\r"},
+        {LineEnd::kCarriageReturn, "a,b,c\n"},
+        {LineEnd::kCarriageReturn, "a,b,c\r\n1,2,3\r"},
+        {LineEnd::kCarriageReturn, "a,b,c\r\r"},
+    };
+    for (const auto &[line_end, text] : cases) {
+        auto spans = all_spans(text, 10, three_fields(line_end));
+        EXPECT_TRUE(spans.back().irregular) << text;
+    }
 }
 
 TEST(CsvSpanScanner, RefusesWhatIsNotPlain) {
@@ -110,18 +152,33 @@ TEST(CsvSpanScanner, IrregularSpanStartsAtTheBatchNotAtTheBadRow) {
 // Differential check against CsvReader, which defines the rows: whenever the scanner vouches for
 // a span, the reader reads exactly that many good rows of field_count fields from it, ending at
 // the same offset and line.
+// The line end CsvReader decides at the text's start, which the loader tells the scanner.
+LineEnd decided_line_end(const std::string &text) {
+    StringByteSource source(text);
+    CsvReader reader(source, CsvOptions{}, 0, 1);
+    CsvBatch batch;
+    while (reader.line_end() == LineEnd::kUnknown && reader.next_batch(batch, 1)) {
+    }
+    return reader.line_end();
+}
+
 TEST(CsvSpanScanner, PlainSpansReadIdenticallyWithCsvReader) {
-    const std::string alphabet[] = {"a",  "bc",   ",",  ",", "\"",      "\n",
-                                    "\n", "\r\n", "\r", " ", "\xC3\xA9"};
+    const std::string line_ends[] = {"\n", "\r\n", "\r"};
     std::mt19937 random(7);
     int vouched = 0;
-    for (int round = 0; round < 20000; round++) {
+    int vouched_lone_carriage_return = 0;
+    for (int round = 0; round < 30000; round++) {
+        // Each text mostly ends its lines one way, with the other ways sprinkled in.
+        const std::string &line_end = line_ends[round % 3];
+        const std::string alphabet[] = {"a",      "bc",   ",",  ",",  "\"", line_end,  line_end,
+                                        line_end, "\r\n", "\r", "\n", " ",  "\xC3\xA9"};
         std::string text;
         int pieces = static_cast<int>(random() % 24);
         for (int i = 0; i < pieces; i++) text += alphabet[random() % std::size(alphabet)];
         CsvScanOptions options;
         options.field_count = 1 + random() % 3;
         options.max_field_bytes = 1 << 20;
+        options.line_end = decided_line_end(text);
         size_t max_rows = 1 + random() % 3;
         StringByteSource scan_source(text);
         CsvSpanScanner scanner(scan_source, options, 0, 1);
@@ -132,6 +189,7 @@ TEST(CsvSpanScanner, PlainSpansReadIdenticallyWithCsvReader) {
             CsvSpan span = scanner.next_span(max_rows);
             if (span.irregular || span.rows == 0) break;
             vouched++;
+            if (options.line_end == LineEnd::kCarriageReturn) vouched_lone_carriage_return++;
             size_t read = 0;
             while (read < span.rows) {
                 ASSERT_TRUE(reader.next_batch(batch, span.rows - read)) << text;
@@ -142,14 +200,14 @@ TEST(CsvSpanScanner, PlainSpansReadIdenticallyWithCsvReader) {
                     if (read == span.rows) {
                         ASSERT_EQ(row.end_offset, span.end_offset) << text;
                         ASSERT_EQ(row.end_line, span.end_line) << text;
-                        bool newline = row.end_offset > 0 && text[row.end_offset - 1] == '\n';
-                        ASSERT_EQ(span.last_line, row.end_line - (newline ? 1 : 0)) << text;
+                        ASSERT_EQ(span.last_line, row.last_line) << text;
                     }
                 }
             }
         }
     }
     EXPECT_GT(vouched, 1000);
+    EXPECT_GT(vouched_lone_carriage_return, 300);
 }
 
 }  // namespace
