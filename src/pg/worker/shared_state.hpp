@@ -2,6 +2,7 @@
 // workers should run, which do, and what each is doing.
 #pragma once
 
+#include "core/discovery/source_overlap.hpp"
 #include "pg/worker/worker_state.hpp"
 
 extern "C" {
@@ -14,6 +15,24 @@ extern "C" {
 namespace pg_ingest {
 
 constexpr int kRateWindowSeconds = 60;
+constexpr int kClaimPatternBytes = 1024;
+
+// What a started source takes from the file system (source_overlap.hpp), held by its worker 0's
+// slot from its first start until the slot is freed (the source stopped or failed), so that no
+// source of any database starts on the same files meanwhile. Shared memory does not survive a
+// crash restart, so a killed worker's claim cannot outlive it: the sources claim again as they
+// start.
+struct DirectoryClaim {
+    bool held;
+    char database_name[NAMEDATALEN];
+    char source_name[NAMEDATALEN];
+    bool has_directory;  // false: it could not be read, and is the same as no other
+    DirectoryKey directory;
+    bool has_archive_directory;
+    DirectoryKey archive_directory;
+    char pattern[kClaimPatternBytes];
+    char ready_marker[256];  // at most 200 bytes (_validate_options)
+};
 
 // One worker of one source: a source with `workers` = n has the slots 0 to n - 1.
 struct WorkerSlot {
@@ -38,6 +57,8 @@ struct WorkerSlot {
     int64 rate_second[kRateWindowSeconds];
     int64 rate_rows[kRateWindowSeconds];
     char last_error[512];
+
+    DirectoryClaim claim;  // worker 0's
 };
 
 struct SharedState {

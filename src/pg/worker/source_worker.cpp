@@ -5,6 +5,7 @@
 #include "pg/access/allowed_directories.hpp"
 #include "core/discovery/arrival_tracker.hpp"
 #include "pg/worker/buffer_prefault.hpp"
+#include "pg/worker/directory_claim.hpp"
 #include "pg/catalog/file_catalog.hpp"
 #include "pg/catalog/file_claim.hpp"
 #include "pg/catalog/file_retention.hpp"
@@ -479,9 +480,23 @@ void read_source(int32 source_id) {
     }
 }
 
-// Worker 0 asks for its siblings and watches the directory; the others wait on their latch.
+// One file, one source: worker 0 claims the source's files before any worker of it takes one,
+// or fails the source, naming the running source that has them.
+void claim_files() {
+    const char *archive_directory =
+        source->on_success == OnSuccess::Move ? source->archive_directory : nullptr;
+    auto *claim = static_cast<DirectoryClaim *>(palloc(sizeof(DirectoryClaim)));
+    fill_claim(claim, source->name, source->directory, source->pattern, archive_directory,
+               source->ready_marker, UnreadableDirectory::error);
+    char *refusal = hold_claim(slot, *claim, source->directory, archive_directory);
+    if (refusal != nullptr) fail_source_and_exit(refusal);
+}
+
+// Worker 0 claims the source's files, asks for its siblings and watches the directory; the
+// others wait on their latch.
 void start_work() {
     if (worker.worker_index == 0) {
+        claim_files();
         int missing = want_sibling_workers(slot, source->workers);
         if (missing > 0)
             ereport(WARNING,

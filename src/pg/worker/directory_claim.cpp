@@ -1,0 +1,127 @@
+#include "pg/worker/directory_claim.hpp"
+
+#include "core/discovery/source_overlap.hpp"
+#include "pg/support/pg_guard.hpp"
+
+#include <string>
+
+#include <sys/stat.h>
+
+extern "C" {
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+}
+
+namespace pg_ingest {
+
+namespace {
+
+// Overlap texts are copied into this, so that no C++ object outlives cpp_guard.
+constexpr size_t kOverlapTextBytes = 2048;
+
+// Whether `directory` could be read into `key`.
+bool read_key(const char *directory, UnreadableDirectory unreadable, DirectoryKey *key) {
+    struct stat status;
+    if (stat(directory, &status) == 0) {
+        *key = DirectoryKey{static_cast<uint64_t>(status.st_dev),
+                            static_cast<uint64_t>(status.st_ino)};
+        return true;
+    }
+    if (unreadable == UnreadableDirectory::error)
+        ereport(ERROR, (errcode_for_file_access(),
+                        errmsg("could not read directory \"%s\": %m", directory)));
+    return false;
+}
+
+SourceFiles files_of(const DirectoryClaim &claim) {
+    SourceFiles files{claim.directory, std::nullopt, claim.pattern, claim.ready_marker};
+    if (claim.has_archive_directory) files.archive_directory = claim.archive_directory;
+    return files;
+}
+
+// The first held claim other than (this database, source_id) that `claim` overlaps, with how.
+// Callers hold the lock.
+char *conflict_text(int32 source_id, const DirectoryClaim &claim, const char *directory,
+                    const char *archive_directory) {
+    SharedState *s = shared();
+    for (int i = 0; i < s->slot_count; i++) {
+        const WorkerSlot *slot = &s->slots[i];
+        if (!slot->in_use || !slot->claim.held) continue;
+        if (slot->database_id == MyDatabaseId && slot->source_id == source_id) continue;
+        char *text = overlap_text(claim, slot->claim, slot->database_id != MyDatabaseId, directory,
+                                  archive_directory);
+        if (text == nullptr) continue;
+        const char *holder = slot->database_id == MyDatabaseId
+                                 ? psprintf("source \"%s\"", slot->claim.source_name)
+                                 : psprintf("source \"%s\" of database \"%s\"",
+                                            slot->claim.source_name, slot->claim.database_name);
+        return psprintf(
+            "%s; %s is running, and a file is loaded by one source only: stop one of them, or "
+            "give them patterns that no file name matches both, or other directories; then run "
+            "ingest.start('%s')",
+            text, holder, claim.source_name);
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+void fill_claim(DirectoryClaim *claim, const char *name, const char *directory, const char *pattern,
+                const char *archive_directory, const char *ready_marker,
+                UnreadableDirectory unreadable) {
+    memset(claim, 0, sizeof *claim);
+    strlcpy(claim->database_name, get_database_name(MyDatabaseId), sizeof claim->database_name);
+    strlcpy(claim->source_name, name, sizeof claim->source_name);
+    claim->has_directory = read_key(directory, unreadable, &claim->directory);
+    claim->has_archive_directory =
+        archive_directory != nullptr &&
+        read_key(archive_directory, unreadable, &claim->archive_directory);
+    // A longer pattern is claimed as "*": it may be found to overlap, never missed.
+    if (strlen(pattern) < sizeof claim->pattern)
+        strlcpy(claim->pattern, pattern, sizeof claim->pattern);
+    else
+        strlcpy(claim->pattern, "*", sizeof claim->pattern);
+    if (ready_marker != nullptr)
+        strlcpy(claim->ready_marker, ready_marker, sizeof claim->ready_marker);
+}
+
+char *overlap_text(const DirectoryClaim &claim, const DirectoryClaim &other, bool other_database,
+                   const char *directory, const char *archive_directory) {
+    if (!claim.has_directory || !other.has_directory) return nullptr;
+    char text[kOverlapTextBytes];
+    bool overlaps = cpp_guard([&] {
+        std::optional<Overlap> overlap = find_overlap(files_of(claim), files_of(other));
+        if (!overlap) return false;
+        std::string description = describe_overlap(
+            claim.source_name, other.source_name, other_database ? other.database_name : "",
+            directory, archive_directory == nullptr ? "" : archive_directory, *overlap);
+        strlcpy(text, description.c_str(), sizeof text);
+        return true;
+    });
+    return overlaps ? pstrdup(text) : nullptr;
+}
+
+char *hold_claim(WorkerSlot *own, const DirectoryClaim &claim, const char *directory,
+                 const char *archive_directory) {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_EXCLUSIVE);
+    char *refusal = conflict_text(own->source_id, claim, directory, archive_directory);
+    if (refusal == nullptr) {
+        own->claim = claim;
+        own->claim.held = true;
+    }
+    LWLockRelease(s->lock);
+    return refusal;
+}
+
+char *running_overlap(int32 source_id, const DirectoryClaim &claim, const char *directory,
+                      const char *archive_directory) {
+    SharedState *s = shared();
+    LWLockAcquire(s->lock, LW_SHARED);
+    char *refusal = conflict_text(source_id, claim, directory, archive_directory);
+    LWLockRelease(s->lock);
+    return refusal;
+}
+
+}  // namespace pg_ingest
