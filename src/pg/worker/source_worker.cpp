@@ -486,8 +486,10 @@ void claim_files() {
     const char *archive_directory =
         source->on_success == OnSuccess::Move ? source->archive_directory : nullptr;
     auto *claim = static_cast<DirectoryClaim *>(palloc(sizeof(DirectoryClaim)));
+    begin_worker_transaction();  // fill_claim reads the database's name
     fill_claim(claim, source->name, source->directory, source->pattern, archive_directory,
                source->ready_marker, UnreadableDirectory::error);
+    commit_worker_transaction();
     char *refusal = hold_claim(slot, *claim, source->directory, archive_directory);
     if (refusal != nullptr) fail_source_and_exit(refusal);
 }
