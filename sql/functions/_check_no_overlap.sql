@@ -1,6 +1,6 @@
 -- create_source and alter_source, after writing `source`: refuses it when it can take a file of
--- another source of this database (ingest._check_overlap), and, when it is started, of a running
--- source of another. They lock ingest.sources first, so two of them cannot both pass.
+-- another source of this database (ingest._check_overlap), and, when it is started, of a started
+-- source of any database. They lock ingest.sources first, so two of them cannot both pass.
 CREATE OR REPLACE FUNCTION ingest._check_no_overlap(source ingest.sources) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN

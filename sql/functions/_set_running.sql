@@ -1,7 +1,7 @@
 -- Starts (run) or stops the named source, or every source of this database when name is NULL.
 -- Returns whether any source changed state. Workers are told at commit. Starting refuses a
 -- source whose owner may not read server files, or write them when on_success deletes or moves
--- files, or that can take the files of a running source of any database, in the words its worker
+-- files, or that can take the files of a started source of any database, in the words its worker
 -- would fail it with.
 CREATE OR REPLACE FUNCTION ingest._set_running(name text, run boolean) RETURNS boolean
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp

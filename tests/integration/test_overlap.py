@@ -134,7 +134,7 @@ def running_refusal(name, other, directory):
     return (f'source "{name}" can take the files of source "{other[0]}" of database '
             f'"{other[1]}": "{directory}" is the directory of both, and the file name "a.csv" '
             f'matches both "*.csv" and "*.csv"; source "{other[0]}" of database "{other[1]}" is '
-            'running, and a file is loaded by one source only: stop one of them, or give them '
+            'started, and a file is loaded by one source only: stop one of them, or give them '
             f"patterns that no file name matches both, or other directories; then run "
             f"ingest.start('{name}')")
 

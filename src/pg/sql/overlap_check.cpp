@@ -1,6 +1,6 @@
 // ingest._check_overlap and ingest._check_running_overlap: one file, one source. create_source
 // and alter_source refuse a source that can take the files of another source of this database;
-// ingest.start (and alter_source of a started source) one that can take the files of a running
+// ingest.start (and alter_source of a started source) one that can take the files of a started
 // source of any database, as its worker would (directory_claim.hpp).
 #include "pg/worker/directory_claim.hpp"
 
@@ -73,7 +73,7 @@ Datum ingest_check_overlap(PG_FUNCTION_ARGS) {
     PG_RETURN_VOID();
 }
 
-// (source ingest.sources): ERROR when a running source of any database holds a claim that
+// (source ingest.sources): ERROR when a started source of any database holds a claim that
 // source's files overlap.
 Datum ingest_check_running_overlap(PG_FUNCTION_ARGS) {
     auto *source = static_cast<DirectoryClaim *>(palloc(sizeof(DirectoryClaim)));

@@ -57,7 +57,7 @@ char *conflict_text(int32 source_id, const DirectoryClaim &claim, const char *di
                                  : psprintf("source \"%s\" of database \"%s\"",
                                             slot->claim.source_name, slot->claim.database_name);
         return psprintf(
-            "%s; %s is running, and a file is loaded by one source only: stop one of them, or "
+            "%s; %s is started, and a file is loaded by one source only: stop one of them, or "
             "give them patterns that no file name matches both, or other directories; then run "
             "ingest.start('%s')",
             text, holder, claim.source_name);
