@@ -5,6 +5,7 @@ database; across databases, a started source claims its files in shared memory a
 (or the worker, when two start at once) refuses the second, naming the first."""
 import os
 import shutil
+import threading
 
 import psycopg2
 import pytest
@@ -205,3 +206,63 @@ def test_two_databases_on_one_directory_load_each_file_once(cluster, data_dir, o
                          dbname=loser_db) == [(1000, 1000)]
     assert cluster.scalar(f"SELECT count(*) FROM {winner}", dbname=winner_db) == rows
     cluster.query("SELECT ingest.stop(%s)", (loser,), loser_db)
+
+
+def test_two_sessions_cannot_create_overlapping_sources_at_once(cluster, data_dir):
+    cluster.query("CREATE TABLE concurrent (id bigint PRIMARY KEY, note text)")
+    first = cluster.connect(autocommit=False)
+    try:
+        first.cursor().execute("SELECT ingest.create_source('first', %s, 'concurrent')",
+                               (str(data_dir),))
+        # The second waits for the first's lock on ingest.sources, then sees its source.
+        outcome = {}
+
+        def create_second():
+            try:
+                cluster.query("SELECT ingest.create_source('second', %s, 'concurrent', 'b*')",
+                              (str(data_dir),))
+            except psycopg2.Error as error:
+                outcome["error"] = error.diag.message_primary
+        second = threading.Thread(target=create_second)
+        second.start()
+        wait_until(lambda: cluster.scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE '%create_source(''second''%'"), 60, "the second session to wait")
+        first.commit()
+        second.join(60)
+        assert outcome == {"error": f'source "second" can take the files of source "first": '
+                                    f'"{data_dir}" is the directory of both, and the file name '
+                                    '"b.csv" matches both "b*" and "*.csv"'}
+        assert cluster.query("SELECT name FROM ingest.sources") == [("first",)]
+    finally:
+        first.close()
+        cluster.query("SELECT ingest.drop_source(name) FROM ingest.sources")
+        cluster.query("DROP TABLE concurrent")
+
+
+def test_overlapping_sources_from_before_the_check_are_refused_when_they_start(cluster, data_dir):
+    """Sources recorded before create_source checked overlaps (an updated catalog keeps them):
+    the claims hold them to the rule when they start, in one database too."""
+    cluster.query("CREATE TABLE older (id bigint PRIMARY KEY, note text)")
+    try:
+        for name in ("old_a", "old_b"):
+            cluster.query("INSERT INTO ingest.sources (name, directory, target, pattern, "
+                          "batch_size, options, owner) VALUES (%s, %s, 'older', '*.csv', 100, "
+                          "ingest._default_options(), 'postgres')", (name, str(data_dir)))
+        cluster.query("SELECT ingest.start('old_a')")
+        cluster.worker_pid("old_a")
+        primary = refusal(cluster, "SELECT ingest.start('old_b')")[0]
+        assert primary == (
+            f'source "old_b" can take the files of source "old_a": "{data_dir}" is the directory '
+            'of both, and the file name "a.csv" matches both "*.csv" and "*.csv"; source "old_a" '
+            'is started, and a file is loaded by one source only: stop one of them, or give them '
+            "patterns that no file name matches both, or other directories; then run "
+            "ingest.start('old_b')")
+        write_files(data_dir, "o", 2, 500)
+        wait_idle(cluster, "old_a")
+        loaded_exactly_once(cluster, "older", 1000)
+        assert cluster.query("SELECT source, count(*) FROM ingest.files GROUP BY source") == \
+            [("old_a", 2)]
+    finally:
+        cluster.query("SELECT ingest.drop_source(name) FROM ingest.sources")
+        cluster.query("DROP TABLE older")
