@@ -142,70 +142,76 @@ def running_refusal(name, other, directory):
 
 def test_two_databases_on_one_directory_load_each_file_once(cluster, data_dir, other_database):
     sources = {"postgres": "here", other_database: "there"}
-    for dbname, name in sources.items():
-        cluster.query(f"CREATE TABLE {name} (id bigint PRIMARY KEY, note text)", dbname=dbname)
-        cluster.query("SELECT ingest.create_source(%s, %s, %s, '*.csv', 500, "
-                      "'{\"on_success\": \"delete\"}')", (name, str(data_dir), name), dbname)
+    try:
+        for dbname, name in sources.items():
+            cluster.query(f"CREATE TABLE {name} (id bigint PRIMARY KEY, note text)", dbname=dbname)
+            cluster.query("SELECT ingest.create_source(%s, %s, %s, '*.csv', 500, "
+                          "'{\"on_success\": \"delete\"}')", (name, str(data_dir), name), dbname)
 
-    # One started: ingest.start refuses the other, naming it, its database and the fix.
-    cluster.query("SELECT ingest.start('here')")
-    cluster.worker_pid("here")
-    assert refusal(cluster, "SELECT ingest.start('there')", dbname=other_database)[0] == \
-        running_refusal("there", ("here", "postgres"), data_dir)
-    cluster.query("SELECT ingest.stop('here')")
-    wait_until(lambda: start_would_pass(cluster, "there", other_database), 60, "here's claim gone")
+        # One started: ingest.start refuses the other, naming it, its database and the fix.
+        cluster.query("SELECT ingest.start('here')")
+        cluster.worker_pid("here")
+        assert refusal(cluster, "SELECT ingest.start('there')", dbname=other_database)[0] == \
+            running_refusal("there", ("here", "postgres"), data_dir)
+        cluster.query("SELECT ingest.stop('here')")
+        wait_until(lambda: start_would_pass(cluster, "there", other_database), 60,
+                   "here's claim gone")
 
-    # Both started at once, before either worker runs: one worker claims the files, the other
-    # fails its source, saying why in ingest.status.
-    connections = [cluster.connect(dbname, autocommit=False) for dbname in sources]
-    for conn, name in zip(connections, sources.values()):
-        conn.cursor().execute("SELECT ingest.start(%s)", (name,))
-    for conn in connections:
-        conn.commit()
-        conn.close()
+        # Both started at once, before either worker runs: one worker claims the files, the other
+        # fails its source, saying why in ingest.status.
+        connections = [cluster.connect(dbname, autocommit=False) for dbname in sources]
+        for conn, name in zip(connections, sources.values()):
+            conn.cursor().execute("SELECT ingest.start(%s)", (name,))
+        for conn in connections:
+            conn.commit()
+            conn.close()
 
-    def settled():
-        states = {db: status(cluster, name, db) for db, name in sources.items()}
-        failed = [db for db, (state, _) in states.items() if state == "failed"]
-        running = [db for db, (state, _) in states.items() if state in ("idle", "loading")]
-        return (failed[0], running[0], states) if len(failed) == len(running) == 1 else None
-    loser_db, winner_db, states = wait_until(settled, 60, "one source running, one failed")
-    loser, winner = sources[loser_db], sources[winner_db]
-    assert states[loser_db][1] == running_refusal(loser, (winner, winner_db), data_dir)
+        def settled():
+            states = {db: status(cluster, name, db) for db, name in sources.items()}
+            failed = [db for db, (state, _) in states.items() if state == "failed"]
+            running = [db for db, (state, _) in states.items() if state in ("idle", "loading")]
+            return (failed[0], running[0], states) if len(failed) == len(running) == 1 else None
+        loser_db, winner_db, states = wait_until(settled, 60, "one source running, one failed")
+        loser, winner = sources[loser_db], sources[winner_db]
+        assert states[loser_db][1] == running_refusal(loser, (winner, winner_db), data_dir)
 
-    # The winner loads every file through kill -9s and an immediate stop; the claims are made
-    # again after each restart, and the failed source stays failed and loads nothing.
-    write_files(data_dir, "f", FILES, LINES)
-    rows = FILES * LINES
+        # The winner loads every file through kill -9s and an immediate stop; the claims are made
+        # again after each restart, and the failed source stays failed and loads nothing.
+        write_files(data_dir, "f", FILES, LINES)
+        rows = FILES * LINES
 
-    def loaded():
-        return cluster.scalar(f"SELECT count(*) FROM {winner}", dbname=winner_db)
-    for share in (0.1, 0.3):
-        wait_until(lambda: loaded() >= share * rows, 180, f"{share:.0%} loaded", interval=0.005)
-        cluster.kill_workers(winner, dbname=winner_db)
-        assert status(cluster, loser, loser_db)[0] == "failed"
-    wait_until(lambda: loaded() >= 0.5 * rows, 180, "50% loaded", interval=0.005)
-    cluster.stop("immediate")
-    cluster.start()
-    cluster.worker_pid(winner, dbname=winner_db, timeout=60)
-    wait_idle(cluster, winner, dbname=winner_db)
-    loaded_exactly_once(cluster, winner, rows, winner_db)
-    assert cluster.scalar(f"SELECT count(*) FROM {loser}", dbname=loser_db) == 0
-    assert cluster.scalar("SELECT count(*) FROM ingest.files", dbname=loser_db) == 0
-    assert status(cluster, loser, loser_db) == \
-        ("failed", running_refusal(loser, (winner, winner_db), data_dir))
-    assert os.listdir(data_dir) == []
+        def loaded():
+            return cluster.scalar(f"SELECT count(*) FROM {winner}", dbname=winner_db)
+        for share in (0.1, 0.3):
+            wait_until(lambda: loaded() >= share * rows, 180, f"{share:.0%} loaded", interval=0.005)
+            cluster.kill_workers(winner, dbname=winner_db)
+            assert status(cluster, loser, loser_db)[0] == "failed"
+        wait_until(lambda: loaded() >= 0.5 * rows, 180, "50% loaded", interval=0.005)
+        cluster.stop("immediate")
+        cluster.start()
+        cluster.worker_pid(winner, dbname=winner_db, timeout=60)
+        wait_idle(cluster, winner, dbname=winner_db)
+        loaded_exactly_once(cluster, winner, rows, winner_db)
+        assert cluster.scalar(f"SELECT count(*) FROM {loser}", dbname=loser_db) == 0
+        assert cluster.scalar("SELECT count(*) FROM ingest.files", dbname=loser_db) == 0
+        assert status(cluster, loser, loser_db) == \
+            ("failed", running_refusal(loser, (winner, winner_db), data_dir))
+        assert os.listdir(data_dir) == []
 
-    # A stopped source gives its claim back: the other now starts and takes new files.
-    cluster.query("SELECT ingest.stop(%s)", (winner,), winner_db)
-    wait_until(lambda: start_would_pass(cluster, loser, loser_db), 60, "the winner's claim gone")
-    cluster.query("SELECT ingest.start(%s)", (loser,), loser_db)
-    write_files(data_dir, "g", 1, 1000)
-    wait_idle(cluster, loser, dbname=loser_db)
-    assert cluster.query(f"SELECT count(*), count(DISTINCT id) FROM {loser}",
-                         dbname=loser_db) == [(1000, 1000)]
-    assert cluster.scalar(f"SELECT count(*) FROM {winner}", dbname=winner_db) == rows
-    cluster.query("SELECT ingest.stop(%s)", (loser,), loser_db)
+        # A stopped source gives its claim back: the other now starts and takes new files.
+        cluster.query("SELECT ingest.stop(%s)", (winner,), winner_db)
+        wait_until(lambda: start_would_pass(cluster, loser, loser_db), 60,
+                   "the winner's claim gone")
+        cluster.query("SELECT ingest.start(%s)", (loser,), loser_db)
+        write_files(data_dir, "g", 1, 1000)
+        wait_idle(cluster, loser, dbname=loser_db)
+        assert cluster.query(f"SELECT count(*), count(DISTINCT id) FROM {loser}",
+                             dbname=loser_db) == [(1000, 1000)]
+        assert cluster.scalar(f"SELECT count(*) FROM {winner}", dbname=winner_db) == rows
+        cluster.query("SELECT ingest.stop(%s)", (loser,), loser_db)
+    finally:
+        cluster.query("SELECT ingest.drop_source('here')")
+        cluster.query("DROP TABLE here")
 
 
 def test_two_sessions_cannot_create_overlapping_sources_at_once(cluster, data_dir):
