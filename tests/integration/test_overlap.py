@@ -272,3 +272,26 @@ def test_overlapping_sources_from_before_the_check_are_refused_when_they_start(c
     finally:
         cluster.query("SELECT ingest.drop_source(name) FROM ingest.sources")
         cluster.query("DROP TABLE older")
+
+
+def test_a_source_waits_for_its_directory_before_it_claims_it(cluster, data_dir):
+    """A claim names the directory by inode: while the directory is missing, the worker takes no
+    file and says why."""
+    cluster.query("CREATE TABLE waiting (id bigint PRIMARY KEY, note text)")
+    try:
+        cluster.query("SELECT ingest.create_source('waiting', %s, 'waiting')", (str(data_dir),))
+        data_dir.rmdir()
+        cluster.query("SELECT ingest.start('waiting')")
+        wait_until(lambda: status(cluster, "waiting", "postgres") == (
+            "retrying", f'could not read directory "{data_dir}": No such file or directory'),
+            60, "the source to wait for its directory")
+        data_dir.mkdir()
+        shutil.chown(data_dir, "postgres", "postgres")
+        write_files(data_dir, "w", 1, 100)
+        wait_until(lambda: cluster.scalar("SELECT count(*) FROM waiting") == 100, 60,
+                   "the file loaded")
+        wait_idle(cluster, "waiting")
+        loaded_exactly_once(cluster, "waiting", 100)
+    finally:
+        cluster.query("SELECT ingest.drop_source('waiting')")
+        cluster.query("DROP TABLE waiting")

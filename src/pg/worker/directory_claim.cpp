@@ -30,7 +30,7 @@ bool read_key(const char *directory, UnreadableDirectory unreadable, DirectoryKe
     }
     if (unreadable == UnreadableDirectory::error)
         ereport(ERROR, (errcode_for_file_access(),
-                        errmsg("could not read directory \"%s\": %m", directory)));
+                        errmsg_internal("%s", unreadable_directory(directory))));
     return false;
 }
 
@@ -66,6 +66,12 @@ char *conflict_text(int32 source_id, const DirectoryClaim &claim, const char *di
 }
 
 }  // namespace
+
+char *unreadable_directory(const char *directory) {
+    struct stat status;
+    if (stat(directory, &status) == 0) return nullptr;
+    return psprintf("could not read directory \"%s\": %s", directory, strerror(errno));
+}
 
 void fill_claim(DirectoryClaim *claim, const char *name, const char *directory, const char *pattern,
                 const char *archive_directory, const char *ready_marker,

@@ -11,6 +11,9 @@ namespace pg_ingest {
 // another source, a directory that is not the same as any that can be read.
 enum class UnreadableDirectory { error, matches_none };
 
+// Why `directory` cannot be read (stat) now; nullptr when it can.
+char *unreadable_directory(const char *directory);
+
 // A source's files as a claim, not yet held. `archive_directory` is nullptr unless on_success =
 // move, `ready_marker` nullptr or "" without markers.
 void fill_claim(DirectoryClaim *claim, const char *name, const char *directory, const char *pattern,

@@ -480,11 +480,31 @@ void read_source(int32 source_id) {
     }
 }
 
+// A claim names the source's directories by inode: until they can be read, worker 0 takes no
+// file and shows why as `retrying` (logged once).
+void wait_for_directories(const char *archive_directory) {
+    bool logged = false;
+    for (;;) {
+        char *problem = unreadable_directory(source->directory);
+        if (problem == nullptr && archive_directory != nullptr)
+            problem = unreadable_directory(archive_directory);
+        if (problem == nullptr) return;
+        if (!logged) ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, problem)));
+        logged = true;
+        report_state(slot, WorkerState::retrying, problem);
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000,
+                        PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+    }
+}
+
 // One file, one source: worker 0 claims the source's files before any worker of it takes one,
-// or fails the source, naming the running source that has them.
+// or fails the source, naming the started source that has them.
 void claim_files() {
     const char *archive_directory =
         source->on_success == OnSuccess::Move ? source->archive_directory : nullptr;
+    wait_for_directories(archive_directory);
     auto *claim = static_cast<DirectoryClaim *>(palloc(sizeof(DirectoryClaim)));
     begin_worker_transaction();  // fill_claim reads the database's name
     fill_claim(claim, source->name, source->directory, source->pattern, archive_directory,
