@@ -19,13 +19,6 @@ using namespace pg_ingest;
 
 namespace {
 
-// The paths of a row of ingest.sources that the overlap texts name.
-struct SourcePaths {
-    int32 source_id;
-    const char *directory;
-    const char *archive_directory;  // nullptr unless on_success = move
-};
-
 const char *text_attribute(HeapTupleHeader row, const char *name) {
     bool isnull;
     Datum value = GetAttributeByName(row, name, &isnull);
@@ -39,17 +32,14 @@ const char *option_text(Jsonb *options, const char *key) {
     return pnstrdup(value->val.string.val, value->val.string.len);
 }
 
-SourcePaths read_source_row(HeapTupleHeader row, DirectoryClaim *claim,
-                            UnreadableDirectory unreadable) {
+// A row of ingest.sources as a claim; returns its source_id.
+int32 read_source_row(HeapTupleHeader row, DirectoryClaim *claim) {
     bool isnull;
-    SourcePaths paths;
-    paths.source_id = DatumGetInt32(GetAttributeByName(row, "source_id", &isnull));
-    paths.directory = text_attribute(row, "directory");
     Jsonb *options = DatumGetJsonbP(GetAttributeByName(row, "options", &isnull));
-    paths.archive_directory = option_text(options, "archive_directory");
-    fill_claim(claim, text_attribute(row, "name"), paths.directory, text_attribute(row, "pattern"),
-               paths.archive_directory, option_text(options, "ready_marker"), unreadable);
-    return paths;
+    fill_claim(claim, text_attribute(row, "name"), text_attribute(row, "directory"),
+               text_attribute(row, "pattern"), option_text(options, "archive_directory"),
+               option_text(options, "ready_marker"));
+    return DatumGetInt32(GetAttributeByName(row, "source_id", &isnull));
 }
 
 }  // namespace
@@ -60,10 +50,9 @@ extern "C" {
 Datum ingest_check_overlap(PG_FUNCTION_ARGS) {
     auto *source = static_cast<DirectoryClaim *>(palloc(sizeof(DirectoryClaim)));
     auto *other = static_cast<DirectoryClaim *>(palloc(sizeof(DirectoryClaim)));
-    SourcePaths paths =
-        read_source_row(PG_GETARG_HEAPTUPLEHEADER(0), source, UnreadableDirectory::error);
-    (void)read_source_row(PG_GETARG_HEAPTUPLEHEADER(1), other, UnreadableDirectory::matches_none);
-    char *text = overlap_text(*source, *other, false, paths.directory, paths.archive_directory);
+    (void)read_source_row(PG_GETARG_HEAPTUPLEHEADER(0), source);
+    (void)read_source_row(PG_GETARG_HEAPTUPLEHEADER(1), other);
+    char *text = overlap_text(*source, *other, false);
     if (text != nullptr)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg_internal("%s", text),
                         errhint("Give source \"%s\" a pattern that no file name of source \"%s\" "
@@ -77,10 +66,8 @@ Datum ingest_check_overlap(PG_FUNCTION_ARGS) {
 // source's files overlap.
 Datum ingest_check_running_overlap(PG_FUNCTION_ARGS) {
     auto *source = static_cast<DirectoryClaim *>(palloc(sizeof(DirectoryClaim)));
-    SourcePaths paths =
-        read_source_row(PG_GETARG_HEAPTUPLEHEADER(0), source, UnreadableDirectory::matches_none);
-    char *refusal =
-        running_overlap(paths.source_id, *source, paths.directory, paths.archive_directory);
+    int32 source_id = read_source_row(PG_GETARG_HEAPTUPLEHEADER(0), source);
+    char *refusal = running_overlap(source_id, *source);
     if (refusal != nullptr)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE), errmsg_internal("%s", refusal)));
     PG_RETURN_VOID();

@@ -20,37 +20,39 @@ namespace {
 // Overlap texts are copied into this, so that no C++ object outlives cpp_guard.
 constexpr size_t kOverlapTextBytes = 2048;
 
-// Whether `directory` could be read into `key`.
-bool read_key(const char *directory, UnreadableDirectory unreadable, DirectoryKey *key) {
+// Whether `path` could be read into `key`.
+bool read_key(const char *path, DirectoryKey *key) {
     struct stat status;
-    if (stat(directory, &status) == 0) {
-        *key = DirectoryKey{static_cast<uint64_t>(status.st_dev),
-                            static_cast<uint64_t>(status.st_ino)};
-        return true;
-    }
-    if (unreadable == UnreadableDirectory::error)
-        ereport(ERROR, (errcode_for_file_access(),
-                        errmsg_internal("%s", unreadable_directory(directory))));
-    return false;
+    if (stat(path, &status) != 0) return false;
+    *key = DirectoryKey{static_cast<uint64_t>(status.st_dev), static_cast<uint64_t>(status.st_ino)};
+    return true;
 }
 
-SourceFiles files_of(const DirectoryClaim &claim) {
-    SourceFiles files{claim.directory, std::nullopt, claim.pattern, claim.ready_marker};
-    if (claim.has_archive_directory) files.archive_directory = claim.archive_directory;
-    return files;
+void fill_directory(ClaimedDirectory *directory, const char *path) {
+    directory->named = path != nullptr;
+    if (path == nullptr) return;
+    directory->path_fits =
+        strlcpy(directory->path, path, sizeof directory->path) < sizeof directory->path;
+    if (!directory->path_fits) directory->named = read_key(path, &directory->claimed_key);
 }
 
-// The first held claim other than (this database, source_id) that `claim` overlaps, with how.
-// Callers hold the lock.
-char *conflict_text(int32 source_id, const DirectoryClaim &claim, const char *directory,
-                    const char *archive_directory) {
+// The directory's device and inode now; false when it has none (not named, or unreadable).
+bool current_key(const ClaimedDirectory &directory, DirectoryKey *key) {
+    if (!directory.named) return false;
+    if (directory.path_fits) return read_key(directory.path, key);
+    *key = directory.claimed_key;
+    return true;
+}
+
+// The first held claim other than (this database, source_id) that `claim` overlaps, with how
+// and the fix. Callers hold the lock.
+char *conflict_text(int32 source_id, const DirectoryClaim &claim) {
     SharedState *s = shared();
     for (int i = 0; i < s->slot_count; i++) {
         const WorkerSlot *slot = &s->slots[i];
         if (!slot->in_use || !slot->claim.held) continue;
         if (slot->database_id == MyDatabaseId && slot->source_id == source_id) continue;
-        char *text = overlap_text(claim, slot->claim, slot->database_id != MyDatabaseId, directory,
-                                  archive_directory);
+        char *text = overlap_text(claim, slot->claim, slot->database_id != MyDatabaseId);
         if (text == nullptr) continue;
         const char *holder = slot->database_id == MyDatabaseId
                                  ? psprintf("source \"%s\"", slot->claim.source_name)
@@ -74,15 +76,12 @@ char *unreadable_directory(const char *directory) {
 }
 
 void fill_claim(DirectoryClaim *claim, const char *name, const char *directory, const char *pattern,
-                const char *archive_directory, const char *ready_marker,
-                UnreadableDirectory unreadable) {
+                const char *archive_directory, const char *ready_marker) {
     memset(claim, 0, sizeof *claim);
     strlcpy(claim->database_name, get_database_name(MyDatabaseId), sizeof claim->database_name);
     strlcpy(claim->source_name, name, sizeof claim->source_name);
-    claim->has_directory = read_key(directory, unreadable, &claim->directory);
-    claim->has_archive_directory =
-        archive_directory != nullptr &&
-        read_key(archive_directory, unreadable, &claim->archive_directory);
+    fill_directory(&claim->directory, directory);
+    fill_directory(&claim->archive_directory, archive_directory);
     // A longer pattern is claimed as "*": it may be found to overlap, never missed.
     if (strlen(pattern) < sizeof claim->pattern)
         strlcpy(claim->pattern, pattern, sizeof claim->pattern);
@@ -92,27 +91,34 @@ void fill_claim(DirectoryClaim *claim, const char *name, const char *directory, 
         strlcpy(claim->ready_marker, ready_marker, sizeof claim->ready_marker);
 }
 
-char *overlap_text(const DirectoryClaim &claim, const DirectoryClaim &other, bool other_database,
-                   const char *directory, const char *archive_directory) {
-    if (!claim.has_directory || !other.has_directory) return nullptr;
+char *overlap_text(const DirectoryClaim &claim, const DirectoryClaim &other, bool other_database) {
+    DirectoryKey keys[2];
+    DirectoryKey archives[2];
+    if (!current_key(claim.directory, &keys[0]) || !current_key(other.directory, &keys[1]))
+        return nullptr;
+    bool has_archive[2] = {current_key(claim.archive_directory, &archives[0]),
+                           current_key(other.archive_directory, &archives[1])};
     char text[kOverlapTextBytes];
     bool overlaps = cpp_guard([&] {
-        std::optional<Overlap> overlap = find_overlap(files_of(claim), files_of(other));
+        SourceFiles files{keys[0], std::nullopt, claim.pattern, claim.ready_marker};
+        SourceFiles other_files{keys[1], std::nullopt, other.pattern, other.ready_marker};
+        if (has_archive[0]) files.archive_directory = archives[0];
+        if (has_archive[1]) other_files.archive_directory = archives[1];
+        std::optional<Overlap> overlap = find_overlap(files, other_files);
         if (!overlap) return false;
         std::string description = describe_overlap(
             claim.source_name, other.source_name, other_database ? other.database_name : "",
-            directory, archive_directory == nullptr ? "" : archive_directory, *overlap);
+            claim.directory.path, claim.archive_directory.path, *overlap);
         strlcpy(text, description.c_str(), sizeof text);
         return true;
     });
     return overlaps ? pstrdup(text) : nullptr;
 }
 
-char *hold_claim(WorkerSlot *own, const DirectoryClaim &claim, const char *directory,
-                 const char *archive_directory) {
+char *hold_claim(WorkerSlot *own, const DirectoryClaim &claim) {
     SharedState *s = shared();
     LWLockAcquire(s->lock, LW_EXCLUSIVE);
-    char *refusal = conflict_text(own->source_id, claim, directory, archive_directory);
+    char *refusal = conflict_text(own->source_id, claim);
     if (refusal == nullptr) {
         own->claim = claim;
         own->claim.held = true;
@@ -121,11 +127,10 @@ char *hold_claim(WorkerSlot *own, const DirectoryClaim &claim, const char *direc
     return refusal;
 }
 
-char *running_overlap(int32 source_id, const DirectoryClaim &claim, const char *directory,
-                      const char *archive_directory) {
+char *running_overlap(int32 source_id, const DirectoryClaim &claim) {
     SharedState *s = shared();
     LWLockAcquire(s->lock, LW_SHARED);
-    char *refusal = conflict_text(source_id, claim, directory, archive_directory);
+    char *refusal = conflict_text(source_id, claim);
     LWLockRelease(s->lock);
     return refusal;
 }

@@ -17,6 +17,17 @@ namespace pg_ingest {
 constexpr int kRateWindowSeconds = 60;
 constexpr int kClaimPatternBytes = 1024;
 
+// A directory a claim names. It is compared by the device and inode its path has when two claims
+// are compared, so a directory removed and made again is the new one, and an inode number the
+// file system gives again elsewhere is not the claim's. A path longer than MAXPGPATH - 1 counts
+// by the device and inode it had when claimed.
+struct ClaimedDirectory {
+    bool named;  // false: none (no archive directory)
+    bool path_fits;
+    char path[MAXPGPATH];
+    DirectoryKey claimed_key;  // without path_fits
+};
+
 // What a started source takes from the file system (source_overlap.hpp), held by its worker 0's
 // slot from its first start until the slot is freed (the source stopped or failed), so that no
 // source of any database starts on the same files meanwhile. Shared memory does not survive a
@@ -26,12 +37,10 @@ struct DirectoryClaim {
     bool held;
     char database_name[NAMEDATALEN];
     char source_name[NAMEDATALEN];
-    bool has_directory;  // false: it could not be read, and is the same as no other
-    DirectoryKey directory;
-    bool has_archive_directory;
-    DirectoryKey archive_directory;
-    char pattern[kClaimPatternBytes];
-    char ready_marker[256];  // at most 200 bytes (_validate_options)
+    ClaimedDirectory directory;
+    ClaimedDirectory archive_directory;  // on_success = move only
+    char pattern[kClaimPatternBytes];    // "*" when longer: it may overlap, never missed
+    char ready_marker[256];              // at most 200 bytes (_validate_options)
 };
 
 // One worker of one source: a source with `workers` = n has the slots 0 to n - 1.

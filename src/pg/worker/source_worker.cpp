@@ -508,9 +508,9 @@ void claim_files() {
     auto *claim = static_cast<DirectoryClaim *>(palloc(sizeof(DirectoryClaim)));
     begin_worker_transaction();  // fill_claim reads the database's name
     fill_claim(claim, source->name, source->directory, source->pattern, archive_directory,
-               source->ready_marker, UnreadableDirectory::error);
+               source->ready_marker);
     commit_worker_transaction();
-    char *refusal = hold_claim(slot, *claim, source->directory, archive_directory);
+    char *refusal = hold_claim(slot, *claim);
     if (refusal != nullptr) fail_source_and_exit(refusal);
 }
 
