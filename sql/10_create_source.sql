@@ -28,7 +28,11 @@ SELECT ingest.create_source('bad', '/tmp/pg_ingest_regress/in', 'events', 'sub/*
 SELECT ingest.create_source('bad', '/tmp/pg_ingest_regress/in', 'events', '');
 SELECT ingest.create_source('bad', '/tmp/pg_ingest_regress/in', 'events', batch_size => 0);
 SELECT ingest.create_source('bad', '/tmp/pg_ingest_regress/in', 'events', batch_size => 1000001);
-SELECT ingest.create_source('ok_max', '/tmp/pg_ingest_regress/in', 'events', batch_size => 1000000);
+SELECT ingest.create_source('ok_max', '/tmp/pg_ingest_regress/in', 'events', 'max_*.tsv', batch_size => 1000000);
+-- one file, one source: no pattern that can take another source's files in its directory (or
+-- where it moves them)
+SELECT ingest.create_source('bad', '/tmp/pg_ingest_regress/in', 'events', 'events_*');
+SELECT ingest.create_source('bad', '/tmp/pg_ingest_regress/archive', 'events', '*.t?t');
 -- options
 SELECT ingest.create_source('bad', '/tmp/pg_ingest_regress/in', 'events', options => '{"colour": "red"}');
 SELECT ingest.create_source('bad', '/tmp/pg_ingest_regress/in', 'events', options => '[1, 2]');

@@ -1,7 +1,8 @@
 -- Starts (run) or stops the named source, or every source of this database when name is NULL.
 -- Returns whether any source changed state. Workers are told at commit. Starting refuses a
 -- source whose owner may not read server files, or write them when on_success deletes or moves
--- files, in the words its worker would fail it with.
+-- files, or that can take the files of a started source of any database, in the words its worker
+-- would fail it with.
 CREATE OR REPLACE FUNCTION ingest._set_running(name text, run boolean) RETURNS boolean
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE plpgsql AS $$
@@ -13,7 +14,8 @@ BEGIN
     END IF;
     IF run THEN
         PERFORM ingest._check_may_read(s.name, s.owner),
-                ingest._check_may_write('start', s.name, s.owner, s.options ->> 'on_success')
+                ingest._check_may_write('start', s.name, s.owner, s.options ->> 'on_success'),
+                ingest._check_running_overlap(s)
         FROM ingest.sources s
         WHERE (_set_running.name IS NULL OR s.name = _set_running.name)
           AND ingest._may_control(s.owner)

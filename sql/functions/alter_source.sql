@@ -1,5 +1,6 @@
 -- NULL arguments keep the current value; options are merged into the current ones. The resulting
--- definition must be allowed, even where only other values change.
+-- definition must be allowed, even where only other values change, and take no other source's
+-- files (ingest.sources is locked first, as create_source does).
 CREATE OR REPLACE FUNCTION ingest.alter_source(
     name text,
     directory text DEFAULT NULL,
@@ -14,6 +15,7 @@ DECLARE
     merged jsonb;
     altered ingest.sources;
 BEGIN
+    LOCK TABLE ingest.sources IN SHARE ROW EXCLUSIVE MODE;
     PERFORM ingest._check_source_args(name, coalesce(pattern, current.pattern),
                                       coalesce(batch_size, current.batch_size));
     IF target IS NOT NULL THEN
@@ -36,6 +38,7 @@ BEGIN
                                               altered.options);
     -- The worker deletes or moves files for the owner, whoever alters the source.
     PERFORM ingest._check_may_write('alter', name, altered.owner, altered.options ->> 'on_success');
+    PERFORM ingest._check_no_overlap(altered);
     IF current.enabled THEN
         -- The running worker picks up the new definition when it is restarted.
         PERFORM ingest._signal_workers(ARRAY[current.source_id], false);

@@ -1,4 +1,5 @@
--- Checks everything up front and records a stopped source; returns its id.
+-- Checks everything up front and records a stopped source; returns its id. ingest.sources is
+-- locked first so that two sources that can take one file are never created at once.
 CREATE OR REPLACE FUNCTION ingest.create_source(
     name text,
     directory text,
@@ -9,10 +10,11 @@ CREATE OR REPLACE FUNCTION ingest.create_source(
 RETURNS integer SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 LANGUAGE plpgsql AS $$
 DECLARE
-    new_id integer;
+    created ingest.sources;
     canonical_directory text;
     validated jsonb;
 BEGIN
+    LOCK TABLE ingest.sources IN SHARE ROW EXCLUSIVE MODE;
     PERFORM ingest._check_source_args(name, pattern, batch_size);
     IF directory IS NULL THEN
         RAISE EXCEPTION 'directory must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -27,7 +29,8 @@ BEGIN
     PERFORM ingest._check_may_write('create', name, ingest._caller(), validated ->> 'on_success');
     INSERT INTO ingest.sources (name, directory, target, pattern, batch_size, options, owner)
     VALUES (name, canonical_directory, target, pattern, batch_size, validated, ingest._caller())
-    RETURNING source_id INTO new_id;
-    RETURN new_id;
+    RETURNING * INTO created;
+    PERFORM ingest._check_no_overlap(created);
+    RETURN created.source_id;
 END
 $$;

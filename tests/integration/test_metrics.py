@@ -121,7 +121,8 @@ def test_a_role_sees_the_metrics_of_its_own_sources_only(cluster, data_dir):
         as_role(cluster, "metrics_alice",
                 f"SELECT ingest.create_source('alice_src', '{data_dir}', 'alice_t')")
         cluster.query("CREATE TABLE admin_t (id int)")
-        cluster.query("SELECT ingest.create_source('admin_src', %s, 'admin_t')", (str(data_dir),))
+        cluster.query("SELECT ingest.create_source('admin_src', %s, 'admin_t', '*.txt')",
+                      (str(data_dir),))
 
         assert as_role(cluster, "metrics_alice", "SELECT source FROM ingest.metrics") == \
             [("alice_src",)]

@@ -138,7 +138,9 @@ def test_allowed_directories_refuse_what_resolves_outside_them(cluster, allowed)
     cluster.query("CREATE ROLE fenced_loader IN ROLE pg_read_server_files")
     cluster.query("GRANT INSERT ON fenced TO fenced_loader")
     cluster.query("SELECT ingest.create_source('inside', %s, 'fenced')", (str(base / "in"),))
-    cluster.query("SELECT ingest.create_source('itself', %s, 'fenced')", (str(base),))
+    # Its own pattern: 'inside' archives its *.csv files into this directory below (one file,
+    # one source).
+    cluster.query("SELECT ingest.create_source('itself', %s, 'fenced', '*.txt')", (str(base),))
 
     # A sibling whose name starts with the allowed one is outside it, for every role.
     for role in ("postgres", "fenced_loader"):

@@ -2,6 +2,7 @@
 // workers should run, which do, and what each is doing.
 #pragma once
 
+#include "core/discovery/source_overlap.hpp"
 #include "pg/worker/worker_state.hpp"
 
 extern "C" {
@@ -14,6 +15,33 @@ extern "C" {
 namespace pg_ingest {
 
 constexpr int kRateWindowSeconds = 60;
+constexpr int kClaimPatternBytes = 1024;
+
+// A directory a claim names. It is compared by the device and inode its path has when two claims
+// are compared, so a directory removed and made again is the new one, and an inode number the
+// file system gives again elsewhere is not the claim's. A path longer than MAXPGPATH - 1 counts
+// by the device and inode it had when claimed.
+struct ClaimedDirectory {
+    bool named;  // false: none (no archive directory)
+    bool path_fits;
+    char path[MAXPGPATH];
+    DirectoryKey claimed_key;  // without path_fits
+};
+
+// What a started source takes from the file system (source_overlap.hpp), held by its worker 0's
+// slot from its first start until the slot is freed (the source stopped or failed), so that no
+// source of any database starts on the same files meanwhile. Shared memory does not survive a
+// crash restart, so a killed worker's claim cannot outlive it: the sources claim again as they
+// start.
+struct DirectoryClaim {
+    bool held;
+    char database_name[NAMEDATALEN];
+    char source_name[NAMEDATALEN];
+    ClaimedDirectory directory;
+    ClaimedDirectory archive_directory;  // on_success = move only
+    char pattern[kClaimPatternBytes];    // "*" when longer: it may overlap, never missed
+    char ready_marker[256];              // at most 200 bytes (_validate_options)
+};
 
 // One worker of one source: a source with `workers` = n has the slots 0 to n - 1.
 struct WorkerSlot {
@@ -41,6 +69,8 @@ struct WorkerSlot {
     int64 rate_second[kRateWindowSeconds];
     int64 rate_rows[kRateWindowSeconds];
     char last_error[512];
+
+    DirectoryClaim claim;  // worker 0's
 };
 
 struct SharedState {

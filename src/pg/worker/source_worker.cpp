@@ -5,6 +5,7 @@
 #include "pg/access/allowed_directories.hpp"
 #include "core/discovery/arrival_tracker.hpp"
 #include "pg/worker/buffer_prefault.hpp"
+#include "pg/worker/directory_claim.hpp"
 #include "pg/catalog/file_catalog.hpp"
 #include "pg/catalog/file_claim.hpp"
 #include "pg/catalog/file_retention.hpp"
@@ -541,9 +542,45 @@ void read_source(int32 source_id) {
         leave_unwanted();
 }
 
-// Worker 0 asks for its siblings and watches the directory; the others wait on their latch.
+// A claim names the source's directories by inode: until they can be read, worker 0 takes no
+// file and shows why as `retrying` (logged once).
+void wait_for_directories(const char *archive_directory) {
+    bool logged = false;
+    for (;;) {
+        char *problem = unreadable_directory(source->directory);
+        if (problem == nullptr && archive_directory != nullptr)
+            problem = unreadable_directory(archive_directory);
+        if (problem == nullptr) return;
+        if (!logged) ereport(LOG, (errmsg("pg_ingest source \"%s\": %s", source->name, problem)));
+        logged = true;
+        report_state(slot, WorkerState::retrying, problem);
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000,
+                        PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+    }
+}
+
+// One file, one source: worker 0 claims the source's files before any worker of it takes one,
+// or fails the source, naming the started source that has them.
+void claim_files() {
+    const char *archive_directory =
+        source->on_success == OnSuccess::Move ? source->archive_directory : nullptr;
+    wait_for_directories(archive_directory);
+    auto *claim = static_cast<DirectoryClaim *>(palloc(sizeof(DirectoryClaim)));
+    begin_worker_transaction();  // fill_claim reads the database's name
+    fill_claim(claim, source->name, source->directory, source->pattern, archive_directory,
+               source->ready_marker);
+    commit_worker_transaction();
+    char *refusal = hold_claim(slot, *claim);
+    if (refusal != nullptr) fail_source_and_exit(refusal);
+}
+
+// Worker 0 claims the source's files, asks for its siblings and watches the directory; the
+// others wait on their latch.
 void start_work() {
     if (worker.worker_index == 0) {
+        claim_files();
         int missing = want_sibling_workers(slot, source->workers);
         if (missing > 0)
             ereport(WARNING,
