@@ -871,6 +871,12 @@ int64 current_load_line() {
     return load.line;
 }
 
+int64 growth_left_behind() {
+    const FileRow *file = &load.file;
+    bool grew = load.file_done && file->change_retried && file->verified_size > file->size;
+    return grew ? file->verified_size : 0;
+}
+
 void load_file(const SourceDefinition *source, const FileRow *requested, WorkerSlot *slot) {
     begin_load(source, requested, slot);
     end_load(run_load());

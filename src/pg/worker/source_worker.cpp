@@ -8,6 +8,7 @@
 #include "pg/catalog/file_catalog.hpp"
 #include "pg/catalog/file_claim.hpp"
 #include "pg/catalog/file_retention.hpp"
+#include "pg/load/file_change.hpp"
 #include "pg/load/file_loader.hpp"
 #include "pg/load/known_file_change.hpp"
 #include "pg/catalog/file_name_text.hpp"
@@ -310,6 +311,20 @@ void resolve_prepared_transactions_when_due() {
 // interrupted by another server, which the worker gives a moment before the next round.
 enum class FileTurn { settled, interrupted_by_another_server };
 
+// A split file done with the bytes it was planned with, which grew since: failed as a done file
+// that grew (known_file_change.hpp), for retry_file to load the rest as a whole file.
+void fail_if_growth_left_behind(const FileRow *file) {
+    int64 grown = growth_left_behind();
+    if (grown == 0) return;
+    begin_worker_transaction();
+    fail_changed_file(file->file_id,
+                      describe_file_failure(file, 0,
+                                            describe_size_change(file->file_name, file->size,
+                                                                 grown, file->size)));
+    commit_worker_transaction();
+    note_file_failed();
+}
+
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
 FileTurn load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
@@ -324,7 +339,10 @@ FileTurn load_one(FileRow *file) {
         FlushErrorState();
     }
     PG_END_TRY();
-    if (error == nullptr) return FileTurn::settled;
+    if (error == nullptr) {
+        fail_if_growth_left_behind(file);
+        return FileTurn::settled;
+    }
 
     AbortCurrentTransaction();
     abandon_file_load();
