@@ -62,6 +62,18 @@ RESTORE = ("put its bytes back and ingest.retry_file loads the rest exactly once
            "ingest.skip_file gives it up; to load the file as it is now, copy it under a new name")
 
 
+def put_back_and_retry(cluster, name, path, original):
+    """The file's bytes written back in place (the same inode), then retry_file: the rest of the
+    file loads exactly once."""
+    with open(path, "r+b") as f:
+        f.write(original)
+    cluster.query("SELECT ingest.retry_file(%s, 'big.csv')", (name,))
+    wait_idle(cluster, name)
+    assert files(cluster, name) == [("big.csv", "done", LINES, None)]
+    assert_rows(cluster, name, LINES)
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
 def test_touch_utime_and_chmod_mid_load_are_not_changes(cluster, data_dir):
     name = "touched"
     gate = start_big(cluster, data_dir, name, key=52501)
@@ -158,13 +170,7 @@ def test_same_size_overwrite_fails_and_retry_after_the_bytes_are_back_loads_the_
     # Never a new version by itself, even once a rescan saw it.
     cluster.query("SELECT pg_sleep(1.5)")
     assert len(files(cluster, name)) == 1
-    with open(path, "r+b") as f:
-        f.write(original)
-    cluster.query("SELECT ingest.retry_file(%s, 'big.csv')", (name,))
-    wait_idle(cluster, name)
-    assert files(cluster, name) == [("big.csv", "done", LINES, None)]
-    assert_rows(cluster, name, LINES)
-    cluster.query("SELECT ingest.stop(%s)", (name,))
+    put_back_and_retry(cluster, name, path, original)
 
 
 def test_truncate_below_the_offset_fails_wait_idle_returns_and_restored_bytes_retry_once(
@@ -182,13 +188,7 @@ def test_truncate_below_the_offset_fails_wait_idle_returns_and_restored_bytes_re
          f"{offset_after(LINES)} to {offset_after(1500)} bytes, below its committed offset "
          f"{offset_after(3 * BATCH)}: {RESTORE}")]
     assert_rows(cluster, name, 3 * BATCH)
-    with open(path, "r+b") as f:
-        f.write(original)
-    cluster.query("SELECT ingest.retry_file(%s, 'big.csv')", (name,))
-    wait_idle(cluster, name)
-    assert files(cluster, name) == [("big.csv", "done", LINES, None)]
-    assert_rows(cluster, name, LINES)
-    cluster.query("SELECT ingest.stop(%s)", (name,))
+    put_back_and_retry(cluster, name, path, original)
 
 
 def test_a_done_file_that_grows_fails_and_retry_loads_the_new_lines_once(cluster, data_dir):
@@ -245,4 +245,22 @@ def test_append_to_a_split_file_mid_load_fails_it_and_two_retries_load_every_lin
     wait_idle(cluster, name)
     assert files(cluster, name) == [("big.csv", "done", LINES + 500, None)]
     assert_rows(cluster, name, LINES + 500)
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def test_a_new_file_under_a_loaded_name_is_a_new_version_even_on_a_reused_inode(cluster, data_dir):
+    # Deleting a loaded file and writing a new one in place often reuses its inode: the new
+    # file, born after the version was discovered, is still a new version, loaded on its own.
+    name = "reborn"
+    new_source(cluster, data_dir, name, columns="id bigint PRIMARY KEY", batch_size=BATCH)
+    path = data_dir / "big.csv"
+    path.write_bytes(HEADER + content(1, 2000))
+    cluster.query("SELECT ingest.start(%s)", (name,))
+    wait_idle(cluster, name)
+    path.unlink()
+    path.write_bytes(HEADER + content(2001, 2500))
+    wait_until(lambda: len(files(cluster, name)) == 2, 30, "the new version")
+    wait_idle(cluster, name)
+    assert files(cluster, name) == [("big.csv", "done", 2000, None), ("big.csv", "done", 500, None)]
+    assert_rows(cluster, name, 2500)
     cluster.query("SELECT ingest.stop(%s)", (name,))

@@ -348,8 +348,8 @@ void fail_changed_file(int64 file_id, const char *message) {
 void record_file_mtime(int64 file_id, TimestampTz mtime) {
     Oid types[2] = {INT8OID, TIMESTAMPTZOID};
     Datum values[2] = {Int64GetDatum(file_id), TimestampTzGetDatum(mtime)};
-    execute_prepared_checked("UPDATE ingest.files SET file_mtime = $2 WHERE file_id = $1", 2,
-                             types, values, nullptr, SPI_OK_UPDATE);
+    execute_prepared_checked("UPDATE ingest.files SET file_mtime = $2 WHERE file_id = $1", 2, types,
+                             values, nullptr, SPI_OK_UPDATE);
 }
 
 namespace {

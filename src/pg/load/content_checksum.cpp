@@ -55,8 +55,9 @@ bytea *sha256_of_bytes(int fd, const char *shown, int64 length, int64 *read) {
     int64 total = 0;
     while (length < 0 || total < length) {
         CHECK_FOR_INTERRUPTS();
-        size_t wanted = length < 0 ? kReadBytes
-                                   : static_cast<size_t>(std::min<int64>(kReadBytes, length - total));
+        size_t wanted = length < 0
+                            ? kReadBytes
+                            : static_cast<size_t>(std::min<int64>(kReadBytes, length - total));
         ssize_t got = pread(fd, buffer, wanted, static_cast<off_t>(total));
         if (got < 0)
             ereport(ERROR,

@@ -44,10 +44,11 @@ char *describe_size_change(const char *file_name, int64 was, int64 size, int64 c
             file_name, static_cast<long long>(was), static_cast<long long>(size),
             static_cast<long long>(committed));
     if (size < committed)
-        return psprintf("file \"%s\" shrank from %lld to %lld bytes, below its committed offset "
-                        "%lld: %s",
-                        file_name, static_cast<long long>(was), static_cast<long long>(size),
-                        static_cast<long long>(committed), kRestoreFixes);
+        return psprintf(
+            "file \"%s\" shrank from %lld to %lld bytes, below its committed offset "
+            "%lld: %s",
+            file_name, static_cast<long long>(was), static_cast<long long>(size),
+            static_cast<long long>(committed), kRestoreFixes);
     return psprintf("file \"%s\" shrank from %lld to %lld bytes: %s", file_name,
                     static_cast<long long>(was), static_cast<long long>(size), kRestoreFixes);
 }
@@ -58,21 +59,22 @@ char *describe_file_change(FileChange change, const FileRow *file, const struct 
         case FileChange::none:
         case FileChange::grew:
         case FileChange::shrank:
-            return describe_size_change(file->file_name, file->size,
-                                        static_cast<int64>(st.st_size), committed);
+            return describe_size_change(file->file_name, file->size, static_cast<int64>(st.st_size),
+                                        committed);
         case FileChange::rewritten:
-            return psprintf("file \"%s\" changed in place: its bytes before offset %lld differ "
-                            "from the version loaded up to offset %lld: %s",
-                            file->file_name, static_cast<long long>(file->size),
-                            static_cast<long long>(committed), kRestoreFixes);
+            return psprintf(
+                "file \"%s\" changed in place: its bytes before offset %lld differ "
+                "from the version loaded up to offset %lld: %s",
+                file->file_name, static_cast<long long>(file->size),
+                static_cast<long long>(committed), kRestoreFixes);
         case FileChange::replaced:
             break;
     }
-    return psprintf("file \"%s\" was replaced by another file (inode %lld, was %lld), which is "
-                    "loaded as a new version of the name; the rest of this one is lost, as "
-                    "ingest.skip_file would give it up",
-                    file->file_name, static_cast<long long>(st.st_ino),
-                    static_cast<long long>(file->inode));
+    return psprintf(
+        "file \"%s\" was replaced by another file (inode %lld, was %lld), which is "
+        "loaded as a new version of the name; the rest of this one is lost, as "
+        "ingest.skip_file would give it up",
+        file->file_name, static_cast<long long>(st.st_ino), static_cast<long long>(file->inode));
 }
 
 void raise_file_change(FileChange change, const FileRow *file, const struct stat &st,

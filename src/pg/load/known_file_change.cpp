@@ -3,9 +3,11 @@
 #include "pg/catalog/file_name_text.hpp"
 #include "pg/load/file_change.hpp"
 #include "pg/support/prepared_statement.hpp"
+#include "pg/support/time_convert.hpp"
 
 extern "C" {
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "catalog/pg_type.h"
@@ -23,6 +25,7 @@ namespace {
 struct NewestVersion {
     FileRow row;
     char *status;
+    TimestampTz discovered_at;
 };
 
 // The catalog's newest version of the name, if any.
@@ -32,7 +35,8 @@ bool newest_version(const SourceDefinition *source, const char *name, NewestVers
     Datum values[3] = {CStringGetTextDatum(source->name), CStringGetTextDatum(file_name_text(name)),
                        PointerGetDatum(bytes)};
     int ret = execute_prepared(
-        "SELECT file_id, status, file_size, file_mtime, file_inode, byte_offset, content_sha256 "
+        "SELECT file_id, status, file_size, file_mtime, file_inode, byte_offset, content_sha256, "
+        "  discovered_at "
         "FROM ingest.files WHERE source = $1 AND file_name = $2 "
         "  AND file_name_bytes IS NOT DISTINCT FROM $3 ORDER BY file_id DESC LIMIT 1",
         3, types, values, bytes == nullptr ? "  n" : nullptr, true);
@@ -55,7 +59,22 @@ bool newest_version(const SourceDefinition *source, const char *name, NewestVers
     row->known_sha256 = isnull ? nullptr : DatumGetByteaPCopy(known);
     row->verified_size = row->size;
     row->verified_mtime = row->mtime;
+    newest->discovered_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 8, &isnull));
     return true;
+}
+
+// A file born after the version was discovered is another file that reuses the inode of one
+// deleted since (a common reuse); without a birth time from the file system, the inode decides.
+bool born_after(const SourceDefinition *source, const char *name, TimestampTz discovered_at) {
+    struct statx stx;
+    char *path = psprintf("%s/%s", source->directory, name);
+    bool known = statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) == 0 &&
+                 (stx.stx_mask & STATX_BTIME) != 0;
+    pfree(path);
+    if (!known) return false;
+    int64_t born_ns = static_cast<int64_t>(stx.stx_btime.tv_sec) * kNanosecondsPerSecond +
+                      stx.stx_btime.tv_nsec;
+    return timestamptz_from_ns(born_ns) > discovered_at;
 }
 
 // A done or failed file with committed rows, seen with another size or mtime: judged by its
@@ -68,8 +87,7 @@ Arrival judge_loaded_file(const SourceDefinition *source, NewestVersion *newest)
     if (fd < 0) return arrival;
     struct stat st;
     FileChange change = FileChange::replaced;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-        change = judge_file_change(fd, path, row, st);
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) change = judge_file_change(fd, path, row, st);
     close(fd);
     if (change == FileChange::none) {
         record_file_mtime(row->file_id, row->verified_mtime);
@@ -87,7 +105,8 @@ Arrival settle_arrival(const SourceDefinition *source, const char *name, int64 s
     NewestVersion newest;
     bool found = newest_version(source, name, &newest);
     FileRow *row = &newest.row;
-    bool same_file = found && row->inode == inode;
+    bool same_file =
+        found && row->inode == inode && !born_after(source, name, newest.discovered_at);
     if (same_file && row->size == size && row->mtime == mtime)
         return {ArrivalOutcome::known, *row, nullptr};
     if (same_file && strcmp(newest.status, "loading") == 0)

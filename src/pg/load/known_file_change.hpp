@@ -1,7 +1,7 @@
 // A file the directory shows with another size or mtime than the catalog's newest version of its
 // name. Timestamps only say where to look: the same inode is the same file, judged by its bytes
-// (file_change.hpp); only a new inode, or a name of which nothing was committed, makes a new
-// version.
+// (file_change.hpp); only another file (a new inode, or one born after the version was discovered:
+// an inode reused), or a name of which nothing was committed, makes a new version.
 #pragma once
 
 #include "pg/catalog/file_catalog.hpp"

@@ -317,10 +317,10 @@ void fail_if_growth_left_behind(const FileRow *file) {
     int64 grown = growth_left_behind();
     if (grown == 0) return;
     begin_worker_transaction();
-    fail_changed_file(file->file_id,
-                      describe_file_failure(file, 0,
-                                            describe_size_change(file->file_name, file->size,
-                                                                 grown, file->size)));
+    fail_changed_file(
+        file->file_id,
+        describe_file_failure(
+            file, 0, describe_size_change(file->file_name, file->size, grown, file->size)));
     commit_worker_transaction();
     note_file_failed();
 }
