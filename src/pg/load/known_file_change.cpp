@@ -38,13 +38,20 @@ bool newest_version(const SourceDefinition *source, const char *name, NewestVers
         "SELECT file_id, status, file_size, file_mtime, file_inode, byte_offset, content_sha256, "
         "  discovered_at "
         "FROM ingest.files WHERE source = $1 AND file_name = $2 "
-        "  AND file_name_bytes IS NOT DISTINCT FROM $3 ORDER BY file_id DESC LIMIT 1",
+        "  AND file_name_bytes IS NOT DISTINCT FROM $3",
         3, types, values, bytes == nullptr ? "  n" : nullptr, true);
     check_spi_result(ret, SPI_OK_SELECT, "read ingest.files");
     if (SPI_processed == 0) return false;
-    HeapTuple tuple = SPI_tuptable->vals[0];
+    // No ORDER BY, which could lead a cached plan down files_pkey through every file of the
+    // source: the versions of one name are few, and the newest is picked here.
     TupleDesc desc = SPI_tuptable->tupdesc;
     bool isnull;
+    uint64 newest_index = 0;
+    for (uint64 i = 1; i < SPI_processed; i++)
+        if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], desc, 1, &isnull)) >
+            DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[newest_index], desc, 1, &isnull)))
+            newest_index = i;
+    HeapTuple tuple = SPI_tuptable->vals[newest_index];
     FileRow *row = &newest->row;
     *row = FileRow{};
     row->file_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
@@ -72,8 +79,8 @@ bool born_after(const SourceDefinition *source, const char *name, TimestampTz di
                  (stx.stx_mask & STATX_BTIME) != 0;
     pfree(path);
     if (!known) return false;
-    int64_t born_ns = static_cast<int64_t>(stx.stx_btime.tv_sec) * kNanosecondsPerSecond +
-                      stx.stx_btime.tv_nsec;
+    int64_t born_ns =
+        static_cast<int64_t>(stx.stx_btime.tv_sec) * kNanosecondsPerSecond + stx.stx_btime.tv_nsec;
     return timestamptz_from_ns(born_ns) > discovered_at;
 }
 
