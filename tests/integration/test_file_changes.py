@@ -264,3 +264,26 @@ def test_a_new_file_under_a_loaded_name_is_a_new_version_even_on_a_reused_inode(
     assert files(cluster, name) == [("big.csv", "done", 2000, None), ("big.csv", "done", 500, None)]
     assert_rows(cluster, name, 2500)
     cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def test_truncate_then_an_immediate_stop_fails_on_resume_and_restored_bytes_retry_once(
+        cluster, data_dir):
+    name = "truncated_stopped"
+    start_big(cluster, data_dir, name, key=52508)
+    path = data_dir / "big.csv"
+    original = path.read_bytes()
+    os.truncate(path, offset_after(500))
+    cluster.stop("immediate")  # ends the gate's session too
+    cluster.start()
+    wait_idle(cluster, name)
+    # Batches commit asynchronously: the stop may lose the one before the gate's, or the gate's
+    # batch may commit as the stop ends the gate's session first.
+    committed = files(cluster, name)[0][2]
+    assert committed in (BATCH, 2 * BATCH, 3 * BATCH)
+    assert files(cluster, name) == [
+        ("big.csv", "failed", committed,
+         f'source "{name}", file "big.csv", line {committed + 2}: file "big.csv" shrank from '
+         f"{offset_after(LINES)} to {offset_after(500)} bytes, below its committed offset "
+         f"{offset_after(committed)}: {RESTORE}")]
+    assert_rows(cluster, name, committed)
+    put_back_and_retry(cluster, name, path, original)
