@@ -1,5 +1,7 @@
 -- Files of a source that are waiting: in the catalog as pending or loading, or in the directory
--- and not yet in the catalog.
+-- and not yet in the catalog. A file is judged by its bytes: one whose inode the catalog knows
+-- under its name, with committed rows and a checksum to judge them by, is the file the catalog
+-- has (touched, or changed and failed), not a new one, whatever its size and mtime.
 CREATE OR REPLACE FUNCTION ingest._pending_count(source_name text) RETURNS bigint
 LANGUAGE sql AS $$
     SELECT (SELECT count(*) FROM ingest.files f
@@ -11,8 +13,9 @@ LANGUAGE sql AS $$
             WHERE s.name = source_name
               AND NOT EXISTS (SELECT 1 FROM ingest.files f
                               WHERE f.source = s.name AND f.file_name = d.file_name
-                                AND f.file_size = d.file_size AND f.file_mtime = d.file_mtime
-                                AND f.file_inode = d.file_inode))
+                                AND f.file_inode = d.file_inode
+                                AND ((f.file_size = d.file_size AND f.file_mtime = d.file_mtime)
+                                     OR (f.byte_offset > 0 AND f.content_sha256 IS NOT NULL))))
 $$;
 
 REVOKE EXECUTE ON FUNCTION ingest._pending_count(text) FROM PUBLIC;

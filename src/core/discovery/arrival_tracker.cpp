@@ -30,6 +30,10 @@ void ArrivalTracker::remember(const FileIdentity &identity) {
     waiting_.erase(identity.name);
 }
 
+void ArrivalTracker::look_again(const std::string &name, int64_t at_ns) {
+    waiting_[name] = at_ns;
+}
+
 bool ArrivalTracker::drain_events() {
     if (watcher_.fd() < 0) return false;
     DirectoryWatcher::Events events = watcher_.drain();

@@ -25,6 +25,9 @@ class ArrivalTracker {
 
     // The file version is in the catalog: it is never offered again.
     void remember(const FileIdentity &identity);
+    // The file is not settled yet (its version is being loaded): it is offered again at `at_ns`
+    // unless the catalog's version is remembered before.
+    void look_again(const std::string &name, int64_t at_ns);
     // inotify descriptor to wait on, or -1 when the file system has none (rescans then do).
     int watch_fd() const { return watcher_.fd(); }
 

@@ -99,7 +99,8 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
         "SELECT file_id, file_name, file_size, file_mtime, file_inode, status = 'loading', "
         "  byte_offset, line_number, rows_loaded, rows_rejected, file_name_bytes, "
         "  replay_requested, "
-        "  EXISTS (SELECT 1 FROM ingest.file_chunks c WHERE c.file_id = f.file_id) "
+        "  EXISTS (SELECT 1 FROM ingest.file_chunks c WHERE c.file_id = f.file_id), "
+        "  content_sha256, change_retried "
         "FROM ingest.files f WHERE file_id = $1 AND status = ANY ($2)",
         2, types, values, nullptr, false);
     if (ret != SPI_OK_SELECT) elog(ERROR, "pg_ingest: could not read ingest.files");
@@ -120,6 +121,14 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
     row->replay = DatumGetBool(column(tuple, 12, &isnull));
     row->content_sha256 = nullptr;
     row->split = DatumGetBool(column(tuple, 13, &isnull));
+    Datum known = column(tuple, 14, &isnull);
+    MemoryContext outside = MemoryContextSwitchTo(context);
+    row->known_sha256 = isnull ? nullptr : DatumGetByteaPCopy(known);
+    MemoryContextSwitchTo(outside);
+    row->verified_size = row->size;
+    row->verified_mtime = row->mtime;
+    row->change_retried = DatumGetBool(column(tuple, 15, &isnull));
+    row->adopted = false;
     row->chunk = FileChunk{0, 0, 0};
     return true;
 }
@@ -332,6 +341,32 @@ bool has_failed_files(const SourceDefinition *source) {
         values, nullptr, true);
     check_spi_result(ret, SPI_OK_SELECT, "read ingest.files");
     return SPI_processed > 0;
+}
+
+void adopt_file_version(const FileRow *row) {
+    Oid types[4] = {INT8OID, INT8OID, TIMESTAMPTZOID, BYTEAOID};
+    Datum values[4] = {Int64GetDatum(row->file_id), Int64GetDatum(row->size),
+                       TimestampTzGetDatum(row->mtime), PointerGetDatum(row->content_sha256)};
+    execute_prepared_checked(
+        "UPDATE ingest.files SET file_size = $2, file_mtime = $3, content_sha256 = $4, "
+        "  change_retried = false WHERE file_id = $1",
+        4, types, values, row->content_sha256 == nullptr ? "   n" : nullptr, SPI_OK_UPDATE);
+}
+
+void fail_changed_file(int64 file_id, const char *message) {
+    Oid types[3] = {INT8OID, TEXTOID, TEXTOID};
+    Datum values[3] = {Int64GetDatum(file_id), CStringGetTextDatum(message),
+                       CStringGetTextDatum("done")};
+    finish_and_notify(
+        FINISH_AND_NOTIFY("status = 'failed', error = $2", "file_id = $1 AND status = $3"), 3,
+        types, values);
+}
+
+void record_file_mtime(int64 file_id, TimestampTz mtime) {
+    Oid types[2] = {INT8OID, TIMESTAMPTZOID};
+    Datum values[2] = {Int64GetDatum(file_id), TimestampTzGetDatum(mtime)};
+    execute_prepared_checked("UPDATE ingest.files SET file_mtime = $2 WHERE file_id = $1", 2, types,
+                             values, nullptr, SPI_OK_UPDATE);
 }
 
 namespace {

@@ -34,6 +34,16 @@ struct FileRow {
     // The content's SHA-256 once this load computed it (nullptr before, or when it is not
     // computed), written by the file's next record_batch or finish_file.
     bytea *content_sha256;
+    // The catalog's content_sha256 as the load began (nullptr: none yet), and the size and mtime
+    // at which the file's recorded bytes were last proven unchanged (see file_change.hpp).
+    bytea *known_sha256;
+    int64 verified_size;
+    TimestampTz verified_mtime;
+    // retry_file accepted a change: a file that grew with its recorded bytes intact loads on.
+    bool change_retried;
+    // Nothing was committed yet, or retry_file accepted its growth, and the file opened with
+    // another size or mtime: size and mtime are the file's now, to be recorded.
+    bool adopted;
     bool split;  // the file has chunks in ingest.file_chunks: it loads chunk by chunk
     // For a chunk's load: the chunk, and byte_offset, line_number and loading are the chunk's.
     FileChunk chunk;
@@ -43,6 +53,15 @@ struct FileRow {
 inline int64 load_end_offset(const FileRow *row) {
     return row->chunk.chunk_id != 0 ? row->chunk.end_offset : row->size;
 }
+
+// A file's recorded version becomes the one it is now (open_data_file adopted it): its size, mtime
+// and checksum, and retry_file's acceptance of a change is used up.
+void adopt_file_version(const FileRow *row);
+// A done file whose bytes changed after its load (file_change.hpp) is failed with `message`.
+void fail_changed_file(int64 file_id, const char *message);
+// A file's mtime moved while its recorded bytes stayed the same: the new mtime is recorded, so
+// that the file is known as it is.
+void record_file_mtime(int64 file_id, TimestampTz mtime);
 
 // `name` is the exact name in the directory.
 void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,

@@ -102,6 +102,7 @@ struct FileLoad {
     bool first_commit = true;  // nothing committed yet: only a first span may share a batch
     // The line at which loading stands: the first one not yet committed, or 0 before the start.
     int64 line = 0;
+    int64 committed = 0;  // the offset up to which the load's rows are committed
     FileLoadResult result = {0, 0};
     bool file_done = false;  // this load's last commit marked the file done (a chunk's: the last)
     instr_time started = {};
@@ -301,7 +302,7 @@ Commit commit_span(const CsvSpan &span, bool finishes) {
 // finishes the file (then the commit waits for its flush when on_success acts on the file next).
 Commit stream_next_span() {
     const SourceDefinition *source = load.source;
-    check_file_identity(load.fd, &load.file);
+    check_file_identity(load.fd, &load.file, load.committed);
     load.first_commit = false;
     if (!begin_span_transaction(source, load.inserter, false)) return kOwnerRefused;
     const ReadFence *fence = begin_fenced_span(source->batch_size);
@@ -422,6 +423,8 @@ bool join_next_file(void *arg) {
     joining->shown =
         MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->file_name));
     int fd = open_data_file(joining->path, joining->shown, file, &load.joining_fd);
+    // Its new size is to be recorded before its rows: it loads on its own.
+    if (file->adopted) return give_back(batch, file);
     check_file_is_text(source, file, fd);
     uint64_t offset = 0, line = 1;
     if (source->header) {
@@ -434,7 +437,7 @@ bool join_next_file(void *arg) {
     if (span.irregular || span.rows == 0 || !span.at_end ||
         static_cast<int64>(span.end_offset) != file->size)
         return give_back(batch, file);
-    check_file_identity(fd, file);
+    check_file_identity(fd, file, 0);
     joining->original = settle_content(source, file, fd, joining->shown);
     joining->rows = joining->original == nullptr ? span.rows : 0;
     joining->end_offset = span.end_offset;
@@ -588,6 +591,7 @@ void begin_load(const SourceDefinition *source, const FileRow *requested, Worker
     load.replaying = file->replay;
     load.alone = take_load_alone(file);
     load.line = file->line_number > 0 ? file->line_number + 1 : 0;
+    load.committed = file->byte_offset;
     load.callback = {error_context_stack, describe_load, &load};
     error_context_stack = &load.callback;
 
@@ -599,7 +603,7 @@ void begin_load(const SourceDefinition *source, const FileRow *requested, Worker
         MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->disk_name));
     load.shown =
         MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->file_name));
-    open_data_file(load.path, load.shown, file, &load.fd);
+    open_data_file(load.path, load.shown, &load.file, &load.fd);
     load.compressed = compression_of(file->disk_name) != Compression::kNone;
     if (!load.compressed) check_file_is_text(source, file, load.fd);
 }
@@ -620,12 +624,26 @@ void locate_first_row() {
     }
 }
 
+// The file opened as another version than the catalog's (open_data_file): that version, with its
+// checksum, is recorded before its first row.
+void adopt_version() {
+    FileRow *file = &load.file;
+    if (file->content_sha256 == nullptr) {
+        MemoryContext outside = MemoryContextSwitchTo(memory.file);
+        file->content_sha256 = file_sha256(load.fd, load.shown, file->file_name, file->size);
+        MemoryContextSwitchTo(outside);
+    }
+    adopt_file_version(file);
+    file->adopted = false;
+}
+
 // In one transaction: the content's checksum and dedupe, then the inserters for the file's
 // header. False when the file is a duplicate.
 bool prepare_load() {
     const SourceDefinition *source = load.source;
     begin_batch_transaction(CommitDurability::ServerDefault);
     char *original = settle_content(source, &load.file, load.fd, load.shown);
+    if (load.file.adopted) adopt_version();
     if (original == nullptr && !load.empty) {
         add_new_columns(source, load.header, load.header_count);
         PreparedTarget prepared =
@@ -672,9 +690,9 @@ void start_reading(uint64 offset, uint64 line) {
 // also marks it done: one transaction less per file, which is most of a small file's cost. A
 // first span that is the whole file takes the next small files with it (commit_group).
 Commit copy_next_span(const CsvSpan &span) {
-    const FileRow *file = &load.file;
+    FileRow *file = &load.file;
     if (span.irregular) return kCopyRefused;
-    check_file_identity(load.fd, file);
+    check_file_identity(load.fd, file, load.committed);
     bool finishes = span.at_end && static_cast<int64>(span.end_offset) == load_end_offset(file);
     bool may_share = may_share_batch();
     load.first_commit = false;
@@ -689,7 +707,7 @@ bool read_next_batch(Commit *commit, uint64 *end_of_input) {
         *end_of_input = reader_offset();
         return false;
     }
-    check_file_identity(load.fd, &load.file);
+    check_file_identity(load.fd, &load.file, load.committed);
     load.first_commit = false;
     *commit = commit_batch();
     return true;
@@ -698,7 +716,7 @@ bool read_next_batch(Commit *commit, uint64 *end_of_input) {
 // At the end of the input: the file must have been read as discovered, to its last byte. A
 // compressed stream that ends early fails in the decompressor instead.
 LoadOutcome end_of_input(uint64 offset) {
-    if (!load.compressed) check_read_to_end(&load.file, load.fd, offset);
+    if (!load.compressed) check_read_to_end(&load.file, load.fd, offset, load.committed);
     return LoadOutcome::read_to_end;
 }
 
@@ -742,6 +760,7 @@ LoadOutcome load_rows() {
         note_progress(load.slot, &load.file, static_cast<int64>(commit.end_offset), commit.rows);
         if (commit.outcome == CommitOutcome::finished_file) return LoadOutcome::finished_file;
         load.line = static_cast<int64>(commit.next_line);
+        load.committed = static_cast<int64>(commit.end_offset);
         offset = commit.end_offset;
         line = commit.next_line;
         // After the row path, or once a first span is no longer to be shared, scanning resumes.
@@ -779,6 +798,7 @@ void plan_chunks() {
     commit_worker_transaction();
     file->split = true;
     file->loading = true;
+    file->known_sha256 = file->content_sha256;  // written: not again by the chunks' commits
     file->content_sha256 = nullptr;
     file->chunk = FileChunk{first, 0, cuts[0].offset};
     release_file_claim(file->file_id);
@@ -851,6 +871,12 @@ void abandon_file_load() {
 
 int64 current_load_line() {
     return load.line;
+}
+
+int64 growth_left_behind() {
+    const FileRow *file = &load.file;
+    bool grew = load.file_done && file->change_retried && file->verified_size > file->size;
+    return grew ? file->verified_size : 0;
 }
 
 void load_file(const SourceDefinition *source, const FileRow *requested, WorkerSlot *slot) {

@@ -18,5 +18,9 @@ namespace pg_ingest {
 void load_file(const SourceDefinition *source, const FileRow *requested, WorkerSlot *slot);
 void abandon_file_load();
 int64 current_load_line();
+// After load_file: when the load ended a split file whose growth retry_file accepted (its chunks
+// end where the file ended when it was planned), the size it grew to; else 0. The file is done
+// with the bytes it was planned with, and is then to fail as a done file that grew.
+int64 growth_left_behind();
 
 }  // namespace pg_ingest

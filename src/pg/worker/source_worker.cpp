@@ -9,7 +9,9 @@
 #include "pg/catalog/file_catalog.hpp"
 #include "pg/catalog/file_claim.hpp"
 #include "pg/catalog/file_retention.hpp"
+#include "pg/load/file_change.hpp"
 #include "pg/load/file_loader.hpp"
+#include "pg/load/known_file_change.hpp"
 #include "pg/catalog/file_name_text.hpp"
 #include "pg/support/guc_settings.hpp"
 #include "pg/worker/launcher.hpp"
@@ -280,7 +282,17 @@ void start_watching() {
                              source->name, source->directory, poll_interval_ms)));
 }
 
-// Puts newly arrived files into ingest.files as pending.
+char *describe_file_failure(const FileRow *file, int64 line, const char *reason);
+
+// A done file whose bytes changed after its load is failed, saying how and what fixes it.
+void fail_changed_loaded_file(const Arrival &arrival) {
+    char *message = describe_file_failure(&arrival.file, 0, arrival.reason);
+    ereport(LOG, (errmsg("pg_ingest file failed: %s", message)));
+    fail_changed_file(arrival.file.file_id, message);
+}
+
+// Puts newly arrived files into ingest.files as pending; a known file seen with another size or
+// mtime is judged by its bytes (known_file_change.hpp).
 void register_arrivals() {
     WatchState &watch = watch_state();
     const std::vector<FileIdentity> &arrivals = watch.arrivals;
@@ -299,15 +311,26 @@ void register_arrivals() {
                              file_name_text(skipped[i].identity.name.c_str()),
                              skipped[i].note.c_str())));
     if (arrivals.empty()) return;
+    std::vector<bool> deferred(arrivals.size(), false);
     begin_worker_transaction();
     for (size_t i = 0; i < arrivals.size(); i++) {
         const FileIdentity &file = arrivals[i];
-        register_file(source, file.name.c_str(), static_cast<int64>(file.size),
-                      timestamptz_from_ns(file.mtime_ns), static_cast<int64>(file.inode));
+        Arrival arrival =
+            settle_arrival(source, file.name.c_str(), static_cast<int64>(file.size),
+                           timestamptz_from_ns(file.mtime_ns), static_cast<int64>(file.inode));
+        deferred[i] = arrival.outcome == ArrivalOutcome::deferred;
+        if (arrival.outcome == ArrivalOutcome::changed) fail_changed_loaded_file(arrival);
     }
     commit_worker_transaction();
+    // A file being loaded is looked at again once its load is over (it may have failed it).
+    int64_t again = now + static_cast<int64_t>(poll_interval_ms) * kNanosecondsPerMillisecond;
     cpp_guard([&] {
-        for (const FileIdentity &file : watch.arrivals) watch.tracker->remember(file);
+        for (size_t i = 0; i < arrivals.size(); i++) {
+            if (deferred[i])
+                watch.tracker->look_again(arrivals[i].name, again);
+            else
+                watch.tracker->remember(arrivals[i]);
+        }
     });
     wake_sibling_workers(slot->database_id, slot->source_id);
 }
@@ -354,6 +377,20 @@ void resolve_prepared_transactions_when_due() {
 // interrupted by another server, which the worker gives a moment before the next round.
 enum class FileTurn { settled, interrupted_by_another_server };
 
+// A split file done with the bytes it was planned with, which grew since: failed as a done file
+// that grew (known_file_change.hpp), for retry_file to load the rest as a whole file.
+void fail_if_growth_left_behind(const FileRow *file) {
+    int64 grown = growth_left_behind();
+    if (grown == 0) return;
+    begin_worker_transaction();
+    fail_changed_file(
+        file->file_id,
+        describe_file_failure(
+            file, 0, describe_size_change(file->file_name, file->size, grown, file->size)));
+    commit_worker_transaction();
+    note_file_failed();
+}
+
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
 FileTurn load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
@@ -368,7 +405,10 @@ FileTurn load_one(FileRow *file) {
         FlushErrorState();
     }
     PG_END_TRY();
-    if (error == nullptr) return FileTurn::settled;
+    if (error == nullptr) {
+        fail_if_growth_left_behind(file);
+        return FileTurn::settled;
+    }
 
     AbortCurrentTransaction();
     leave_if_catalog_replaced_after_error();

@@ -54,6 +54,26 @@ TEST(ArrivalTrackerTest, KnownNameWithOtherContentIsOffered) {
     EXPECT_EQ(ready[0].size, 7u);
 }
 
+// A file whose version was being loaded when it was seen changed is not remembered: it is offered
+// again when asked, for the catalog to judge once its load is over.
+TEST(ArrivalTrackerTest, FileToLookAtAgainIsOfferedAgainAtThatTime) {
+    test_support::TempDir dir;
+    write_file(dir / "a.csv", "id\n1\n");
+    ArrivalTracker tracker(dir.path(), "*.csv", 0, 0);
+    tracker.remember(*stat_file(dir.path(), "a.csv"));
+    write_file(dir / "a.csv", "id\n1\n2\n");
+    tracker.drain_events();
+    int64_t now = now_ns() + 1000000000;
+    std::vector<FileIdentity> ready = tracker.collect(false, now);
+    ASSERT_EQ(ready.size(), 1u);
+    tracker.look_again("a.csv", now + 500000000);
+    EXPECT_TRUE(tracker.collect(false, now).empty());
+    EXPECT_EQ(tracker.next_check_ms(now), 500);
+    ready = tracker.collect(false, now + 500000000);
+    ASSERT_EQ(ready.size(), 1u);
+    EXPECT_EQ(ready[0].size, 7u);
+}
+
 // A rescan that lists a file before its rename event is read must not make it wait for the quiet
 // time once the event says it is complete.
 TEST(ArrivalTrackerTest, RenameEventAfterARescanMakesTheFileReadyAtOnce) {
