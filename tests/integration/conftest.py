@@ -62,7 +62,7 @@ class Cluster:
     def scalar(self, sql, params=None, dbname="postgres"):
         return self.query(sql, params, dbname)[0][0]
 
-    def worker_pid(self, source, dbname="postgres", timeout=10):
+    def worker_pid(self, source, dbname="postgres", timeout=60):
         """The pid of the source's (first) worker once it runs. Never use it to find the worker
         that follows a kill: the killed one stays in pg_stat_activity until the postmaster has
         noticed its death (use kill_workers)."""
