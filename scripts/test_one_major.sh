@@ -43,6 +43,11 @@ passed=$((passed + unit_passed))
 failed=$((failed + unit_failed))
 
 echo "== regression tests"
+# The files the regression tests' sources watch: in this run's own directory, which the server
+# (the postgres OS user) writes.
+export PG_INGEST_REGRESS_DIR="$work/regress_files"
+mkdir -p "$PG_INGEST_REGRESS_DIR"
+chown postgres: "$PG_INGEST_REGRESS_DIR"
 tests/cluster.sh init "$work/regress"
 tests/cluster.sh start "$work/regress"
 eval "$(tests/cluster.sh env "$work/regress")"
