@@ -99,6 +99,18 @@ count "no timing bound in tests (scripts/check_no_timing_asserts.py)" "$work/tim
 
 for major in $PG_MAJORS; do run_major "$major"; done
 
+# With the native major: the sanitizer job (scripts/sanitize.sh) and the fuzzing job
+# (tests/fuzz/run.sh, FUZZ_SECONDS per harness), each counted like a major.
+if [[ " $PG_MAJORS " == *" $native_major "* ]]; then
+    for job in "sanitizers, PostgreSQL $native_major:scripts/sanitize.sh" "fuzzing:tests/fuzz/run.sh"; do
+        echo "== ${job%%:*}"
+        start=$SECONDS
+        bash "${job#*:}" 2>&1 | tee "$work/job.log"
+        count "${job%%:*}" "$work/job.log"
+        summaries[-1]+=" ($((SECONDS - start)) s)"
+    done
+fi
+
 if [[ " $PG_MAJORS " == *" $native_major "* && " $PG_MAJORS " == *" 17 "* ]]; then
     echo "== dump on PostgreSQL $native_major, restore on 17"
     start=$SECONDS
