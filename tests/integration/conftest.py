@@ -26,8 +26,6 @@ PGBIN = subprocess.run([PG_CONFIG, "--bindir"], check=True, capture_output=True,
 NOT_UNDER_SANITIZERS = {
     "test_scale.py::test_worker_memory_stays_under_64_mb_on_a_1_gb_file_with_batch_size_100000":
         "ASan's shadow memory and freed-memory quarantine count in the worker's RssAnon",
-    "test_deployment.py::test_build_stages_exactly_what_the_image_ships":
-        "it checks the libraries the built extension links, and that job's links libasan",
 }
 
 
