@@ -36,7 +36,9 @@ export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$work/reports/asan
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 echo "== sanitizer job: unit tests"
-cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERROR_ON_WARNING=ON \
+# Warnings are the normal build's to fail on (-Werror there): under -fsanitize GCC 12 warns
+# falsely (-Wmaybe-uninitialized inside libstdc++'s <regex>).
+cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERROR_ON_WARNING=OFF \
     -DCMAKE_CXX_FLAGS="$SANITIZE" -DCMAKE_EXE_LINKER_FLAGS="$SANITIZE" >/dev/null &&
     cmake --build "$work/build" -j"$(nproc)" --target unit_tests eventgen >/dev/null ||
     fail "the sanitized unit tests do not build"
@@ -57,7 +59,7 @@ export PG_CONFIG=$pg/usr/lib/postgresql/15/bin/pg_config
 # (PGXS links the module with CC) carry the flags; PG_CPPFLAGS keeps its include paths.
 mkdir "$work/src"
 git ls-files -co --exclude-standard -z | tar -c --null -T - | tar -x -C "$work/src"
-make -C "$work/src" -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" ERROR_ON_WARNING=yes \
+make -C "$work/src" -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" ERROR_ON_WARNING=no \
     CXX="g++ $SANITIZE" CC="gcc $SANITIZE" >/dev/null &&
     make -C "$work/src" -s install PG_CONFIG="$PG_CONFIG" >/dev/null ||
     fail "the sanitized extension does not build"
