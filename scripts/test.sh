@@ -100,9 +100,13 @@ count "no timing bound in tests (scripts/check_no_timing_asserts.py)" "$work/tim
 for major in $PG_MAJORS; do run_major "$major"; done
 
 # With the native major: the sanitizer job (scripts/sanitize.sh) and the fuzzing job
-# (tests/fuzz/run.sh, FUZZ_SECONDS per harness), each counted like a major.
+# (tests/fuzz/run.sh, FUZZ_SECONDS per harness), each counted like a major. SANITIZE=0 or FUZZ=0
+# leaves one out, for a quicker check; CI runs both.
+jobs=()
+[ "${SANITIZE:-1}" = 1 ] && jobs+=("sanitizers, PostgreSQL $native_major:scripts/sanitize.sh")
+[ "${FUZZ:-1}" = 1 ] && jobs+=("fuzzing:tests/fuzz/run.sh")
 if [[ " $PG_MAJORS " == *" $native_major "* ]]; then
-    for job in "sanitizers, PostgreSQL $native_major:scripts/sanitize.sh" "fuzzing:tests/fuzz/run.sh"; do
+    for job in "${jobs[@]}"; do
         echo "== ${job%%:*}"
         start=$SECONDS
         bash "${job#*:}" 2>&1 | tee "$work/job.log"
