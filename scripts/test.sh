@@ -92,7 +92,6 @@ run_major() {
 }
 
 echo "== no timing bound in tests"
-start=$SECONDS
 python3 scripts/check_no_timing_asserts.py >"$work/timing.log" 2>&1
 cat "$work/timing.log"
 count "no timing bound in tests (scripts/check_no_timing_asserts.py)" "$work/timing.log"
