@@ -16,6 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     options.max_field_bytes = input.ConsumeIntegralInRange<size_t>(1, 64);
     options.max_row_fields = input.ConsumeIntegralInRange<size_t>(1, 16);
     options.validate_utf8 = input.ConsumeBool();
+    options.line_end =
+        input.PickValueInArray({LineEnd::kUnknown, LineEnd::kNewline,
+                                LineEnd::kCarriageReturnNewline, LineEnd::kCarriageReturn});
     const size_t max_rows = input.ConsumeIntegralInRange<size_t>(1, 8);
     const size_t max_bytes = input.ConsumeIntegralInRange<size_t>(1, 256);
     const uint32_t seed = input.ConsumeIntegral<uint32_t>();
@@ -24,7 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const std::string text = input.ConsumeRemainingBytesAsString();
 
     StringByteSource whole_source(text);
-    const std::vector<ReadRow> whole = read_all(whole_source, options, 0, 1, max_rows, 64 << 20);
+    LineEnd settled = LineEnd::kUnknown;
+    const std::vector<ReadRow> whole =
+        read_all(whole_source, options, 0, 1, max_rows, 64 << 20, &settled);
     CutSource cut_source(text, seed, max_cut);
     expect(read_all(cut_source, options, 0, 1, max_rows, max_bytes) == whole,
            "a read in random cuts gave other rows than a whole read");
@@ -35,8 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                    whole[i].line_number == whole[i - 1].end_line,
                "a row does not start where the one before ended");
 
-    // Resumed at the end of row k: the rows after k, the same.
+    // Resumed at the end of row k, told the line end the start settled on (as a worker resuming
+    // a file is): the rows after k, the same.
     if (whole.empty()) return 0;
+    options.line_end = settled;
     const size_t k = resume_pick % whole.size();
     const ReadRow &resume_at = whole[k];
     CutSource rest(text.substr(resume_at.end_offset), seed + 1, max_cut);

@@ -75,6 +75,7 @@ void check_with_reader(const std::string &text, const CsvScanOptions &scan,
     options.quote = scan.quote;
     options.max_field_bytes = scan.max_field_bytes;
     options.max_row_bytes = scan.max_row_bytes;
+    options.line_end = scan.line_end;
     // COPY checks the encoding itself; the scanner leaves that to it.
     options.validate_utf8 = false;
     StringByteSource source(text);
@@ -107,6 +108,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     options.delimiter = input.PickValueInArray({',', ';', '\t', '|'});
     options.quote = input.PickValueInArray({'"', '\''});
     options.field_count = input.ConsumeIntegralInRange<size_t>(1, 6);
+    options.line_end = input.PickValueInArray(
+        {LineEnd::kNewline, LineEnd::kCarriageReturnNewline, LineEnd::kCarriageReturn});
     options.max_field_bytes = input.ConsumeIntegralInRange<size_t>(1, 64);
     options.max_row_bytes = input.ConsumeIntegralInRange<size_t>(1, 256);
     const size_t max_rows = input.ConsumeIntegralInRange<size_t>(1, 8);

@@ -2,6 +2,7 @@
 // the reader's rows as plain values to compare, and a failure that names what disagreed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -63,10 +64,11 @@ struct ReadRow {
     }
 };
 
-// Every row of `source` from start_offset on; next_batch's limits as given.
+// Every row of `source` from start_offset on; next_batch's limits as given. With line_end, also
+// the line end the reader settled on.
 inline std::vector<ReadRow> read_all(ByteSource &source, const CsvOptions &options,
                                      uint64_t start_offset, uint64_t start_line, size_t max_rows,
-                                     size_t max_bytes) {
+                                     size_t max_bytes, LineEnd *line_end = nullptr) {
     CsvReader reader(source, options, start_offset, start_line);
     CsvBatch batch;
     std::vector<ReadRow> rows;
@@ -82,6 +84,7 @@ inline std::vector<ReadRow> read_all(ByteSource &source, const CsvOptions &optio
             rows.push_back(std::move(copy));
         }
     }
+    if (line_end) *line_end = reader.line_end();
     return rows;
 }
 
