@@ -3,12 +3,14 @@
 //   frames, must decompress, read in random cuts, to exactly those bytes; cut short anywhere but
 //   between members or frames, it must be refused (std::runtime_error), never read as less data;
 // - raw: the rest of the input, read as compressed data, is decompressed or refused with
-//   std::runtime_error, and nothing else (no crash, no other exception).
+//   std::runtime_error, and nothing else (no crash, no other exception); decompressed, it has
+//   the size the data declares, where it declares one (`declared_size`).
 #pragma once
 
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -38,20 +40,26 @@ inline std::string decompress(Compression compression, const std::string &compre
     return out;
 }
 
-// `compress_member(bytes, level)` makes one member or frame.
-template <typename CompressMember>
-int fuzz_decompressor(Compression compression, CompressMember compress_member, const uint8_t *data,
-                      size_t size) {
+// `compress_member(bytes, level)` makes one member or frame; `declared_size(raw)` is the size
+// compressed data declares for its content, or nullopt.
+template <typename CompressMember, typename DeclaredSize>
+int fuzz_decompressor(Compression compression, CompressMember compress_member,
+                      DeclaredSize declared_size, const uint8_t *data, size_t size) {
     FuzzedDataProvider input(data, size);
     const bool round_trip = input.ConsumeBool();
     const uint32_t seed = input.ConsumeIntegral<uint32_t>();
     const size_t max_cut = input.ConsumeIntegralInRange<size_t>(1, 64);
     if (!round_trip) {
         const std::string raw = input.ConsumeRemainingBytesAsString();
+        std::string out;
         try {
-            decompress(compression, raw, seed, max_cut);
+            out = decompress(compression, raw, seed, max_cut);
         } catch (const std::runtime_error &) {
+            return 0;
         }
+        const std::optional<uint64_t> declared = declared_size(raw);
+        if (declared && *declared < kMaxOutput)
+            expect(out.size() == *declared, "data decompressed to another size than it declares");
         return 0;
     }
     const int level = input.ConsumeIntegralInRange<int>(1, 9);
