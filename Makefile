@@ -28,6 +28,14 @@ SHLIB_LINK = -lcsv -lz -lzstd -lstdc++
 
 REGRESS = $(sort $(notdir $(basename $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=pg_ingest
+# The regression tests' files (directories a source watches) live where the harness says
+# (scripts/test_one_major.sh sets it), else under a fresh name in /tmp: two runs never share one.
+ifneq ($(filter installcheck,$(MAKECMDGOALS)),)
+ifeq ($(PG_INGEST_REGRESS_DIR),)
+PG_INGEST_REGRESS_DIR := $(shell mktemp -u /tmp/pg_ingest_regress.XXXXXX)
+endif
+export PG_INGEST_REGRESS_DIR
+endif
 
 # Debian's PGXS would also emit LLVM bitcode with clang, which knows neither our C++17 flags
 # nor needs to inline this module into JIT code: build the shared library only.

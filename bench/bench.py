@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from conftest import Cluster, postgres_dir  # noqa: E402
+from latency_cases import latency_cases  # noqa: E402
 
 EVENTGEN = ROOT / "build" / "eventgen"
 SCALE = float(os.environ.get("SCALE", "1"))
@@ -353,6 +354,7 @@ def main():
         p50, p99, mx = latency(cluster, cur, work)
         print(f"file-to-commit latency, {LAT_FILES} files of 1000 rows renamed one at a time (pk table): "
               f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {mx:.1f} ms")
+        latency_cases(cluster)
         conn.close()
     finally:
         if cluster:

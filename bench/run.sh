@@ -14,7 +14,9 @@
 # transform).
 # Prints a markdown table: case, method, rows, seconds, rows/s, rows/s vs COPY, CPU seconds and
 # CPU work vs COPY, the workers' peak private memory; the per-file overhead (rows/s of the
-# 1,000-file shape over the one-file shape); then file-to-commit latency p50/p99.
+# 1,000-file shape over the one-file shape); then file-to-commit latency p50/p99, and the latency
+# cases the tests only wait for (bench/latency_cases.py): a new file among 100,000 loaded ones and
+# during a purge, a waiting source's start, DROP DATABASE / EXTENSION with a running source.
 # Needs build/eventgen (cmake -S . -B build && cmake --build build) and the installed extension.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,6 +6,8 @@
 # run in Debian chroots (trixie, sid) that scripts/chroot.sh keeps under /var/cache/pg_ingest,
 # on a fresh copy of this tree. With 15 and 17 both, a database dumped on 15 is then restored on
 # 17 (tests/cross_major). Prints one line per major, then the total "N passed, M failed" last.
+# STRESS=1 runs it all on a busy machine: two CPU-bound processes and one disk-bound one run
+# beside the suite (chroot runs included: they share the machine) until it ends.
 # Runs as root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,32 @@ PG_MAJORS=${PG_MAJORS:-"15 17 18"}
 native_major=15
 native_pg_config=${PG_CONFIG:-/usr/lib/postgresql/$native_major/bin/pg_config}
 work=$(mktemp -d /tmp/pg_ingest_majors.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+stress_groups=()
+# Each stressor leads a process group of its own (setsid), so that ending it ends its children.
+stop_stress() {
+    local group
+    for group in "${stress_groups[@]}"; do kill -- "-$group" 2>/dev/null; done
+    for group in "${stress_groups[@]}"; do
+        while kill -0 -- "-$group" 2>/dev/null; do sleep 0.1; done
+    done
+}
+trap 'stop_stress; rm -rf "$work"' EXIT
+
+# STRESS=1: two busy loops (one CPU each) and a writer that writes and fsyncs 256 MB over and
+# over, in this run's directory (the same disk as the tests' clusters).
+if [ "${STRESS:-0}" = 1 ]; then
+    for _ in 1 2; do
+        setsid bash -c 'while :; do :; done' &
+        stress_groups+=($!)
+    done
+    setsid bash -c 'while :; do
+        dd if=/dev/zero of="$1/stress.bin" bs=1M count=256 conv=fsync status=none
+        rm -f "$1/stress.bin"
+    done' stress "$work" &
+    stress_groups+=($!)
+    echo "== STRESS=1: two CPU-bound and one disk-bound process run beside the suite" \
+        "(process groups ${stress_groups[*]})"
+fi
 passed=0
 failed=0
 summaries=()
@@ -64,7 +91,28 @@ run_major() {
     summaries[-1]+=" ($((SECONDS - start)) s)"
 }
 
+echo "== no timing bound in tests"
+python3 scripts/check_no_timing_asserts.py >"$work/timing.log" 2>&1
+cat "$work/timing.log"
+count "no timing bound in tests (scripts/check_no_timing_asserts.py)" "$work/timing.log"
+
 for major in $PG_MAJORS; do run_major "$major"; done
+
+# With the native major: the sanitizer job (scripts/sanitize.sh) and the fuzzing job
+# (tests/fuzz/run.sh, FUZZ_SECONDS per harness), each counted like a major. SANITIZE=0 or FUZZ=0
+# leaves one out, for a quicker check; CI runs both.
+jobs=()
+[ "${SANITIZE:-1}" = 1 ] && jobs+=("sanitizers, PostgreSQL $native_major:scripts/sanitize.sh")
+[ "${FUZZ:-1}" = 1 ] && jobs+=("fuzzing:tests/fuzz/run.sh")
+if [[ " $PG_MAJORS " == *" $native_major "* ]]; then
+    for job in "${jobs[@]}"; do
+        echo "== ${job%%:*}"
+        start=$SECONDS
+        bash "${job#*:}" 2>&1 | tee "$work/job.log"
+        count "${job%%:*}" "$work/job.log"
+        summaries[-1]+=" ($((SECONDS - start)) s)"
+    done
+fi
 
 if [[ " $PG_MAJORS " == *" $native_major "* && " $PG_MAJORS " == *" 17 "* ]]; then
     echo "== dump on PostgreSQL $native_major, restore on 17"

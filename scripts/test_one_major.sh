@@ -17,32 +17,20 @@ trap 'tests/cluster.sh destroy "$work/regress" >/dev/null 2>&1; rm -rf "$work"' 
 passed=0
 failed=0
 
-# Adds the counts of pytest's summary, the log's last line; a summary with no count is a failure.
-add_pytest_counts() {
-    local summary p f
-    summary=$(tail -n 1 "$1")
-    p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || true)
-    f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
-    p=${p:-0}
-    f=${f:-0}
-    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-    passed=$((passed + p))
-    failed=$((failed + f))
-}
+source scripts/counts.sh
 
 echo "== unit tests"
 build/unit_tests --gtest_brief=1 >"$work/unit.log" 2>&1
 unit_status=$?
 tail -n 30 "$work/unit.log"
-unit_passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) tests\?\..*/\1/p' "$work/unit.log")
-unit_failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) tests\?, listed below.*/\1/p' "$work/unit.log")
-unit_passed=${unit_passed:-0}
-unit_failed=${unit_failed:-0}
-if [ "$unit_status" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
-passed=$((passed + unit_passed))
-failed=$((failed + unit_failed))
+add_gtest_counts "$work/unit.log" "$unit_status"
 
 echo "== regression tests"
+# The files the regression tests' sources watch: in this run's own directory, which the server
+# (the postgres OS user) writes.
+export PG_INGEST_REGRESS_DIR="$work/regress_files"
+mkdir -p "$PG_INGEST_REGRESS_DIR"
+chown postgres: "$PG_INGEST_REGRESS_DIR"
 tests/cluster.sh init "$work/regress"
 tests/cluster.sh start "$work/regress"
 eval "$(tests/cluster.sh env "$work/regress")"

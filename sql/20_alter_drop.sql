@@ -1,10 +1,11 @@
 -- ingest.alter_source and ingest.drop_source.
 \set SHOW_CONTEXT never
+\getenv regress_dir PG_INGEST_REGRESS_DIR
 SELECT ingest.alter_source('s1', batch_size => 250, options => '{"delimiter": "|", "min_age_ms": 10}');
 SELECT batch_size, options->>'delimiter' AS delimiter, options->>'min_age_ms' AS min_age_ms,
        options->>'quote' AS quote FROM ingest.sources WHERE name = 's1';
-SELECT ingest.alter_source('s1', pattern => 'events_*.csv', directory => '/tmp/pg_ingest_regress/archive');
-SELECT directory, pattern FROM ingest.sources WHERE name = 's1';
+SELECT ingest.alter_source('s1', pattern => 'events_*.csv', directory => :'regress_dir' || '/archive');
+SELECT replace(directory, :'regress_dir', '<dir>') AS directory, pattern FROM ingest.sources WHERE name = 's1';
 SELECT ingest.alter_source('s2', options => '{"on_success": "keep"}');
 SELECT options->>'on_success' AS on_success, options->'archive_directory' AS archive
 FROM ingest.sources WHERE name = 's2';

@@ -5,6 +5,9 @@
 #   cluster.sh init DIR [extra postgresql.conf lines...]
 #   cluster.sh start DIR | stop DIR [fast|immediate] | destroy DIR
 #   cluster.sh env DIR     prints PGHOST/PGPORT/PGUSER exports
+# For the sanitizer job (scripts/sanitize.sh): PG_INGEST_SERVER_ENV, words VAR=value, is the
+# server's environment (LD_PRELOAD, ASAN_OPTIONS); with PG_INGEST_KEEP_LOGS, a directory, destroy
+# first copies the server's log there (sanitizer reports go to the server's stderr).
 set -euo pipefail
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/${PG_MAJOR:-15}/bin/pg_config}
 PGBIN=${PGBIN:-$("$PG_CONFIG" --bindir)}
@@ -31,7 +34,9 @@ init)
     } >>"$dir/data/postgresql.conf"
     ;;
 start)
-    as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+    # shellcheck disable=SC2086 # words VAR=value
+    as_postgres env ${PG_INGEST_SERVER_ENV:-} "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+        -w -t 300 start >/dev/null
     ;;
 stop)
     as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -m "${1:-fast}" -w -t 60 stop >/dev/null
@@ -39,6 +44,9 @@ stop)
 destroy)
     if [ -f "$dir/data/postmaster.pid" ]; then
         as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    if [ -n "${PG_INGEST_KEEP_LOGS:-}" ] && [ -f "$dir/server.log" ]; then
+        cp "$dir/server.log" "$(mktemp "$PG_INGEST_KEEP_LOGS/server.XXXXXX.log")"
     fi
     rm -rf "$dir"
     ;;

@@ -21,6 +21,23 @@ PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
 PGBIN = subprocess.run([PG_CONFIG, "--bindir"], check=True, capture_output=True,
                        text=True).stdout.strip()
 
+# The tests that cannot hold under the sanitizer job (scripts/sanitize.sh, which sets
+# PG_INGEST_SANITIZED=1), with why; they run in every normal job.
+NOT_UNDER_SANITIZERS = {
+    "test_scale.py::test_worker_memory_stays_under_64_mb_on_a_1_gb_file_with_batch_size_100000":
+        "ASan's shadow memory and freed-memory quarantine count in the worker's RssAnon",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("PG_INGEST_SANITIZED") != "1":
+        return
+    left_out = [item for item in items
+                if f"{Path(str(item.fspath)).name}::{item.name}" in NOT_UNDER_SANITIZERS]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
+
 
 class Cluster:
     """A throwaway cluster on a unix socket in its own directory."""
@@ -62,7 +79,7 @@ class Cluster:
     def scalar(self, sql, params=None, dbname="postgres"):
         return self.query(sql, params, dbname)[0][0]
 
-    def worker_pid(self, source, dbname="postgres", timeout=10):
+    def worker_pid(self, source, dbname="postgres", timeout=60):
         """The pid of the source's (first) worker once it runs. Never use it to find the worker
         that follows a kill: the killed one stays in pg_stat_activity until the postmaster has
         noticed its death (use kill_workers)."""

@@ -201,7 +201,7 @@ def test_rejects_retention_applies_on_reload_and_when_the_worker_starts(cluster,
         wait_for_rejects(cluster, "retained", ["half_an_hour.csv"])
 
         cluster.query("SELECT ingest.stop('retained')")
-        wait_until(lambda: cluster.workers("retained") == [], 10, "the worker to exit")
+        wait_until(lambda: cluster.workers("retained") == [], 60, "the worker to exit")
         add_reject(cluster, "retained", "ninety_minutes.csv", "90 minutes")
         add_reject(cluster, "retained", "fifty_minutes.csv", "50 minutes")
         cluster.query("SELECT ingest.start('retained')")

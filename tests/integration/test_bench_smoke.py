@@ -9,7 +9,7 @@ from conftest import ROOT
 def test_bench_smoke():
     env = dict(os.environ, SCALE="0.001")
     result = subprocess.run(["bash", str(ROOT / "bench" / "run.sh")], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = re.findall(r"^\| (pk|noidx) (\d+x\d+) \| (COPY|pg_ingest|pg_ingest, 2 workers) \| (\d+) \|",
                       result.stdout, re.M)
@@ -26,3 +26,9 @@ def test_bench_smoke():
     assert len({shape for _, shape, _, _ in rows}) == 3, result.stdout
     assert "per-file overhead (pk)" in result.stdout
     assert "file-to-commit latency" in result.stdout and "p99" in result.stdout
+    # the latency cases of bench/latency_cases.py, one line each
+    for case in ("new-file delay among 100 loaded files: p50",
+                 "new-file delay among 1000 rows of ingest.files: before the purge p50",
+                 "start of a source waiting for a worker, from the stop that frees one: p50",
+                 "with a running source: DROP DATABASE doomed: "):
+        assert case in result.stdout, result.stdout

@@ -3,7 +3,6 @@ small transactions by worker 0, except those of files still in the directory; a 
 file's content still makes a later copy a duplicate; a purge does not hold up loading."""
 import os
 import shutil
-import time
 
 from conftest import new_source, postgres_dir, wait_idle, wait_until, write_csv_atomically
 
@@ -14,7 +13,7 @@ PRESENT_ROWS = 100  # rows of old done files still in the directory: never purge
 def set_retention(cluster, value):
     cluster.query(f"ALTER SYSTEM SET pg_ingest.files_retention = '{value}'")
     cluster.query("SELECT pg_reload_conf()")
-    wait_until(lambda: cluster.scalar("SHOW pg_ingest.files_retention") == value, 10,
+    wait_until(lambda: cluster.scalar("SHOW pg_ingest.files_retention") == value, 60,
                f"files_retention = {value}")
 
 
@@ -95,15 +94,13 @@ def insert_old_files(cluster, directory):
     cluster.query("VACUUM ANALYZE ingest.files")
 
 
-def load_within(cluster, directory, name, row_id, seconds):
+def load_one(cluster, directory, name, row_id):
+    """Writes a one-row file and waits until it is done. How soon is a benchmark case
+    (bench/bench.py, purge_latency), not asserted here."""
     write_csv_atomically(directory, name, "id,payload", [f"{row_id},new"])
-    arrived = time.monotonic()
     wait_until(lambda: cluster.query(
         "SELECT status FROM ingest.files WHERE source = 'crowd' AND file_name = %s",
-        (name,)) == [("done",)], 10, f"{name} to be done", interval=0.002)
-    delay = time.monotonic() - arrived
-    assert delay < seconds, f"{name}: {delay * 1000:.0f} ms"
-    return delay
+        (name,)) == [("done",)], 60, f"{name} to be done")
 
 
 def test_a_million_rows_are_purged_without_holding_up_loading(cluster):
@@ -115,16 +112,17 @@ def test_a_million_rows_are_purged_without_holding_up_loading(cluster):
         cluster.query("SELECT ingest.start('crowd')")
         cluster.worker_pid("crowd")
         wait_idle(cluster, "crowd")
-        # Retention forever: among a million rows a new file is done within 200 ms.
-        before = [load_within(cluster, directory, f"new_{n}.csv", 1000 + n, 0.2) for n in range(5)]
+        # Retention forever: new files load among a million rows.
+        for n in range(5):
+            load_one(cluster, directory, f"new_{n}.csv", 1000 + n)
 
         set_retention(cluster, "1h")
-        during, n = [], 0
-        # Files arriving while the purge runs are done within 200 ms each.
+        n = 0
+        # Files arriving while the purge runs are done while it still runs: it holds up no load.
         while file_rows(cluster, "crowd") > PURGED_ROWS // 2 and n < 20:
-            during.append(load_within(cluster, directory, f"during_{n}.csv", 2000 + n, 0.2))
+            load_one(cluster, directory, f"during_{n}.csv", 2000 + n)
             n += 1
-        assert len(during) >= 3, "the purge ended before three files arrived"
+        assert n >= 3, "the purge ended before three files arrived"
         assert file_rows(cluster, "crowd") > PRESENT_ROWS + 5 + n, "the purge was not under way"
         # kill -9 mid-purge, three times, and an immediate shutdown: a step is one transaction.
         for _ in range(3):
@@ -134,9 +132,6 @@ def test_a_million_rows_are_purged_without_holding_up_loading(cluster):
         cluster.worker_pid("crowd", timeout=60)
         wait_until(lambda: file_rows(cluster, "crowd") == PRESENT_ROWS + 5 + n, 600,
                    "the purge to end")
-        print(f"\nnew-file delays among {PURGED_ROWS} rows: before the purge "
-              f"{', '.join(f'{d * 1000:.0f}' for d in before)} ms; during it "
-              f"{', '.join(f'{d * 1000:.0f}' for d in during)} ms")
         # Kept: the files still in the directory, and the new ones (in it, and recent).
         assert cluster.scalar(
             "SELECT count(*) FROM ingest.files WHERE source = 'crowd' AND file_name LIKE 'gone_%%'") == 0

@@ -34,7 +34,7 @@ def test_enabled_off_runs_no_worker_and_on_resumes_sources(cluster, data_dir):
     # Off by reload stops the running workers too.
     cluster.query("ALTER SYSTEM SET pg_ingest.enabled = off")
     cluster.query("SELECT pg_reload_conf()")
-    wait_until(lambda: worker_count(cluster) == 0, 10, "every worker to exit")
+    wait_until(lambda: worker_count(cluster) == 0, 60, "every worker to exit")
     cluster.query("ALTER SYSTEM RESET pg_ingest.enabled")
     cluster.query("SELECT pg_reload_conf()")
     cluster.worker_pid("maintained")

@@ -34,9 +34,9 @@ def test_revoked_while_idle_the_next_file_is_not_read_and_start_refuses_until_gr
     cluster.query("REVOKE pg_read_server_files FROM idle_reader")
     write_csv_atomically(data_dir, "b.csv", "id", ["3", "4"])
 
-    wait_until(lambda: status(cluster, "idle_src")[0] == "failed", 10, "the source to fail")
+    wait_until(lambda: status(cluster, "idle_src")[0] == "failed", 60, "the source to fail")
     assert status(cluster, "idle_src") == ("failed", refusal("idle_reader"))
-    wait_until(lambda: not worker_running(cluster, "idle_src"), 10, "the worker to exit")
+    wait_until(lambda: not worker_running(cluster, "idle_src"), 60, "the worker to exit")
     assert cluster.query("SELECT id FROM idle_src_rows ORDER BY id") == [(1,), (2,)]
     # The worker asks before it lists the directory: b.csv was not even registered.
     assert cluster.query("SELECT file_name FROM ingest.files WHERE source = 'idle_src' "
@@ -66,9 +66,9 @@ def test_revoked_mid_file_no_batch_commits_after_it_and_the_rest_loads_once_regr
     cluster.query("REVOKE pg_read_server_files FROM busy_reader")
     at_revoke = cluster.scalar("SELECT count(*) FROM busy_src_rows")
 
-    wait_until(lambda: status(cluster, "busy_src")[0] == "failed", 10, "the source to fail")
+    wait_until(lambda: status(cluster, "busy_src")[0] == "failed", 60, "the source to fail")
     assert status(cluster, "busy_src") == ("failed", refusal("busy_reader"))
-    wait_until(lambda: not worker_running(cluster, "busy_src"), 10, "the worker to exit")
+    wait_until(lambda: not worker_running(cluster, "busy_src"), 60, "the worker to exit")
     loaded = cluster.scalar("SELECT count(*) FROM busy_src_rows")
     # The batch under way at the revoke may commit; none after it.
     assert loaded in (at_revoke, at_revoke + 5)

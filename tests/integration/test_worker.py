@@ -2,7 +2,6 @@
 import json
 import os
 import random
-import statistics
 import threading
 import time
 
@@ -39,34 +38,21 @@ def test_end_to_end_generator_files(cluster, data_dir):
     cluster.query("SELECT ingest.stop('events')")
 
 
-def test_latency_of_a_renamed_file(cluster, data_dir):
-    new_simple_source(cluster, "latency", data_dir)
-    cluster.query("SELECT ingest.start('latency')")
-    cluster.worker_pid("latency")
-    conn = cluster.connect()
-    cur = conn.cursor()
-    latencies = []
+def test_renamed_files_are_each_loaded(cluster, data_dir):
+    """Files renamed in one at a time each load. Their latency is measured by bench/bench.py."""
+    new_simple_source(cluster, "renamed", data_dir)
+    cluster.query("SELECT ingest.start('renamed')")
+    cluster.worker_pid("renamed")
     for attempt in range(20):
         name = f"batch_{attempt:03d}.csv"
         tmp = data_dir / f".{name}.tmp"
         tmp.write_text("id,payload\n" + "\n".join(simple_lines(attempt * 1000, 1000)) + "\n")
-        started = time.monotonic()
         os.rename(tmp, data_dir / name)
-        while True:
-            cur.execute("SELECT status FROM ingest.files WHERE source = 'latency' AND file_name = %s",
-                        (name,))
-            row = cur.fetchone()
-            if row and row[0] == "done":
-                break
-            assert time.monotonic() - started < 10, f"{name} not loaded within 10 s"
-            time.sleep(0.002)
-        latencies.append((time.monotonic() - started) * 1000)
-    conn.close()
-    p50 = statistics.median(latencies)
-    print(f"\nfile-to-commit latency of 1,000-row files: p50 {p50:.1f} ms, max {max(latencies):.1f} ms")
-    assert p50 < 200
-    assert cluster.scalar("SELECT count(*) FROM latency") == 20000
-    cluster.query("SELECT ingest.stop('latency')")
+        wait_until(lambda: cluster.query(
+            "SELECT status, rows_loaded FROM ingest.files WHERE source = 'renamed' "
+            "AND file_name = %s", (name,)) == [("done", 1000)], 60, f"{name} to be done")
+    assert cluster.query("SELECT count(*), count(DISTINCT id) FROM renamed") == [(20000, 20000)]
+    cluster.query("SELECT ingest.stop('renamed')")
 
 
 def test_kill_9_and_immediate_shutdown_lose_and_duplicate_nothing(cluster, data_dir):
@@ -160,7 +146,7 @@ def test_partially_written_files_are_not_read(cluster, data_dir):
 
 
 @pytest.mark.parametrize("statement", ["DROP DATABASE doomed", "DROP EXTENSION pg_ingest CASCADE"])
-def test_drop_with_a_running_source_completes_quickly(cluster, statement):
+def test_drop_with_a_running_source_completes(cluster, statement):
     directory = postgres_dir("pg_ingest_drop_")
     cluster.query("DROP DATABASE IF EXISTS doomed")
     cluster.query("CREATE DATABASE doomed")
@@ -169,10 +155,17 @@ def test_drop_with_a_running_source_completes_quickly(cluster, statement):
     cluster.query("SELECT ingest.create_source('doomed', %s, 't')", (str(directory),), "doomed")
     cluster.query("SELECT ingest.start('doomed')", dbname="doomed")
     cluster.worker_pid("doomed", dbname="doomed")
-    started = time.monotonic()
-    cluster.query(statement, dbname="postgres" if "DATABASE" in statement else "doomed")
-    elapsed = time.monotonic() - started
-    assert elapsed < 5, f"{statement} took {elapsed:.1f} s"
+    # DROP DATABASE fails if a session stays connected; DROP EXTENSION would wait on the
+    # worker's locks: both succeed only because the worker leaves (statement_timeout only so
+    # that a hang fails). How long it takes is a benchmark case (bench/bench.py,
+    # drop_with_running_source).
+    conn = cluster.connect("postgres" if "DATABASE" in statement else "doomed")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET statement_timeout = '120s'")
+            cur.execute(statement)
+    finally:
+        conn.close()
     if "EXTENSION" in statement:
         assert cluster.scalar("SELECT count(*) FROM pg_stat_activity "
                               "WHERE application_name = 'pg_ingest: doomed'") == 0
@@ -195,7 +188,7 @@ def test_on_success_removes_loaded_files_after_commit(cluster, data_dir, action)
     assert cluster.query("SELECT file_name, status FROM ingest.files WHERE source = %s "
                          "ORDER BY file_name", (name,)) == [("one.csv", "done"), ("two.csv", "done")]
     # The files go right after the commit that marked them done, which wait_idle already sees.
-    wait_until(lambda: not any(data_dir.iterdir()), 5, "the loaded files to go")
+    wait_until(lambda: not any(data_dir.iterdir()), 60, "the loaded files to go")
     expected_archive = ["one.csv", "two.csv"] if action == "move" else []
     assert sorted(p.name for p in archive.iterdir()) == expected_archive
     cluster.query("SELECT ingest.stop(%s)", (name,))

@@ -101,23 +101,24 @@ TEST(CsvSpanScanner, RefusesLineBreaksOtherThanTheFilesLineEnd) {
 }
 
 TEST(CsvSpanScanner, RefusesWhatIsNotPlain) {
-    const char *cases[] = {
-        "a,b,c\n\n1,2,3\n",  // blank line
-        "a,b,c\n\r\n",       // blank CRLF line
-        "a,b\n",             // too few fields
-        "a,b,c,d\n",         // too many fields
-        "a,b\"x,c\n",        // quote inside an unquoted field
-        "a,\"b\"x,c\n",      // text after a closing quote
-        "a,b\rc,d\n",        // lone carriage return
-        "a,b,c\r",           // carriage return at end of input
-        "a,\"b\n",           // unterminated quote
-        std::string("a,b\0,c\n", 8).c_str(),
-        "a,123456789,c\n",         // field over max_field_bytes (8)
-        "a,\"12345\"\"678\",c\n",  // decoded: 12345"678, 9 bytes
+    // std::string, not const char *: the NUL case keeps its bytes after the NUL.
+    const std::string cases[] = {
+        "a,b,c\n\n1,2,3\n",           // blank line
+        "a,b,c\n\r\n",                // blank CRLF line
+        "a,b\n",                      // too few fields
+        "a,b,c,d\n",                  // too many fields
+        "a,b\"x,c\n",                 // quote inside an unquoted field
+        "a,\"b\"x,c\n",               // text after a closing quote
+        "a,b\rc,d\n",                 // lone carriage return
+        "a,b,c\r",                    // carriage return at end of input
+        "a,\"b\n",                    // unterminated quote
+        std::string("a,b\0,c\n", 7),  // NUL byte
+        "a,123456789,c\n",            // field over max_field_bytes (8)
+        "a,\"12345\"\"678\",c\n",     // decoded: 12345"678, 9 bytes
         "\xEF\xBB\xBF"
         "a,b,c\n",  // byte order mark
     };
-    for (const char *text : cases) {
+    for (const std::string &text : cases) {
         auto spans = all_spans(text, 10);
         EXPECT_TRUE(spans.back().irregular) << text;
         EXPECT_EQ(spans.back().start_offset, 0u) << text;
