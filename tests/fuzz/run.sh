@@ -23,10 +23,9 @@ else
     work=$(mktemp -d /tmp/pg_ingest_fuzz.XXXXXX)
     trap 'rm -rf "$work"' EXIT
 fi
-# Known defects in tests/sanitize/ubsan.supp (their checks built recoverable to be suppressed).
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/sanitize/ubsan.supp"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-    -fsanitize-recover=nonnull-attribute -Isrc -Itests/fuzz)
+    -Isrc -Itests/fuzz)
 core=(src/core/csv/csv_reader.cpp src/core/csv/csv_span_scanner.cpp
     src/core/csv/compressed_source.cpp)
 passed=0

@@ -132,7 +132,9 @@ class ZstdSource : public ByteSource {
                 }
             }
             // The header is cut by the end of the buffer: keep its start, read the rest after it.
-            std::memmove(input_.data(), static_cast<const char *>(in_.src) + in_.pos, available);
+            // (in_.src is null before the first read, and memmove of nothing from null is undefined.)
+            if (available > 0)
+                std::memmove(input_.data(), static_cast<const char *>(in_.src) + in_.pos, available);
             size_t got = compressed_.read(input_.data() + available, input_.size() - available);
             if (got == 0) {
                 if (available > 0) throw std::runtime_error("zstd: the data ends early");
