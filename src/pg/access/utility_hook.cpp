@@ -6,6 +6,8 @@
 
 extern "C" {
 #include "postgres.h"
+// get_database_oid: declared in commands/dbcommands.h up to 18, in catalog/pg_database.h since 19.
+#include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
