@@ -8,8 +8,9 @@
 # /var/cache/pg_ingest/chroot-SUITE between runs, and are shared by the majors that come from the
 # same suite; a missing one is made with debootstrap, missing packages are installed into it.
 # Run as root.
-#   chroot.sh suite MAJOR                    prints the suite that packages MAJOR (or fails), and
-#                                            on stderr the suite, codename and version
+#   chroot.sh suite MAJOR...                 prints the suite that packages each MAJOR, one a line
+#                                            ("none" and status 1 where none does), and on stderr
+#                                            the suite, codename and version of each
 #   chroot.sh ensure SUITE MAJOR             creates the chroot if missing, installs what is missing
 #   chroot.sh origin SUITE MAJOR             prints "SUITE VERSION" of MAJOR's installed server
 #   chroot.sh run SUITE [--bind DIR]... -- COMMAND...
@@ -55,26 +56,37 @@ codename_of() {
     sed -n 's/^Codename: //p' "$release"
 }
 
-suite_for_major() {
-    local major=$1 madison suite version
+# One line per major: the suite it comes from, or "none" (the reason on stderr, and the status
+# is 1); on stderr also the suite, codename and version of each.
+suites_for_majors() {
+    local major madison suite version status=0
     update_suite_indexes
-    madison=$(suites_apt apt-cache madison "postgresql-server-dev-$major" 2>/dev/null || true)
-    for suite in $SUITE_PREFERENCE; do
-        version=$(awk -F' *[|] *' -v suite="$suite" \
-            '$3 ~ (" " suite "/main ") {print $2; exit}' <<<"$madison")
-        [ -n "$version" ] || continue
-        if [ "$suite" = experimental ]; then
+    for major in "$@"; do
+        madison=$(suites_apt apt-cache madison "postgresql-server-dev-$major" 2>/dev/null || true)
+        for suite in $SUITE_PREFERENCE none; do
+            [ "$suite" = none ] && break
+            version=$(awk -F' *[|] *' -v suite="$suite" \
+                '$3 ~ (" " suite "/main ") {print $2; exit}' <<<"$madison")
+            [ -n "$version" ] && break
+        done
+        case $suite in
+        none)
+            echo "no Debian suite reachable here packages PostgreSQL $major" \
+                "(no postgresql-server-dev-$major in $SUITE_PREFERENCE)" >&2
+            echo none
+            status=1
+            ;;
+        experimental)
             echo "PostgreSQL $major: experimental $version, pinned over $EXPERIMENTAL_BASE" >&2
             echo experimental
-        else
+            ;;
+        *)
             echo "PostgreSQL $major: $suite ($(codename_of "$suite")) $version" >&2
             codename_of "$suite"
-        fi
-        return 0
+            ;;
+        esac
     done
-    echo "no Debian suite reachable here packages PostgreSQL $major" \
-        "(no postgresql-server-dev-$major in $SUITE_PREFERENCE)" >&2
-    return 1
+    return "$status"
 }
 
 # The mirror the host's apt uses, so the chroot needs no host the machine is not configured with.
@@ -223,12 +235,12 @@ run() {
 cmd=${1:-}
 shift || true
 case $cmd in
-suite) suite_for_major "$@" ;;
+suite) suites_for_majors "$@" ;;
 ensure) ensure "$@" ;;
 origin) origin "$@" ;;
 run) run "$@" ;;
 *)
-    echo "usage: $0 suite MAJOR | ensure SUITE MAJOR | origin SUITE MAJOR |" \
+    echo "usage: $0 suite MAJOR... | ensure SUITE MAJOR | origin SUITE MAJOR |" \
         "run SUITE [--bind DIR]... -- COMMAND..." >&2
     exit 2
     ;;

@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
 summaries=()
-# The chroot suite of each major run in one, for the dump test.
+# The chroot suite of each major run in one (after its run: of each that came up, for the dump test).
 declare -A suite_of
 
 # Adds the counts of a log whose last line is "N passed, M failed" under the given label.
@@ -50,15 +50,14 @@ run_major() {
     if [ "$major" = "$native_major" ]; then
         PG_CONFIG=$native_pg_config bash scripts/test_one_major.sh 2>&1 | tee "$log"
     else
-        local suite
-        if ! suite=$(bash scripts/chroot.sh suite "$major" 2>"$log") ||
-            ! bash scripts/chroot.sh ensure "$suite" "$major" >>"$log" 2>&1; then
+        local suite=${suite_of[$major]}
+        if [ "$suite" = none ] ||
+            ! bash scripts/chroot.sh ensure "$suite" "$major" >"$log" 2>&1; then
             cat "$log"
             echo "0 passed, 1 failed" >>"$log"
             origin="no chroot"
+            unset "suite_of[$major]"
         else
-            head -n 1 "$log"
-            suite_of[$major]=$suite
             origin=$(bash scripts/chroot.sh origin "$suite" "$major")
             copy_into_chroot "/var/cache/pg_ingest/chroot-$suite/root/pg_ingest"
             bash scripts/chroot.sh run "$suite" -- env PG_MAJOR="$major" \
@@ -69,6 +68,18 @@ run_major() {
     count "PostgreSQL $major ($origin)" "$log"
     summaries[-1]+=" ($((SECONDS - start)) s)"
 }
+
+# The suites of the majors run in chroots, read from the suites' indexes once for all of them.
+chroot_majors=$(printf '%s\n' $PG_MAJORS | grep -vx "$native_major")
+if [ -n "$chroot_majors" ]; then
+    # shellcheck disable=SC2086
+    mapfile -t suites < <(bash scripts/chroot.sh suite $chroot_majors)
+    i=0
+    for major in $chroot_majors; do
+        suite_of[$major]=${suites[i]:-none}
+        i=$((i + 1))
+    done
+fi
 
 for major in $PG_MAJORS; do run_major "$major"; done
 
