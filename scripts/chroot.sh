@@ -15,7 +15,10 @@
 #   chroot.sh origin SUITE MAJOR             prints "SUITE VERSION" of MAJOR's installed server
 #   chroot.sh run SUITE [--bind DIR]... -- COMMAND...
 #                                            runs COMMAND inside, with /proc, /dev, /dev/shm and
-#                                            each DIR (at the same path) mounted, unmounted after
+#                                            each DIR (at the same path) mounted, unmounted after;
+#                                            one at a time per chroot: each mounts a /dev/shm of its
+#                                            own over the chroot's, and the first to end takes the
+#                                            servers' dynamic shared memory of the others with it
 set -euo pipefail
 CACHE=${PG_INGEST_CHROOTS:-/var/cache/pg_ingest}
 source "$(dirname "$0")/packages.sh"
