@@ -1,26 +1,95 @@
 #!/usr/bin/env bash
 # Debian chroots that bring the PostgreSQL majors Debian 12 does not package, each with its own
-# toolchain: trixie (Debian 13) has postgresql-17, sid has postgresql-18. They live under
-# /var/cache/pg_ingest/chroot-SUITE between runs; a missing one is made with debootstrap from the
-# host's own Debian mirror, and missing packages are installed into it. Run as root.
-#   chroot.sh suite MAJOR                    prints the suite that packages MAJOR (or fails)
+# toolchain. A major comes from the first suite whose Packages index has postgresql-server-dev-N,
+# in the order stable, testing, unstable, experimental, oldstable (read with apt from the host's
+# own Debian mirror, never from a fixed table, so a suite that moves on moves the major with it).
+# A major from experimental is installed over sid, with an apt pin on exactly its packages and
+# libpq. Chroots are named by the suite's codename (experimental: "experimental"), live under
+# /var/cache/pg_ingest/chroot-SUITE between runs, and are shared by the majors that come from the
+# same suite; a missing one is made with debootstrap, missing packages are installed into it.
+# Run as root.
+#   chroot.sh suite MAJOR...                 prints the suite that packages each MAJOR, one a line
+#                                            ("none" and status 1 where none does), and on stderr
+#                                            the suite, codename and version of each
 #   chroot.sh ensure SUITE MAJOR             creates the chroot if missing, installs what is missing
+#   chroot.sh origin SUITE MAJOR             prints "SUITE VERSION" of MAJOR's installed server
 #   chroot.sh run SUITE [--bind DIR]... -- COMMAND...
 #                                            runs COMMAND inside, with /proc, /dev, /dev/shm and
-#                                            each DIR (at the same path) mounted, unmounted after
+#                                            each DIR (at the same path) mounted, unmounted after;
+#                                            one at a time per chroot: each mounts a /dev/shm of its
+#                                            own over the chroot's, and the first to end takes the
+#                                            servers' dynamic shared memory of the others with it
 set -euo pipefail
 CACHE=${PG_INGEST_CHROOTS:-/var/cache/pg_ingest}
 source "$(dirname "$0")/packages.sh"
 
-suite_for_major() {
-    case $1 in
-    17) echo trixie ;;
-    18) echo sid ;;
-    *)
-        echo "no Debian suite reachable here packages PostgreSQL $1 (17: trixie, 18: sid)" >&2
+# stable first (released), then the next release, then unstable and experimental (pre-releases);
+# oldstable last, for a major the newer suites have dropped.
+SUITE_PREFERENCE="stable testing unstable experimental oldstable"
+# Experimental is not a whole distribution: it is installed over unstable.
+EXPERIMENTAL_BASE=sid
+
+# apt with its own sources and state under $CACHE/suites: the host's apt configuration and
+# package lists stay as they are. Valid-Until is ignored as in the chroots (a snapshot mirror).
+suites_apt() {
+    local tool=$1 dir="$CACHE/suites"
+    shift
+    "$tool" -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+        -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" \
+        -o Dir::State::status=/dev/null -o Acquire::Check-Valid-Until=false \
+        -o APT::Sandbox::User=root "$@"
+}
+
+# Fetches the Packages indexes of every suite in SUITE_PREFERENCE (only what changed since).
+update_suite_indexes() {
+    local dir="$CACHE/suites" mirror suite
+    mirror=$(host_mirror)
+    mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+    for suite in $SUITE_PREFERENCE; do echo "deb $mirror $suite main"; done >"$dir/sources.list"
+    suites_apt apt-get -qq update >"$dir/update.log" 2>&1 || {
+        cat "$dir/update.log" >&2
         return 1
-        ;;
-    esac
+    }
+}
+
+# The codename of a suite alias (stable: trixie, ...), from the Release file apt fetched.
+codename_of() {
+    local release
+    release=$(ls "$CACHE/suites/lists/"*"_dists_$1_InRelease")
+    sed -n 's/^Codename: //p' "$release"
+}
+
+# One line per major: the suite it comes from, or "none" (the reason on stderr, and the status
+# is 1); on stderr also the suite, codename and version of each.
+suites_for_majors() {
+    local major madison suite version status=0
+    update_suite_indexes
+    for major in "$@"; do
+        madison=$(suites_apt apt-cache madison "postgresql-server-dev-$major" 2>/dev/null || true)
+        for suite in $SUITE_PREFERENCE none; do
+            [ "$suite" = none ] && break
+            version=$(awk -F' *[|] *' -v suite="$suite" \
+                '$3 ~ (" " suite "/main ") {print $2; exit}' <<<"$madison")
+            [ -n "$version" ] && break
+        done
+        case $suite in
+        none)
+            echo "no Debian suite reachable here packages PostgreSQL $major" \
+                "(no postgresql-server-dev-$major in $SUITE_PREFERENCE)" >&2
+            echo none
+            status=1
+            ;;
+        experimental)
+            echo "PostgreSQL $major: experimental $version, pinned over $EXPERIMENTAL_BASE" >&2
+            echo experimental
+            ;;
+        *)
+            echo "PostgreSQL $major: $suite ($(codename_of "$suite")) $version" >&2
+            codename_of "$suite"
+            ;;
+        esac
+    done
+    return "$status"
 }
 
 # The mirror the host's apt uses, so the chroot needs no host the machine is not configured with.
@@ -75,13 +144,32 @@ create_chroot() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
             debootstrap >/dev/null
     fi
+    local base=$suite mirror
+    [ "$suite" = experimental ] && base=$EXPERIMENTAL_BASE
+    mirror=$(host_mirror)
     rm -rf "$root.tmp"
-    debootstrap --variant=minbase "$suite" "$root.tmp" "$(host_mirror)" >"$CACHE/$suite.log" 2>&1 ||
-        {
-            tail -n 20 "$CACHE/$suite.log" >&2
-            return 1
-        }
+    # Every Debian suite bootstraps with the sid script; Debian 12's debootstrap has none named
+    # after the releases that came after it (forky, ...).
+    debootstrap --variant=minbase "$base" "$root.tmp" "$mirror" \
+        /usr/share/debootstrap/scripts/sid >"$CACHE/$suite.log" 2>&1 || {
+        tail -n 20 "$CACHE/$suite.log" >&2
+        return 1
+    }
+    if [ "$suite" = experimental ]; then
+        echo "deb $mirror experimental main" >"$root.tmp/etc/apt/sources.list.d/experimental.list"
+    fi
     mv "$root.tmp" "$root"
+}
+
+# Experimental's packages are never chosen unless pinned: exactly the major's server, client and
+# headers, and libpq (the server needs its own libpq; without it apt refuses).
+pin_experimental_major() {
+    local root=$1 major=$2
+    cat >"$root/etc/apt/preferences.d/pg_ingest-postgresql-$major" <<PIN
+Package: postgresql-$major postgresql-client-$major postgresql-server-dev-$major libpq-dev libpq5
+Pin: release a=experimental
+Pin-Priority: 500
+PIN
 }
 
 # Inside: no service starts at install (policy-rc.d), installing postgresql-N creates no
@@ -102,6 +190,7 @@ ensure() {
     mkdir -p "$CACHE"
     [ -x "$root/usr/bin/apt-get" ] || create_chroot "$suite" "$root"
     prepare_chroot "$root"
+    [ "$suite" = experimental ] && pin_experimental_major "$root" "$major"
     local missing p
     missing=$(for p in $(pg_ingest_packages "$major"); do
         chroot "$root" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
@@ -116,6 +205,12 @@ ensure() {
     chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-install-recommends $missing >/dev/null
     unmount_all
+}
+
+# The suite and version of MAJOR's server as installed in the chroot.
+origin() {
+    local suite=$1 major=$2
+    echo "$suite $(chroot "$CACHE/chroot-$suite" dpkg-query -W -f='${Version}' "postgresql-$major")"
 }
 
 run() {
@@ -143,11 +238,13 @@ run() {
 cmd=${1:-}
 shift || true
 case $cmd in
-suite) suite_for_major "$@" ;;
+suite) suites_for_majors "$@" ;;
 ensure) ensure "$@" ;;
+origin) origin "$@" ;;
 run) run "$@" ;;
 *)
-    echo "usage: $0 suite MAJOR | ensure SUITE MAJOR | run SUITE [--bind DIR]... -- COMMAND..." >&2
+    echo "usage: $0 suite MAJOR... | ensure SUITE MAJOR | origin SUITE MAJOR |" \
+        "run SUITE [--bind DIR]... -- COMMAND..." >&2
     exit 2
     ;;
 esac

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test from nothing against every PostgreSQL major Debian packages (PG_MAJORS, default
-# "15 17 18"; e.g. PG_MAJORS="15" for a quick check), one after the other: for each, the unit
+# "15 17 18 19"; e.g. PG_MAJORS="15" for a quick check), one after the other: for each, the unit
 # tests built with that Debian's compiler, pg_regress and the whole integration suite against a
-# real server of that major (scripts/test_one_major.sh). 15 runs natively on Debian 12; 17 and 18
-# run in Debian chroots (trixie, sid) that scripts/chroot.sh keeps under /var/cache/pg_ingest,
-# on a fresh copy of this tree. With 15 and 17 both, a database dumped on 15 is then restored on
-# 17 (tests/cross_major). Prints one line per major, then the total "N passed, M failed" last.
+# real server of that major (scripts/test_one_major.sh). 15 runs natively on Debian 12; the others
+# run in Debian chroots that scripts/chroot.sh chooses by the suites that package them and keeps
+# under /var/cache/pg_ingest, on a fresh copy of this tree. With 15 and a newer major, a database
+# dumped on 15 is then restored on the newest (tests/cross_major). Prints one line per major, with
+# the suite and version it came from, then the total "N passed, M failed" last.
 # STRESS=1 runs it all on a busy machine: two CPU-bound processes and one disk-bound one run
 # beside the suite (chroot runs included: they share the machine) until it ends.
 # Runs as root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PG_MAJORS=${PG_MAJORS:-"15 17 18"}
+PG_MAJORS=${PG_MAJORS:-"15 17 18 19"}
 # The native major: Debian 12's own. PG_CONFIG may point at another install of it.
 native_major=15
 native_pg_config=${PG_CONFIG:-/usr/lib/postgresql/$native_major/bin/pg_config}
@@ -45,6 +46,8 @@ fi
 passed=0
 failed=0
 summaries=()
+# The chroot suite of each major run in one (after its run: of each that came up, for the dump test).
+declare -A suite_of
 
 # Adds the counts of a log whose last line is "N passed, M failed" under the given label.
 count() {
@@ -70,24 +73,27 @@ copy_into_chroot() {
 }
 
 run_major() {
-    local major=$1 log="$work/$1.log" start=$SECONDS
+    local major=$1 log="$work/$1.log" start=$SECONDS origin="Debian 12, native"
     echo "== PostgreSQL $major"
     if [ "$major" = "$native_major" ]; then
         PG_CONFIG=$native_pg_config bash scripts/test_one_major.sh 2>&1 | tee "$log"
     else
-        local suite
-        if ! suite=$(bash scripts/chroot.sh suite "$major" 2>"$log") ||
-            ! bash scripts/chroot.sh ensure "$suite" "$major" >>"$log" 2>&1; then
+        local suite=${suite_of[$major]}
+        if [ "$suite" = none ] ||
+            ! bash scripts/chroot.sh ensure "$suite" "$major" >"$log" 2>&1; then
             cat "$log"
             echo "0 passed, 1 failed" >>"$log"
+            origin="no chroot"
+            unset "suite_of[$major]"
         else
+            origin=$(bash scripts/chroot.sh origin "$suite" "$major")
             copy_into_chroot "/var/cache/pg_ingest/chroot-$suite/root/pg_ingest"
             bash scripts/chroot.sh run "$suite" -- env PG_MAJOR="$major" \
                 PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" \
                 bash /root/pg_ingest/scripts/test_one_major.sh 2>&1 | tee "$log"
         fi
     fi
-    count "PostgreSQL $major" "$log"
+    count "PostgreSQL $major ($origin)" "$log"
     summaries[-1]+=" ($((SECONDS - start)) s)"
 }
 
@@ -95,6 +101,18 @@ echo "== no timing bound in tests"
 python3 scripts/check_no_timing_asserts.py >"$work/timing.log" 2>&1
 cat "$work/timing.log"
 count "no timing bound in tests (scripts/check_no_timing_asserts.py)" "$work/timing.log"
+
+# The suites of the majors run in chroots, read from the suites' indexes once for all of them.
+chroot_majors=$(printf '%s\n' $PG_MAJORS | grep -vx "$native_major")
+if [ -n "$chroot_majors" ]; then
+    # shellcheck disable=SC2086
+    mapfile -t suites < <(bash scripts/chroot.sh suite $chroot_majors)
+    i=0
+    for major in $chroot_majors; do
+        suite_of[$major]=${suites[i]:-none}
+        i=$((i + 1))
+    done
+fi
 
 for major in $PG_MAJORS; do run_major "$major"; done
 
@@ -114,21 +132,25 @@ if [[ " $PG_MAJORS " == *" $native_major "* ]]; then
     done
 fi
 
-if [[ " $PG_MAJORS " == *" $native_major "* && " $PG_MAJORS " == *" 17 "* ]]; then
-    echo "== dump on PostgreSQL $native_major, restore on 17"
+# The newest major that came up in a chroot: the dump test restores there.
+newest_major=$(printf '%s\n' "${!suite_of[@]}" | sort -n | tail -n 1)
+cross_label="dump on $native_major, restore on ${newest_major:-a newer major}"
+if [[ " $PG_MAJORS " == *" $native_major "* && -n $newest_major ]]; then
+    echo "== $cross_label"
     start=$SECONDS
-    PG_CONFIG=$native_pg_config /usr/bin/python3 -m pytest -p no:cacheprovider -q \
-        tests/cross_major >"$work/cross.log" 2>&1
+    PG_CONFIG=$native_pg_config PG_INGEST_NEW_MAJOR=$newest_major \
+        PG_INGEST_NEW_SUITE=${suite_of[$newest_major]} /usr/bin/python3 -m pytest \
+        -p no:cacheprovider -q tests/cross_major >"$work/cross.log" 2>&1
     cat "$work/cross.log"
     summary=$(tail -n 1 "$work/cross.log")
     p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
     f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{s += $1} END {print s + 0}')
     [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1
     echo "$p passed, $f failed" >"$work/cross.count"
-    count "dump on $native_major, restore on 17" "$work/cross.count"
+    count "$cross_label" "$work/cross.count"
     summaries[-1]+=" ($((SECONDS - start)) s)"
 else
-    summaries+=("dump on $native_major, restore on 17: not run, PG_MAJORS=\"$PG_MAJORS\" lacks one of them")
+    summaries+=("$cross_label: not run, PG_MAJORS=\"$PG_MAJORS\" lacks $native_major or a newer major")
 fi
 
 printf '%s\n' "${summaries[@]}"

@@ -1,8 +1,9 @@
-"""A database dumped with pg_dump on PostgreSQL 15 and restored on 17 keeps its sources, file
-history and rejects, and its worker resumes there without loading a done file again.
+"""A database dumped with pg_dump on PostgreSQL 15 and restored on a newer major (the newest
+scripts/test.sh ran, 19 by default) keeps its sources, file history and rejects, and its worker
+resumes there without loading a done file again.
 
-The 15 server runs natively; the 17 server runs in the trixie chroot (scripts/chroot.sh), where
-scripts/test.sh's PostgreSQL 17 run has installed pg_ingest. Both see the same directory (bound
+The 15 server runs natively; the newer server runs in its major's chroot (scripts/chroot.sh), where
+scripts/test.sh's run of that major has installed pg_ingest. Both see the same directory (bound
 into the chroot at the same path), so a file keeps its name, size, mtime and inode across the
 move, as it does when a server is upgraded in place."""
 import os
@@ -21,10 +22,14 @@ CHROOT = ROOT / "scripts" / "chroot.sh"
 PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
 PGBIN = subprocess.run([PG_CONFIG, "--bindir"], check=True, capture_output=True,
                        text=True).stdout.strip()
-NEW_MAJOR = 17
-NEW_SUITE = "trixie"
+# The major to restore on and its chroot: scripts/test.sh passes both; without them, 19 and the
+# suite chroot.sh chooses for it.
+NEW_MAJOR = int(os.environ.get("PG_INGEST_NEW_MAJOR", "19"))
+NEW_SUITE = os.environ.get("PG_INGEST_NEW_SUITE") or subprocess.run(
+    ["bash", str(CHROOT), "suite", str(NEW_MAJOR)], check=True, capture_output=True,
+    text=True).stdout.strip()
 
-# Run inside the chroot: a 17 cluster in the shared directory that restarts on "restart" and is
+# Run inside the chroot: a cluster of the new major in the shared directory that restarts on "restart" and is
 # destroyed on "quit" or when the test goes away (stdin closed).
 NEW_SERVER_SCRIPT = """
 set -e
@@ -80,10 +85,10 @@ class Server:
 
 
 class NewServer(Server):
-    """The 17 server inside the chroot, driven through the control script's stdin."""
+    """The new major's server inside the chroot, driven through the control script's stdin."""
 
     def __init__(self, shared: Path):
-        super().__init__(shared / "pg17")
+        super().__init__(shared / f"pg{NEW_MAJOR}")
         command = NEW_SERVER_SCRIPT.format(major=NEW_MAJOR, cluster=CLUSTER, dir=self.dir)
         self.process = subprocess.Popen(
             ["bash", str(CHROOT), "run", NEW_SUITE, "--bind", str(shared), "--bind", str(ROOT),
@@ -142,7 +147,7 @@ REJECTS = "SELECT source, file_name, line_number, byte_offset, raw_line, error, 
           "FROM ingest.rejects ORDER BY reject_id"
 
 
-def test_dump_on_15_restores_on_17_and_resumes_without_reloading(shared, old_server):
+def test_dump_on_15_restores_on_the_newer_major_and_resumes_without_reloading(shared, old_server):
     data = shared / "data"
     data.mkdir()
     shutil.chown(data, "postgres", "postgres")
@@ -191,7 +196,7 @@ def test_dump_on_15_restores_on_17_and_resumes_without_reloading(shared, old_ser
 
         # A server start finds the started source, as after an upgrade; the done file stays done.
         new_server.restart()
-        wait_until(lambda: new_server.has_worker("kept", "shop"), 60, "the worker of kept on 17")
+        wait_until(lambda: new_server.has_worker("kept", "shop"), 60, f"the worker of kept on {NEW_MAJOR}")
         assert not new_server.has_worker("paused", "shop")
         new_server.wait_idle("kept", "shop")
         write_csv(data, "two.csv", [f"{i},z" for i in range(100, 130)])
@@ -205,7 +210,7 @@ def test_dump_on_15_restores_on_17_and_resumes_without_reloading(shared, old_ser
             [(130, 130)]
         status = "SELECT source, state FROM ingest.status ORDER BY source"
         wait_until(lambda: new_server.query(status, dbname="shop")[0] == ("kept", "idle"), 30,
-                   "kept to show idle on 17")
+                   f"kept to show idle on {NEW_MAJOR}")
         assert new_server.query(status, dbname="shop") == [("kept", "idle"), ("paused", "stopped")]
     finally:
         new_server.close()

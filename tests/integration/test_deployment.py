@@ -25,8 +25,12 @@ def pg_config(option):
                           text=True).stdout.strip()
 
 
-# The major under test, e.g. 17 from "PostgreSQL 17.6 (Debian 17.6-0+deb13u1)".
+# The major under test, e.g. 17 from "PostgreSQL 17.6 (Debian 17.6-0+deb13u1)", 19 from
+# "PostgreSQL 19rc1 (Debian 19~rc1-1)".
 PG_MAJOR = re.match(r"PostgreSQL (\d+)", pg_config("--version")).group(1)
+# What follows the major in a server's version: a release ("17.0", "17.6") or a pre-release
+# ("19devel", "19beta2", "19rc1").
+VERSION_AFTER_MAJOR = r"(\.\d+|devel|(alpha|beta|rc)\d+)"
 
 
 def library(package):
@@ -89,7 +93,8 @@ def test_build_stages_exactly_what_the_image_ships():
     try:
         result = subprocess.run(["bash", str(DOCKER / "build.sh"), str(stage / "root")],
                                 check=True, capture_output=True, text=True, timeout=900)
-        assert result.stdout.startswith(f"installed pg_ingest for PostgreSQL {PG_MAJOR}.")
+        assert re.match(rf"installed pg_ingest for PostgreSQL {PG_MAJOR}{VERSION_AFTER_MAJOR} ",
+                        result.stdout), result.stdout
         root = stage / "root"
         extension_dir = Path(pg_config("--sharedir")) / "extension"
         scripts = sorted(p.name for p in (ROOT / "sql" / "extension").glob("pg_ingest--*.sql"))

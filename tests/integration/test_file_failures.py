@@ -2,6 +2,7 @@
 text in the declared encoding, a target altered or dropped under a running source, a full disk.
 The file fails with an error naming source, file and line (or, without a target, the source
 stops), committed rows stay, the worker goes on, and retry_file loads the rest exactly once."""
+import re
 import shutil
 import subprocess
 import tempfile
@@ -314,17 +315,25 @@ def test_disk_full_fails_the_file_and_retry_completes_it_once(cluster, data_dir,
                       "WHERE source = 'filled' ORDER BY file_name")
     assert (status_a, rejected_a, status_b, loaded_b, rejected_b) == ("failed", 0, "failed", 0, 0)
     assert 0 < loaded_a < 20000 and loaded_a % 1000 == 0
-    assert error_a == (f'source "filled", file "a.csv", line {loaded_a + 2}: could not extend file '
-                       f'"{path}": No space left on device')
-    assert error_b == (f'source "filled", file "b.csv", line 2: could not extend file "{path}": '
-                       "No space left on device")
+    # Which file of the table the server fails to extend, and when, is the server's own business
+    # (19 extends the visibility map where 15 extends the heap): the error names the source, the
+    # file, the first line not loaded, a file of the table and the full disk.
+    full = '": No space left on device'
+    assert re.fullmatch(rf'source "filled", file "a.csv", line {loaded_a + 2}: '
+                        rf'could not extend file "{re.escape(path)}(_\w+)?{full}', error_a), error_a
+    assert re.fullmatch(rf'source "filled", file "b.csv", line 2: '
+                        rf'could not extend file "{re.escape(path)}(_\w+)?{full}', error_b), error_b
+    assert cluster.worker_pid("filled") == worker
+
+    # Room again before reading the table back: since 19 a SELECT may itself extend the
+    # visibility map. Nothing loads in between, both files are failed until retried.
+    subprocess.run(["mount", "-o", "remount,size=16M", str(small_filesystem)], check=True)
     assert cluster.query("SELECT count(*), count(DISTINCT id), max(id) FROM filled") == [
         (loaded_a, loaded_a, loaded_a)]
     assert cluster.scalar("SELECT count(*) FROM ingest.rejects WHERE source = 'filled'") == 0
-    assert cluster.worker_pid("filled") == worker
+    assert cluster.query("SELECT status, rows_loaded FROM ingest.files WHERE source = 'filled' "
+                         "ORDER BY file_name") == [("failed", loaded_a), ("failed", 0)]
     assert cluster.scalar("SELECT last_error FROM ingest.status WHERE source = 'filled'") == error_b
-
-    subprocess.run(["mount", "-o", "remount,size=16M", str(small_filesystem)], check=True)
     cluster.query("SELECT ingest.retry_file('filled', 'a.csv')")
     cluster.query("SELECT ingest.retry_file('filled', 'b.csv')")
     wait_idle(cluster, "filled")

@@ -7,6 +7,7 @@
 extern "C" {
 #include "postgres.h"
 #include "access/htup_details.h"
+// get_database_oid: declared in commands/dbcommands.h up to 18, in catalog/pg_database.h since 19.
 #include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"

@@ -27,6 +27,8 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+// tuplestore_putvalues: up to 18 nodes/execnodes.h (through funcapi.h) included it, since 19 not.
+#include "utils/tuplestore.h"
 
 PG_FUNCTION_INFO_V1(ingest_caller);
 PG_FUNCTION_INFO_V1(ingest_check_directory);

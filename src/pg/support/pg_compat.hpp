@@ -1,6 +1,6 @@
 // The one place that knows which PostgreSQL major it is compiled against: it is the only file
 // that tests PG_VERSION_NUM, and it gives the rest of the code one spelling for each server API
-// that moved between 15 and 18. Include it after postgres.h.
+// that moved between 15 and 19. Include it after postgres.h.
 #pragma once
 
 extern "C" {
