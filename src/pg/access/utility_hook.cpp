@@ -15,6 +15,8 @@ extern "C" {
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+// get_database_name: declared in commands/dbcommands.h up to 18, in utils/lsyscache.h since 19.
+#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 }
 

@@ -11,6 +11,8 @@ extern "C" {
 #include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+// get_database_name: declared in commands/dbcommands.h up to 18, in utils/lsyscache.h since 19.
+#include "utils/lsyscache.h"
 }
 
 namespace pg_ingest {
