@@ -285,9 +285,11 @@ def test_truncate_then_an_immediate_stop_fails_on_resume_and_restored_bytes_retr
     cluster.stop("immediate")  # ends the gate's session too
     cluster.start()
     wait_idle(cluster, name)
-    # The gate's batch may commit as the stop ends the gate's session first.
+    # The stop may end the gate's session before the worker: the worker then goes on until its
+    # own SIGQUIT arrives (on a busy machine 5,000 rows were seen once on PostgreSQL 17). What
+    # must hold is that whole batches committed and the failure names the committed offset.
     committed = files(cluster, name)[0][2]
-    assert committed in (2 * BATCH, 3 * BATCH)
+    assert committed % BATCH == 0 and 2 * BATCH <= committed < LINES
     assert files(cluster, name) == [
         ("big.csv", "failed", committed,
          f'source "{name}", file "big.csv", line {committed + 2}: file "big.csv" shrank from '
