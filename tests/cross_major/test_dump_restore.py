@@ -160,7 +160,9 @@ def test_dump_on_15_restores_on_the_newer_major_and_resumes_without_reloading(sh
     old_server.query("CREATE TABLE parked (id bigint)", dbname="shop")
     old_server.query("SELECT ingest.create_source('kept', %s, 't', batch_size => 7)",
                      (str(data),), "shop")
-    old_server.query("SELECT ingest.create_source('paused', %s, 'parked')", (str(data),), "shop")
+    # A stopped source of its own files (one file, one source: not kept's *.csv).
+    old_server.query("SELECT ingest.create_source('paused', %s, 'parked', '*.tsv')", (str(data),),
+                     "shop")
     old_server.query("SELECT ingest.start('kept')", dbname="shop")
     write_csv(data, "one.csv", [f"{i},x" for i in range(50)] + ["not a number,y", "1,2,3"] +
               [f"{i},x" for i in range(50, 100)])
