@@ -64,11 +64,11 @@ def extension_shape(cluster, dbname):
             for aspect, sql in SHAPE_QUERIES.items()}
 
 
-@pytest.mark.parametrize("old_version", ["0.1", "0.2", "0.3", "0.4", "0.5"])
+@pytest.mark.parametrize("old_version", ["0.1", "0.2", "0.3", "0.4", "0.5", "0.6"])
 def test_update_keeps_history_loads_on_and_matches_a_fresh_install(cluster, data_dir,
                                                                   old_version):
     # A new version adds the one before it to old_version.
-    assert LIBRARY_VERSION == "0.6"
+    assert LIBRARY_VERSION == "0.7"
     cluster.query("CREATE DATABASE upgraded")
     cluster.query("CREATE DATABASE fresh")
     try:
