@@ -13,6 +13,9 @@
 #                                            the suite, codename and version of each
 #   chroot.sh ensure SUITE MAJOR             creates the chroot if missing, installs what is missing
 #   chroot.sh origin SUITE MAJOR             prints "SUITE VERSION" of MAJOR's installed server
+#   chroot.sh minbase SUITE                  prints the path of a tarball of a pristine minbase
+#                                            SUITE (debootstrap, made once and cached), for a clean
+#                                            system to install packages into or a container image
 #   chroot.sh run SUITE [--bind DIR]... -- COMMAND...
 #                                            runs COMMAND inside, with /proc, /dev, /dev/shm and
 #                                            each DIR (at the same path) mounted, unmounted after;
@@ -135,30 +138,53 @@ mount_into() {
     done
 }
 
-create_chroot() {
-    local suite=$1 root=$2
-    echo "creating the $suite chroot in $root (debootstrap, a few minutes)"
+# A minbase system of SUITE (a codename or alias; not experimental) in DIR.
+bootstrap() {
+    local suite=$1 dir=$2 log=$3
     # A fresh Debian 12 has no debootstrap.
     if ! command -v debootstrap >/dev/null; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
             debootstrap >/dev/null
     fi
+    rm -rf "$dir"
+    # Every Debian suite bootstraps with the sid script; Debian 12's debootstrap has none named
+    # after the releases that came after it (forky, ...).
+    debootstrap --variant=minbase "$suite" "$dir" "$(host_mirror)" \
+        /usr/share/debootstrap/scripts/sid >"$log" 2>&1 || {
+        tail -n 20 "$log" >&2
+        return 1
+    }
+}
+
+create_chroot() {
+    local suite=$1 root=$2
+    echo "creating the $suite chroot in $root (debootstrap, a few minutes)"
     local base=$suite mirror
     [ "$suite" = experimental ] && base=$EXPERIMENTAL_BASE
     mirror=$(host_mirror)
-    rm -rf "$root.tmp"
-    # Every Debian suite bootstraps with the sid script; Debian 12's debootstrap has none named
-    # after the releases that came after it (forky, ...).
-    debootstrap --variant=minbase "$base" "$root.tmp" "$mirror" \
-        /usr/share/debootstrap/scripts/sid >"$CACHE/$suite.log" 2>&1 || {
-        tail -n 20 "$CACHE/$suite.log" >&2
-        return 1
-    }
+    bootstrap "$base" "$root.tmp" "$CACHE/$suite.log"
     if [ "$suite" = experimental ]; then
         echo "deb $mirror experimental main" >"$root.tmp/etc/apt/sources.list.d/experimental.list"
     fi
     mv "$root.tmp" "$root"
+}
+
+# Made once under an exclusive lock, so that concurrent jobs share one bootstrap.
+minbase() {
+    local suite=$1 tarball="$CACHE/minbase-$1.tar"
+    mkdir -p "$CACHE"
+    (
+        flock 9
+        if [ ! -s "$tarball" ]; then
+            echo "bootstrapping a minbase $suite (debootstrap, a minute or two)" >&2
+            bootstrap "$suite" "$CACHE/minbase-$suite.tmp" "$CACHE/minbase-$suite.log"
+            tar -C "$CACHE/minbase-$suite.tmp" -cf "$tarball.tmp" .
+            rm -rf "$CACHE/minbase-$suite.tmp"
+            mv "$tarball.tmp" "$tarball"
+        fi
+    ) 9>"$CACHE/minbase-$suite.lock"
+    echo "$tarball"
 }
 
 # Experimental's packages are never chosen unless pinned: exactly the major's server, client and
@@ -242,9 +268,10 @@ suite) suites_for_majors "$@" ;;
 ensure) ensure "$@" ;;
 origin) origin "$@" ;;
 run) run "$@" ;;
+minbase) minbase "$@" ;;
 *)
     echo "usage: $0 suite MAJOR... | ensure SUITE MAJOR | origin SUITE MAJOR |" \
-        "run SUITE [--bind DIR]... -- COMMAND..." >&2
+        "minbase SUITE | run SUITE [--bind DIR]... -- COMMAND..." >&2
     exit 2
     ;;
 esac
