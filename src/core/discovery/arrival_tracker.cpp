@@ -41,6 +41,9 @@ bool ArrivalTracker::drain_events() {
         if (marker_.is_marker(name) || !is_candidate_name(name, glob_)) continue;
         writing_.insert(name);
         announced_.erase(name);
+        // A known file written to (appended, truncated by path) is judged by its bytes at once,
+        // whether or not its writer closes it.
+        if (known_.count(name)) waiting_[name] = 0;
     }
     for (const std::string &name : events.names) {
         if (std::optional<std::string> data = marker_.data_name_of(name)) {
@@ -63,13 +66,16 @@ void ArrivalTracker::consider(const FileIdentity &identity, int64_t now_ns,
         waiting_.erase(identity.name);
         return;
     }
-    if (writing_.count(identity.name)) return;  // its IN_CLOSE_WRITE will announce it
+    // A known file (the same inode) is judged by its bytes, complete or not: only a new file
+    // waits until it is complete.
+    bool known_file = known != known_.end() && known->second.inode == identity.inode;
+    if (writing_.count(identity.name) && !known_file) return;  // IN_CLOSE_WRITE announces it
     if (!marker_.data_is_ready(directory_, identity.name)) {
         // Its marker's arrival (or a rescan) brings it back.
         waiting_.erase(identity.name);
         return;
     }
-    bool complete = announced_.count(identity.name) || marker_.enabled();
+    bool complete = announced_.count(identity.name) || marker_.enabled() || known_file;
     int64_t age = now_ns - identity.mtime_ns;
     int64_t needed = std::max(min_age_ns_, complete ? 0 : quiet_ns_);
     if (age >= needed) {
@@ -86,7 +92,8 @@ std::vector<FileIdentity> ArrivalTracker::collect(bool full_scan, int64_t now_ns
         // With inotify, a known file that changes in place is announced, so the rescan (a safety
         // net for missed events) need not lstat the files it already knows.
         KnownFileTest known_file;
-        if (watcher_.fd() >= 0)
+        // The first scan examines every file: what changed before the watch began is seen.
+        if (watcher_.fd() >= 0 && scanned_once_)
             known_file = [this](const std::string &name, uint64_t inode) {
                 auto known = known_.find(name);
                 return known != known_.end() && known->second.inode == inode &&
@@ -113,6 +120,7 @@ std::vector<FileIdentity> ArrivalTracker::collect(bool full_scan, int64_t now_ns
             it = present.count(it->first) ? std::next(it) : waiting_.erase(it);
         for (auto it = writing_.begin(); it != writing_.end();)
             it = present.count(*it) ? std::next(it) : writing_.erase(it);
+        scanned_once_ = true;
     } else {
         std::vector<std::string> names;
         for (const auto &[name, when] : waiting_)

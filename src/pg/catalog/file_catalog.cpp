@@ -130,6 +130,9 @@ bool read_open_file(int64 file_id, MemoryContext context, FileRow *row) {
     row->change_retried = DatumGetBool(column(tuple, 15, &isnull));
     row->adopted = false;
     row->chunk = FileChunk{0, 0, 0};
+    row->tailing = false;
+    row->lines_end = 0;
+    row->truncated = false;
     return true;
 }
 
@@ -360,6 +363,41 @@ void fail_changed_file(int64 file_id, const char *message) {
     finish_and_notify(
         FINISH_AND_NOTIFY("status = 'failed', error = $2", "file_id = $1 AND status = $3"), 3,
         types, values);
+}
+
+void reopen_grown_file(int64 file_id, int64 size, TimestampTz mtime, bytea *sha256) {
+    Oid types[5] = {INT8OID, INT8OID, TIMESTAMPTZOID, BYTEAOID, TEXTOID};
+    Datum values[5] = {Int64GetDatum(file_id), Int64GetDatum(size), TimestampTzGetDatum(mtime),
+                       PointerGetDatum(sha256), CStringGetTextDatum("done")};
+    execute_prepared_checked(
+        "UPDATE ingest.files SET status = 'loading', file_size = $2, file_mtime = $3, "
+        "  content_sha256 = $4, error = NULL, finished_at = NULL "
+        "WHERE file_id = $1 AND status = $5",
+        5, types, values, nullptr, SPI_OK_UPDATE);
+    execute_prepared_checked("DELETE FROM ingest.file_chunks WHERE file_id = $1", 1, types, values,
+                             nullptr, SPI_OK_DELETE);
+}
+
+void end_truncated_version(int64 file_id, int64 size) {
+    Oid types[3] = {INT8OID, INT8OID, TEXTARRAYOID};
+    Datum values[3] = {Int64GetDatum(file_id), Int64GetDatum(size), open_statuses()};
+    finish_and_notify(
+        FINISH_AND_NOTIFY(
+            "status = 'done', replay_requested = false, error = pg_catalog.format("
+            "  'truncated to %s bytes, below its committed offset %s: this version ends with the "
+            "rows committed, and the file from byte 0 is a new version', $2, byte_offset)",
+            "file_id = $1 AND (status = ANY ($3) OR status = 'done')"),
+        3, types, values);
+}
+
+void note_waiting_bytes(int64 file_id) {
+    Oid types[1] = {INT8OID};
+    Datum values[1] = {Int64GetDatum(file_id)};
+    execute_prepared_checked(
+        "UPDATE ingest.files SET error = CASE WHEN byte_offset < file_size THEN pg_catalog.format("
+        "  '%s bytes after the last line terminator wait for one', file_size - byte_offset) END "
+        "WHERE file_id = $1 AND status = 'done' AND (byte_offset < file_size OR error IS NOT NULL)",
+        1, types, values, nullptr, SPI_OK_UPDATE);
 }
 
 void record_file_mtime(int64 file_id, TimestampTz mtime) {

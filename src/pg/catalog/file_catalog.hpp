@@ -47,11 +47,20 @@ struct FileRow {
     bool split;  // the file has chunks in ingest.file_chunks: it loads chunk by chunk
     // For a chunk's load: the chunk, and byte_offset, line_number and loading are the chunk's.
     FileChunk chunk;
+    // Tail mode (on_file_change = append): growth with the recorded bytes intact is no change,
+    // and a whole file's load ends at lines_end, just after its last line terminator, so a last
+    // line still being written is never read.
+    bool tailing;
+    int64 lines_end;
+    // Tail mode: found truncated below its committed offset as its load began (open_data_file).
+    bool truncated;
 };
 
-// Where a load of the row ends: its chunk's end, or the file's.
+// Where a load of the row ends: its chunk's end, its last line terminator in tail mode, or the
+// file's end.
 inline int64 load_end_offset(const FileRow *row) {
-    return row->chunk.chunk_id != 0 ? row->chunk.end_offset : row->size;
+    if (row->chunk.chunk_id != 0) return row->chunk.end_offset;
+    return row->tailing ? row->lines_end : row->size;
 }
 
 // A file's recorded version becomes the one it is now (open_data_file adopted it): its size, mtime
@@ -59,6 +68,16 @@ inline int64 load_end_offset(const FileRow *row) {
 void adopt_file_version(const FileRow *row);
 // A done file whose bytes changed after its load (file_change.hpp) is failed with `message`.
 void fail_changed_file(int64 file_id, const char *message);
+// Tail mode: a done file that grew with its recorded bytes intact goes back to loading, as the
+// version it is now (size, mtime, the SHA-256 of its first `size` bytes); the chunks of a split
+// file, all done, go (the rest loads as a whole file from where they end).
+void reopen_grown_file(int64 file_id, int64 size, TimestampTz mtime, bytea *sha256);
+// Tail mode: a file truncated below its committed offset ends as it stands, done with its rows,
+// its error saying so; the file from byte 0 is a new version (registered by the watcher).
+void end_truncated_version(int64 file_id, int64 size);
+// Tail mode, in the transaction that marks the file done: its error says how many bytes after
+// its last line terminator wait for one (or nothing, when none wait).
+void note_waiting_bytes(int64 file_id);
 // A file's mtime moved while its recorded bytes stayed the same: the new mtime is recorded, so
 // that the file is known as it is.
 void record_file_mtime(int64 file_id, TimestampTz mtime);

@@ -15,6 +15,10 @@ OnSuccess on_success_named(const char *name);
 // What a file's header column that the target lacks does (option on_new_columns).
 enum class OnNewColumns { Fail, Ignore, Rescue, Add };
 
+// What a change to a file's bytes does (option on_file_change): fail the file, load the lines
+// added at its end (tail mode), or load the changed file again in place of its previous rows.
+enum class FileChangeMode { fail, append, replace };
+
 struct SourceDefinition {
     int32 source_id;
     char *name;
@@ -49,6 +53,7 @@ struct SourceDefinition {
     // With workers > 1, a file larger than this is loaded in chunks by several workers (see
     // file_chunks.hpp); 0: files are never split.
     int split_bytes;
+    FileChangeMode on_file_change;
 };
 
 // Reads the source in the current transaction (SPI connected); nullptr if it no longer exists.

@@ -80,9 +80,10 @@ bytea *sha256_of_bytes(int fd, const char *shown, int64 length, int64 *read) {
     return digest;
 }
 
-bytea *file_sha256(int fd, const char *shown, const char *file_name, int64 expected_size) {
+bytea *file_sha256(int fd, const char *shown, const char *file_name, int64 expected_size,
+                   bool may_grow) {
     int64 total = 0;
-    bytea *digest = sha256_of_bytes(fd, shown, -1, &total);
+    bytea *digest = sha256_of_bytes(fd, shown, may_grow ? expected_size : -1, &total);
     if (total != expected_size)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("%s", describe_size_change(file_name, expected_size, total, 0))));

@@ -15,8 +15,10 @@ namespace pg_ingest {
 // when it cannot be read. The result is a 32-byte bytea.
 bytea *sha256_of_bytes(int fd, const char *shown, int64 length, int64 *read);
 // The whole file's, which must be `expected_size` bytes long: else an ERROR naming `file_name`
-// says how the file changed (file_change.hpp).
-bytea *file_sha256(int fd, const char *shown, const char *file_name, int64 expected_size);
+// says how the file changed (file_change.hpp). With may_grow (tail mode), of its first
+// `expected_size` bytes, whatever follows them.
+bytea *file_sha256(int fd, const char *shown, const char *file_name, int64 expected_size,
+                   bool may_grow = false);
 bool same_sha256(const bytea *a, const bytea *b);
 
 }  // namespace pg_ingest

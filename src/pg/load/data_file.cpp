@@ -41,19 +41,30 @@ void check_version_at_open(int fd, const char *shown, FileRow *file, const struc
     }
     FileChange change = judge_file_change(fd, shown, file, st);
     if (change == FileChange::none) return;
-    if (change != FileChange::grew || !file->change_retried)
+    if (file->tailing && change == FileChange::shrank &&
+        static_cast<int64>(st.st_size) < file->byte_offset) {
+        file->truncated = true;
+        return;
+    }
+    if (change != FileChange::grew || !(file->change_retried || file->tailing))
         raise_file_change(change, file, st, file->byte_offset);
     if (file->chunk.chunk_id != 0) return;
     take_version(file, st);
 }
 
-void check_version(int fd, FileRow *file, int64 committed) {
+VersionCheck check_version(int fd, FileRow *file, int64 committed) {
     struct stat st;
-    if (fstat(fd, &st) != 0) return;
+    if (fstat(fd, &st) != 0) return VersionCheck::intact;
     FileChange change = judge_file_change(fd, file->file_name, file, st);
-    // A chunk's load after retry_file accepted a growth: its bytes end before it.
-    if (change == FileChange::none || (change == FileChange::grew && file->change_retried)) return;
+    // A chunk's load after retry_file accepted a growth, or in tail mode: the load's bytes end
+    // before the growth.
+    if (change == FileChange::none ||
+        (change == FileChange::grew && (file->change_retried || file->tailing)))
+        return VersionCheck::intact;
+    if (file->tailing && change == FileChange::shrank && static_cast<int64>(st.st_size) < committed)
+        return VersionCheck::truncated;
     raise_file_change(change, file, st, committed);
+    return VersionCheck::intact;
 }
 
 }  // namespace
@@ -61,9 +72,10 @@ void check_version(int fd, FileRow *file, int64 committed) {
 // At end of file: the reader must have read the file as discovered, to its last byte. A file
 // truncated after the reader had buffered all of it still loads whole; one truncated before
 // ends early and fails here, saying how it changed.
-void check_read_to_end(FileRow *file, int fd, uint64_t end, int64 committed) {
-    if (static_cast<int64>(end) == load_end_offset(file)) return;
-    check_version(fd, file, committed);
+VersionCheck check_read_to_end(FileRow *file, int fd, uint64_t end, int64 committed) {
+    if (static_cast<int64>(end) == load_end_offset(file)) return VersionCheck::intact;
+    if (check_version(fd, file, committed) == VersionCheck::truncated)
+        return VersionCheck::truncated;
     ereport(ERROR,
             (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
              errmsg("file \"%s\" ended at byte %llu of %lld", file->file_name,
@@ -91,8 +103,8 @@ int open_data_file(const char *path, const char *shown, FileRow *file, int *kept
     return fd;
 }
 
-void check_file_identity(int fd, FileRow *file, int64 committed) {
-    check_version(fd, file, committed);
+VersionCheck check_file_identity(int fd, FileRow *file, int64 committed) {
+    return check_version(fd, file, committed);
 }
 
 void seek_data_file(int fd, uint64_t offset, const FileRow *file) {

@@ -24,6 +24,7 @@
 #include "pg/support/worker_transaction.hpp"
 
 extern "C" {
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "access/xact.h"
@@ -52,6 +53,7 @@ enum class CommitOutcome {
     finished_file,  // the same, and the file marked done
     owner_refused,  // nothing written: the owner may no longer insert (the source fails next)
     copy_refused,   // nothing written: COPY refused the span, which is then read row by row
+    truncated,      // nothing written: tail mode, the file was truncated below its offset
 };
 
 struct Commit {
@@ -63,6 +65,7 @@ struct Commit {
 
 constexpr Commit kOwnerRefused = {CommitOutcome::owner_refused, 0, 0, 0};
 constexpr Commit kCopyRefused = {CommitOutcome::copy_refused, 0, 0, 0};
+constexpr Commit kTruncated = {CommitOutcome::truncated, 0, 0, 0};
 
 // How a load ended, short of an ERROR.
 enum class LoadOutcome {
@@ -70,6 +73,7 @@ enum class LoadOutcome {
     finished_file,  // the last commit marked the file (or the chunk) done
     duplicate,      // settled as a duplicate of a done file, nothing loaded
     owner_refused,  // stopped where it stands: the source fails on the worker's next round
+    truncated,      // tail mode: truncated below its committed offset, the version ends
 };
 
 // The file being loaded. Static because an ERROR longjmps out of load_file: the worker's
@@ -103,6 +107,7 @@ struct FileLoad {
     // The line at which loading stands: the first one not yet committed, or 0 before the start.
     int64 line = 0;
     int64 committed = 0;  // the offset up to which the load's rows are committed
+    int64 end_line = 0;   // at the end of the input: the line after the last one read
     FileLoadResult result = {0, 0};
     bool file_done = false;  // this load's last commit marked the file done (a chunk's: the last)
     instr_time started = {};
@@ -137,6 +142,12 @@ void note_progress(WorkerSlot *slot, const FileRow *file, int64 offset, int64 ro
                     WorkerProgress{WorkerState::loading, file->file_name, offset, rows, nullptr});
 }
 
+// Tail mode, in the transaction that marks the file done: the bytes after its last line
+// terminator, which wait for one, are named in its error.
+void note_tail(const FileRow *file) {
+    if (file->tailing) note_waiting_bytes(file->file_id);
+}
+
 // Before a file's first row: computes the content's checksum (kept in file->content_sha256 for
 // the file's first catalog update) and, with dedupe, settles the file as a duplicate of a done
 // file with the same content. Returns that file's name, or nullptr when the file is to be loaded.
@@ -144,7 +155,7 @@ char *settle_content(const SourceDefinition *source, FileRow *file, int fd, cons
     // A replay is not a duplicate: the file's own content was loaded before.
     if (file->loading || file->replay) return nullptr;
     MemoryContext outside = MemoryContextSwitchTo(memory.file);
-    file->content_sha256 = file_sha256(fd, shown, file->file_name, file->size);
+    file->content_sha256 = file_sha256(fd, shown, file->file_name, file->size, file->tailing);
     MemoryContextSwitchTo(outside);
     char *original = find_duplicate(source, file, file->content_sha256);
     return original == nullptr ? nullptr : MemoryContextStrdup(memory.file, original);
@@ -269,6 +280,7 @@ Commit commit_copied_span(const CsvSpan &span, bool finishes) {
     int64 rows = static_cast<int64>(span.rows);
     load.file_done = record_batch(file, static_cast<int64>(span.end_offset),
                                   static_cast<int64>(span.last_line), rows, 0, finishes);
+    if (load.file_done) note_tail(file);
     commit_worker_transaction();
     note_batch_committed(rows, 0, static_cast<int64>(span.end_offset));
     note_copy_batch(load.copier->path);
@@ -302,7 +314,8 @@ Commit commit_span(const CsvSpan &span, bool finishes) {
 // finishes the file (then the commit waits for its flush when on_success acts on the file next).
 Commit stream_next_span() {
     const SourceDefinition *source = load.source;
-    check_file_identity(load.fd, &load.file, load.committed);
+    if (check_file_identity(load.fd, &load.file, load.committed) == VersionCheck::truncated)
+        return kTruncated;
     load.first_commit = false;
     if (!begin_span_transaction(source, load.inserter, false)) return kOwnerRefused;
     const ReadFence *fence = begin_fenced_span(source->batch_size);
@@ -323,7 +336,12 @@ Commit stream_next_span() {
 // Marks the file (or the chunk) done; a replay commits its one transaction with it.
 void finish(const SourceDefinition *source, const FileRow *file) {
     begin_batch_transaction(finish_durability(source));
-    load.file_done = finish_file(file);
+    // In tail mode the offset is where the lines end, after the header for a file without rows.
+    bool whole_tail = file->tailing && file->chunk.chunk_id == 0 && !load.empty;
+    load.file_done = whole_tail
+                         ? record_batch(file, load_end_offset(file), load.end_line - 1, 0, 0, true)
+                         : finish_file(file);
+    if (load.file_done) note_tail(file);
     commit_worker_transaction();
     if (load.file_done) note_file_done();
 }
@@ -426,6 +444,10 @@ bool join_next_file(void *arg) {
     // Its new size is to be recorded before its rows: it loads on its own.
     if (file->adopted) return give_back(batch, file);
     check_file_is_text(source, file, fd);
+    // In tail mode a file joins only when it ends with a line terminator: its last line is whole.
+    if (source->on_file_change == FileChangeMode::append &&
+        complete_lines_end(source, file, fd, 0) != file->size)
+        return give_back(batch, file);
     uint64_t offset = 0, line = 1;
     if (source->header) {
         int count = 0;
@@ -521,6 +543,7 @@ Commit commit_group(const CsvSpan &span) {
     stage_span(load.fd, span.start_offset, span.end_offset, 0);
     record_batch(file, static_cast<int64>(span.end_offset), static_cast<int64>(span.last_line),
                  static_cast<int64>(span.rows), 0, true);
+    note_tail(file);
     auto *joined = static_cast<JoinedFile *>(
         MemoryContextAlloc(memory.file, sizeof(JoinedFile) * kMaxFileClaims));
     SharedBatch batch = {source,      load.inserter,
@@ -603,9 +626,16 @@ void begin_load(const SourceDefinition *source, const FileRow *requested, Worker
         MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->disk_name));
     load.shown =
         MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->file_name));
-    open_data_file(load.path, load.shown, &load.file, &load.fd);
     load.compressed = compression_of(file->disk_name) != Compression::kNone;
+    // A compressed file cannot be tailed: it changes as a whole, so a change fails it.
+    load.file.tailing =
+        source->on_file_change == FileChangeMode::append && !load.compressed && !load.replaying;
+    open_data_file(load.path, load.shown, &load.file, &load.fd);
     if (!load.compressed) check_file_is_text(source, file, load.fd);
+    if (load.file.tailing && !load.file.truncated) {
+        load.file.lines_end = load.file.size;  // for the line end, read from the file's start
+        load.file.lines_end = complete_lines_end(source, file, load.fd, file->byte_offset);
+    }
 }
 
 // Where this load's first data row starts: the committed position, or after the header.
@@ -630,7 +660,8 @@ void adopt_version() {
     FileRow *file = &load.file;
     if (file->content_sha256 == nullptr) {
         MemoryContext outside = MemoryContextSwitchTo(memory.file);
-        file->content_sha256 = file_sha256(load.fd, load.shown, file->file_name, file->size);
+        file->content_sha256 =
+            file_sha256(load.fd, load.shown, file->file_name, file->size, file->tailing);
         MemoryContextSwitchTo(outside);
     }
     adopt_file_version(file);
@@ -692,7 +723,8 @@ void start_reading(uint64 offset, uint64 line) {
 Commit copy_next_span(const CsvSpan &span) {
     FileRow *file = &load.file;
     if (span.irregular) return kCopyRefused;
-    check_file_identity(load.fd, file, load.committed);
+    if (check_file_identity(load.fd, file, load.committed) == VersionCheck::truncated)
+        return kTruncated;
     bool finishes = span.at_end && static_cast<int64>(span.end_offset) == load_end_offset(file);
     bool may_share = may_share_batch();
     load.first_commit = false;
@@ -707,7 +739,10 @@ bool read_next_batch(Commit *commit, uint64 *end_of_input) {
         *end_of_input = reader_offset();
         return false;
     }
-    check_file_identity(load.fd, &load.file, load.committed);
+    if (check_file_identity(load.fd, &load.file, load.committed) == VersionCheck::truncated) {
+        *commit = kTruncated;
+        return true;
+    }
     load.first_commit = false;
     *commit = commit_batch();
     return true;
@@ -715,8 +750,11 @@ bool read_next_batch(Commit *commit, uint64 *end_of_input) {
 
 // At the end of the input: the file must have been read as discovered, to its last byte. A
 // compressed stream that ends early fails in the decompressor instead.
-LoadOutcome end_of_input(uint64 offset) {
-    if (!load.compressed) check_read_to_end(&load.file, load.fd, offset, load.committed);
+LoadOutcome end_of_input(uint64 offset, uint64 line) {
+    load.end_line = static_cast<int64>(line);
+    if (!load.compressed &&
+        check_read_to_end(&load.file, load.fd, offset, load.committed) == VersionCheck::truncated)
+        return LoadOutcome::truncated;
     return LoadOutcome::read_to_end;
 }
 
@@ -753,10 +791,11 @@ LoadOutcome load_rows() {
         Commit commit = kCopyRefused;
         uint64 end = 0;
         if (load.copier != nullptr && !copy_turn(offset, line, &commit, &end))
-            return end_of_input(end);
+            return end_of_input(end, line);
         bool by_rows = commit.outcome == CommitOutcome::copy_refused;
-        if (by_rows && !read_next_batch(&commit, &end)) return end_of_input(end);
+        if (by_rows && !read_next_batch(&commit, &end)) return end_of_input(end, line);
         if (commit.outcome == CommitOutcome::owner_refused) return LoadOutcome::owner_refused;
+        if (commit.outcome == CommitOutcome::truncated) return LoadOutcome::truncated;
         note_progress(load.slot, &load.file, static_cast<int64>(commit.end_offset), commit.rows);
         if (commit.outcome == CommitOutcome::finished_file) return LoadOutcome::finished_file;
         load.line = static_cast<int64>(commit.next_line);
@@ -776,7 +815,8 @@ bool splits_file() {
     const SourceDefinition *source = load.source;
     const FileRow *file = &load.file;
     return source->split_bytes > 0 && source->workers > 1 && !file->split && !file->loading &&
-           !load.replaying && !load.compressed && file->size > source->split_bytes;
+           !load.replaying && !load.compressed && file->size > source->split_bytes &&
+           load_end_offset(file) == file->size;
 }
 
 // Plans the file's chunks and makes this load chunk 0's. The plan, the file's checksum and its
@@ -809,6 +849,7 @@ void plan_chunks() {
 }
 
 LoadOutcome run_load() {
+    if (load.file.truncated) return LoadOutcome::truncated;
     if (load.replaying && !begin_replay(load.source, &load.file)) return LoadOutcome::owner_refused;
     locate_first_row();
     if (!prepare_load()) return LoadOutcome::duplicate;
@@ -829,8 +870,21 @@ void log_loaded() {
                     ms > 0 ? (result.rows_loaded + result.rows_rejected) * 1000.0 / ms : 0.0)));
 }
 
-// The one place a load that did not raise ends: a file read to its end is marked done, and a
-// done file gets its on_success (before the file's memory, path and shown, is released).
+// Tail mode: the file was truncated below its committed offset. This version ends as it stands,
+// done with its rows (on_success does not act: the file holds the next version); the watcher
+// registers the file from byte 0 as a new version.
+void end_truncated_load() {
+    struct stat st;
+    int64 size = fstat(load.fd, &st) == 0 ? static_cast<int64>(st.st_size) : 0;
+    begin_worker_transaction(CommitDurability::ServerDefault);
+    end_truncated_version(load.file.file_id, size);
+    commit_worker_transaction();
+    ereport(LOG,
+            (errmsg("pg_ingest source \"%s\": file \"%s\" was truncated to %lld bytes: its "
+                    "loaded version ends, the file is loaded again from byte 0 as a new version",
+                    load.source->name, load.file.file_name, static_cast<long long>(size))));
+}
+
 void log_chunk_loaded() {
     ereport(LOG,
             (errmsg("pg_ingest source \"%s\": loaded chunk %d of file \"%s\": %lld rows, "
@@ -845,6 +899,7 @@ void log_chunk_loaded() {
 // chunk's load marks the chunk done, and the file only with its last chunk.
 void end_load(LoadOutcome outcome) {
     if (outcome == LoadOutcome::read_to_end) finish(load.source, &load.file);
+    if (outcome == LoadOutcome::truncated) end_truncated_load();
     bool ended = outcome == LoadOutcome::read_to_end || outcome == LoadOutcome::finished_file;
     bool chunk = load.file.chunk.chunk_id != 0;
     if (load.file_done) apply_on_success(load.source, load.path, load.shown, &load.file);

@@ -116,6 +116,11 @@ LineEnd file_line_end(const SourceDefinition *source, const FileRow *file, int f
     return state.line_end;
 }
 
+// The byte that ends a line of the file: '\n' (of "\n" or "\r\n"), or a lone '\r'.
+char terminator_byte(LineEnd line_end) {
+    return line_end == LineEnd::kCarriageReturn ? '\r' : '\n';
+}
+
 CsvScanOptions scan_options(const SourceDefinition *source, int field_count, LineEnd line_end) {
     CsvScanOptions options;
     options.line_end = line_end;
@@ -207,6 +212,28 @@ const ReadFence *begin_fenced_span(int max_rows, size_t max_bytes) {
 
 const CsvSpan &fenced_span() {
     return reader_state().scanner->span();
+}
+
+int64 complete_lines_end(const SourceDefinition *source, const FileRow *file, int fd, int64 from) {
+    LineEnd line_end = file_line_end(source, file, fd);
+    if (line_end == LineEnd::kUnknown) return from;
+    const char terminator = terminator_byte(line_end);
+    char buffer[8192];
+    int64 end = file->size;
+    while (end > from) {
+        CHECK_FOR_INTERRUPTS();
+        int64 start = std::max<int64>(from, end - static_cast<int64>(sizeof buffer));
+        ssize_t got =
+            pread(fd, buffer, static_cast<size_t>(end - start), static_cast<off_t>(start));
+        if (got < 0)
+            ereport(ERROR, (errcode_for_file_access(),
+                            errmsg("could not read file \"%s\": %m", file->file_name)));
+        if (got < end - start) return from;  // shorter than recorded: its checks tell how
+        for (int64 i = got - 1; i >= 0; i--)
+            if (buffer[i] == terminator) return start + i + 1;
+        end = start;
+    }
+    return from;
 }
 
 char **read_header(const SourceDefinition *source, const FileRow *file, int fd,

@@ -52,6 +52,9 @@ UncompressedReader *uncompressed_lines();
 // or nullptr for an empty file. *end_offset and *end_line tell where the data starts.
 char **read_header(const SourceDefinition *source, const FileRow *file, int fd,
                    MemoryContext context, int *count, uint64_t *end_offset, uint64_t *end_line);
+// Tail mode: just after the last line terminator (the file's line end) of the file's first
+// file->size bytes, at or after `from`, a line boundary; `from` when there is none.
+int64 complete_lines_end(const SourceDefinition *source, const FileRow *file, int fd, int64 from);
 // Frees the reader objects of the file read last.
 void release_readers();
 

@@ -1,6 +1,8 @@
 #include "pg/load/known_file_change.hpp"
 
+#include "core/csv/compressed_source.hpp"
 #include "pg/catalog/file_name_text.hpp"
+#include "pg/load/content_checksum.hpp"
 #include "pg/load/file_change.hpp"
 #include "pg/support/prepared_statement.hpp"
 #include "pg/support/time_convert.hpp"
@@ -84,9 +86,35 @@ bool born_after(const SourceDefinition *source, const char *name, TimestampTz di
     return timestamptz_from_ns(born_ns) > discovered_at;
 }
 
+// Tail mode (on_file_change = append), for an uncompressed done file: one that grew with its
+// recorded bytes intact goes back to loading, as it is now (the SHA-256 of its first st_size
+// bytes; a file that is shorter by then is left for a later look); one truncated below its
+// committed offset ends as it stands, and the file from byte 0 is a new version.
+bool tail_done_file(const SourceDefinition *source, const char *name, const NewestVersion *newest,
+                    FileChange change, int fd, const char *path, const struct stat &st) {
+    const FileRow *row = &newest->row;
+    if (source->on_file_change != FileChangeMode::append || strcmp(newest->status, "done") != 0 ||
+        compression_of(row->disk_name) != Compression::kNone)
+        return false;
+    auto size = static_cast<int64>(st.st_size);
+    if (change == FileChange::shrank && size < row->byte_offset) {
+        end_truncated_version(row->file_id, size);
+        register_file(source, name, size, timestamptz_from_ns(ns_from_timespec(st.st_mtim)),
+                      static_cast<int64>(st.st_ino));
+        return true;
+    }
+    if (change != FileChange::grew) return false;
+    int64 read = 0;
+    bytea *sha256 = sha256_of_bytes(fd, path, size, &read);
+    if (read == size)
+        reopen_grown_file(row->file_id, size, timestamptz_from_ns(ns_from_timespec(st.st_mtim)),
+                          sha256);
+    return true;
+}
+
 // A done or failed file with committed rows, seen with another size or mtime: judged by its
 // bytes. A file that can no longer be opened is left as it is (a rescan looks again).
-Arrival judge_loaded_file(const SourceDefinition *source, NewestVersion *newest) {
+Arrival judge_loaded_file(const SourceDefinition *source, const char *name, NewestVersion *newest) {
     FileRow *row = &newest->row;
     Arrival arrival = {ArrivalOutcome::known, *row, nullptr};
     char *path = psprintf("%s/%s", source->directory, row->disk_name);
@@ -95,8 +123,12 @@ Arrival judge_loaded_file(const SourceDefinition *source, NewestVersion *newest)
     struct stat st;
     FileChange change = FileChange::replaced;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) change = judge_file_change(fd, path, row, st);
+    bool tailed = change != FileChange::none && change != FileChange::replaced &&
+                  tail_done_file(source, name, newest, change, fd, path, st);
     close(fd);
-    if (change == FileChange::none) {
+    if (tailed) {
+        arrival.outcome = ArrivalOutcome::tailed;
+    } else if (change == FileChange::none) {
         record_file_mtime(row->file_id, row->verified_mtime);
     } else if (change != FileChange::replaced && strcmp(newest->status, "done") == 0) {
         arrival = {ArrivalOutcome::changed, *row,
@@ -132,7 +164,7 @@ Arrival settle_arrival(const SourceDefinition *source, const char *name, int64 s
         return {ArrivalOutcome::registered, *row, nullptr};
     }
     if (strcmp(newest.status, "skipped") == 0) return {ArrivalOutcome::known, *row, nullptr};
-    return judge_loaded_file(source, &newest);
+    return judge_loaded_file(source, name, &newest);
 }
 
 }  // namespace pg_ingest

@@ -13,6 +13,7 @@ enum class ArrivalOutcome {
     known,       // the version recorded (a touch: its new mtime recorded), or one left as it is
     deferred,    // its version is being loaded: its load judges it; to be looked at again after
     changed,     // a done file whose bytes changed: *reason says how, to fail it with
+    tailed,      // tail mode: a done file grew (loading again) or was truncated (a new version)
 };
 
 struct Arrival {
