@@ -131,3 +131,74 @@ def test_ten_appends_with_half_lines_kills_and_an_immediate_stop_load_each_line_
     assert files(cluster, name) == [("app.csv", "done", loaded, None)]
     assert_rows(cluster, name, loaded)
     cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def test_rename_rotation_reads_the_renamed_file_to_its_end_once(cluster, data_dir):
+    # The rotated name does not match the pattern: the renamed inode is found by its inode.
+    name = "renamed"
+    path = start_tail(cluster, data_dir, name, 1000)
+    # Rotated while the source is stopped, then live.
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+    append(path, content(1001, 1200))
+    os.rename(path, data_dir / "app.csv.1")
+    (data_dir / ".new.tmp").write_bytes(HEADER + content(1201, 1500))
+    os.rename(data_dir / ".new.tmp", path)
+    cluster.query("SELECT ingest.start(%s)", (name,))
+    wait_rows(cluster, name, 1500)
+    append(path, content(1501, 1600))
+    os.rename(path, data_dir / "app.csv.2")
+    (data_dir / ".new.tmp").write_bytes(HEADER + content(1601, 1700))
+    os.rename(data_dir / ".new.tmp", path)
+    wait_rows(cluster, name, 1700)
+    assert files(cluster, name) == [("app.csv", "done", 1200, None),
+                                    ("app.csv", "done", 400, None),
+                                    ("app.csv", "done", 100, None)]
+    assert_rows(cluster, name, 1700)
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def test_rename_rotation_to_a_matching_name_is_not_a_new_file(cluster, data_dir):
+    name = "renamed_matching"
+    new_source(cluster, data_dir, name, options=APPEND, pattern="app.log*", batch_size=100)
+    (data_dir / ".app.tmp").write_bytes(HEADER + content(1, 1000))
+    os.rename(data_dir / ".app.tmp", data_dir / "app.log")
+    cluster.query("SELECT ingest.start(%s)", (name,))
+    wait_rows(cluster, name, 1000)
+    append(data_dir / "app.log", content(1001, 1100))
+    os.rename(data_dir / "app.log", data_dir / "app.log.1")
+    (data_dir / ".app.tmp").write_bytes(HEADER + content(1101, 1200))
+    os.rename(data_dir / ".app.tmp", data_dir / "app.log")
+    wait_rows(cluster, name, 1200)
+    # A rescan later still finds app.log.1 to be the first app.log, not a new file.
+    cluster.query("SELECT pg_sleep(1.5)")
+    wait_idle(cluster, name)
+    assert files(cluster, name) == [("app.log", "done", 1100, None),
+                                    ("app.log", "done", 100, None)]
+    assert_rows(cluster, name, 1200)
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+TRUNCATED = (r"truncated to (\d+) bytes, below its committed offset (\d+): this version ends "
+             r"with the rows committed, and the file from byte 0 is a new version")
+
+
+def test_copy_truncate_rotation_ends_the_version_and_loads_the_file_again_from_byte_0(
+        cluster, data_dir):
+    name = "copy_truncated"
+    path = start_tail(cluster, data_dir, name, 1000)
+    offset = len(HEADER + content(1, 1000))
+    shutil.copy(path, data_dir / "app.csv.1")  # the copy does not match the pattern
+    os.truncate(path, 0)  # by path: IN_MODIFY, no close
+    append(path, HEADER + content(1001, 1100))
+    wait_rows(cluster, name, 1100)
+    versions = files(cluster, name)
+    assert versions[0][:3] == ("app.csv", "done", 1000)
+    match = re.fullmatch(TRUNCATED, versions[0][3])
+    assert match and int(match[1]) < offset and int(match[2]) == offset, versions
+    # Seen at 0 bytes first, the new version may have been done empty before it grew: a new
+    # version again, since nothing of it was committed.
+    assert [v[1] for v in versions] == ["done"] * len(versions) and len(versions) in (2, 3)
+    assert versions[-1] == ("app.csv", "done", 100, None)
+    assert sum(v[2] for v in versions) == 1100
+    assert_rows(cluster, name, 1100)
+    cluster.query("SELECT ingest.stop(%s)", (name,))

@@ -17,6 +17,7 @@
 #include "pg/load/text_check.hpp"
 #include "pg/support/time_convert.hpp"
 #include "pg/load/on_success.hpp"
+#include "pg/load/rotated_file.hpp"
 #include "pg/load/schema_drift.hpp"
 #include "pg/access/owner_check.hpp"
 #include "pg/worker/shared_state.hpp"
@@ -597,6 +598,13 @@ FileRow replay_start(const FileRow *file) {
     return row;
 }
 
+// Where the file is: its name, or in tail mode wherever its inode now is (rotated by rename).
+char *data_path(const SourceDefinition *source, const FileRow *file) {
+    char *name = file->tailing ? name_holding_inode(source->directory, file->disk_name, file->inode)
+                               : nullptr;
+    return psprintf("%s/%s", source->directory, name != nullptr ? name : file->disk_name);
+}
+
 // The load's start: the file opened and checked (its identity, that it is text), its memory and
 // error context set up. A replay from the start of the file is counted from zero.
 void begin_load(const SourceDefinition *source, const FileRow *requested, WorkerSlot *slot) {
@@ -622,14 +630,13 @@ void begin_load(const SourceDefinition *source, const FileRow *requested, Worker
     // The slot says "loading" from the file's start, not only once its first batch commits.
     note_progress(slot, file, file->byte_offset, 0);
     INSTR_TIME_SET_CURRENT(load.started);
-    load.path =
-        MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->disk_name));
-    load.shown =
-        MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->file_name));
     load.compressed = compression_of(file->disk_name) != Compression::kNone;
     // A compressed file cannot be tailed: it changes as a whole, so a change fails it.
     load.file.tailing =
         source->on_file_change == FileChangeMode::append && !load.compressed && !load.replaying;
+    load.path = MemoryContextStrdup(memory.file, data_path(source, file));
+    load.shown =
+        MemoryContextStrdup(memory.file, psprintf("%s/%s", source->directory, file->file_name));
     open_data_file(load.path, load.shown, &load.file, &load.fd);
     if (!load.compressed) check_file_is_text(source, file, load.fd);
     if (load.file.tailing && !load.file.truncated) {

@@ -4,6 +4,7 @@
 #include "pg/catalog/file_name_text.hpp"
 #include "pg/load/content_checksum.hpp"
 #include "pg/load/file_change.hpp"
+#include "pg/load/rotated_file.hpp"
 #include "pg/support/prepared_statement.hpp"
 #include "pg/support/time_convert.hpp"
 
@@ -30,22 +31,47 @@ struct NewestVersion {
     TimestampTz discovered_at;
 };
 
+// The columns a version is read with (pick_newest).
+#define VERSION_COLUMNS                                                                        \
+    "SELECT file_id, status, file_size, file_mtime, file_inode, byte_offset, content_sha256, " \
+    "  discovered_at, file_name, file_name_bytes FROM ingest.files "
+
+bool pick_newest(const char *name, NewestVersion *newest);
+
 // The catalog's newest version of the name, if any.
 bool newest_version(const SourceDefinition *source, const char *name, NewestVersion *newest) {
     Oid types[3] = {TEXTOID, TEXTOID, BYTEAOID};
     bytea *bytes = file_name_bytes(name);
     Datum values[3] = {CStringGetTextDatum(source->name), CStringGetTextDatum(file_name_text(name)),
                        PointerGetDatum(bytes)};
-    int ret = execute_prepared(
-        "SELECT file_id, status, file_size, file_mtime, file_inode, byte_offset, content_sha256, "
-        "  discovered_at "
-        "FROM ingest.files WHERE source = $1 AND file_name = $2 "
-        "  AND file_name_bytes IS NOT DISTINCT FROM $3",
-        3, types, values, bytes == nullptr ? "  n" : nullptr, true);
+    int ret = execute_prepared(VERSION_COLUMNS
+                               "WHERE source = $1 AND file_name = $2 "
+                               "  AND file_name_bytes IS NOT DISTINCT FROM $3",
+                               3, types, values, bytes == nullptr ? "  n" : nullptr, true);
     check_spi_result(ret, SPI_OK_SELECT, "read ingest.files");
+    return pick_newest(name, newest);
+}
+
+// Tail mode: the newest version of the source's files that has this inode, under another name
+// than `name`, if any (files_inode_idx).
+bool version_of_inode(const SourceDefinition *source, const char *name, int64 inode,
+                      NewestVersion *newest) {
+    Oid types[3] = {TEXTOID, INT8OID, TEXTOID};
+    Datum values[3] = {CStringGetTextDatum(source->name), Int64GetDatum(inode),
+                       CStringGetTextDatum(file_name_text(name))};
+    int ret = execute_prepared(VERSION_COLUMNS
+                               "WHERE source = $1 AND file_inode = $2 AND file_name <> $3",
+                               3, types, values, nullptr, true);
+    check_spi_result(ret, SPI_OK_SELECT, "read ingest.files");
+    return pick_newest(nullptr, newest);
+}
+
+// The newest of the versions the last query read (by file_id), with its exact name: `name`, or
+// nullptr to take it from the row.
+bool pick_newest(const char *name, NewestVersion *newest) {
     if (SPI_processed == 0) return false;
     // No ORDER BY, which could lead a cached plan down files_pkey through every file of the
-    // source: the versions of one name are few, and the newest is picked here.
+    // source: the versions are few, and the newest is picked here.
     TupleDesc desc = SPI_tuptable->tupdesc;
     bool isnull;
     uint64 newest_index = 0;
@@ -58,8 +84,14 @@ bool newest_version(const SourceDefinition *source, const char *name, NewestVers
     *row = FileRow{};
     row->file_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
     newest->status = TextDatumGetCString(SPI_getbinval(tuple, desc, 2, &isnull));
-    row->file_name = file_name_text(name);
-    row->disk_name = pstrdup(name);
+    row->file_name = TextDatumGetCString(SPI_getbinval(tuple, desc, 9, &isnull));
+    Datum bytes = SPI_getbinval(tuple, desc, 10, &isnull);
+    if (name != nullptr)
+        row->disk_name = pstrdup(name);
+    else if (isnull)
+        row->disk_name = pstrdup(row->file_name);
+    else
+        row->disk_name = text_to_cstring(reinterpret_cast<text *>(DatumGetByteaPP(bytes)));
     row->size = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
     row->mtime = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
     row->inode = DatumGetInt64(SPI_getbinval(tuple, desc, 5, &isnull));
@@ -117,7 +149,7 @@ bool tail_done_file(const SourceDefinition *source, const char *name, const Newe
 Arrival judge_loaded_file(const SourceDefinition *source, const char *name, NewestVersion *newest) {
     FileRow *row = &newest->row;
     Arrival arrival = {ArrivalOutcome::known, *row, nullptr};
-    char *path = psprintf("%s/%s", source->directory, row->disk_name);
+    char *path = psprintf("%s/%s", source->directory, name);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return arrival;
     struct stat st;
@@ -135,6 +167,39 @@ Arrival judge_loaded_file(const SourceDefinition *source, const char *name, Newe
                    describe_file_change(change, row, st, row->byte_offset)};
     }
     return arrival;
+}
+
+// Tail mode, rotation by rename: a version that `inode` holds under another name, which no
+// longer holds it, is the file renamed (not a file born since on a reused inode). The name is
+// then that version's: judged by its bytes (grown: it loads on from its offset), never a new
+// file. True when the arrival is settled so.
+bool settle_renamed(const SourceDefinition *source, const char *name, int64 inode,
+                    Arrival *arrival) {
+    NewestVersion renamed;
+    if (source->on_file_change != FileChangeMode::append ||
+        !version_of_inode(source, name, inode, &renamed) ||
+        born_after(source, name, renamed.discovered_at))
+        return false;
+    char *holder = name_holding_inode(source->directory, renamed.row.disk_name, inode);
+    if (holder == nullptr || strcmp(holder, name) != 0) return false;
+    if (strcmp(renamed.status, "done") == 0)
+        *arrival = judge_loaded_file(source, name, &renamed);
+    else
+        *arrival = {strcmp(renamed.status, "failed") == 0 || strcmp(renamed.status, "skipped") == 0
+                        ? ArrivalOutcome::known
+                        : ArrivalOutcome::deferred,
+                    renamed.row, nullptr};
+    return true;
+}
+
+// Tail mode: the name holds a new file, and its previous version, renamed away, is read to its
+// end once: judged by its bytes wherever its inode now is (a grown done file loads on).
+void read_renamed_to_end(const SourceDefinition *source, NewestVersion *previous) {
+    if (source->on_file_change != FileChangeMode::append || strcmp(previous->status, "done") != 0)
+        return;
+    char *holder =
+        name_holding_inode(source->directory, previous->row.disk_name, previous->row.inode);
+    if (holder != nullptr) (void)judge_loaded_file(source, holder, previous);
 }
 
 }  // namespace
@@ -160,11 +225,14 @@ Arrival settle_arrival(const SourceDefinition *source, const char *name, int64 s
     // Without committed bytes (or, from before checksums, without a checksum to judge them by),
     // a file that changed is a new version of its name, as is another inode under it.
     if (!same_file || row->byte_offset == 0 || row->known_sha256 == nullptr) {
+        Arrival renamed;
+        if (!same_file && settle_renamed(source, name, inode, &renamed)) return renamed;
         register_file(source, name, size, mtime, inode);
+        if (found && !same_file) read_renamed_to_end(source, &newest);
         return {ArrivalOutcome::registered, *row, nullptr};
     }
     if (strcmp(newest.status, "skipped") == 0) return {ArrivalOutcome::known, *row, nullptr};
-    return judge_loaded_file(source, name, &newest);
+    return judge_loaded_file(source, row->disk_name, &newest);
 }
 
 }  // namespace pg_ingest
