@@ -202,3 +202,138 @@ def test_copy_truncate_rotation_ends_the_version_and_loads_the_file_again_from_b
     assert sum(v[2] for v in versions) == 1100
     assert_rows(cluster, name, 1100)
     cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+# Mid-load changes of a 2,000,000-row file in tail mode, each followed by a kill -9 of the
+# workers. The change lands at a gate: the target's trigger holds the worker inside batch 3, so
+# 2 batches are committed (made durable before the kill) and the file is loading.
+BIG_LINES, BIG_BATCH = 2_000_000, 10_000
+COMMITTED = 2 * BIG_BATCH
+RESTORE = ("put its bytes back and ingest.retry_file loads the rest exactly once, or "
+           "ingest.skip_file gives it up; to load the file as it is now, copy it under a new name")
+
+
+def big_line(i):
+    return b"%d,n\n" % i
+
+
+def big_content(first, last):
+    return b"".join(big_line(i) for i in range(first, last + 1))
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tail_big") / "big.csv"
+    path.write_bytes(HEADER + big_content(1, BIG_LINES))
+    return path
+
+
+def big_offset(rows):
+    return len(HEADER) + len(big_content(1, rows))
+
+
+def start_big(cluster, data_dir, big_file, name, key, options=APPEND):
+    new_source(cluster, data_dir, name, batch_size=BIG_BATCH, options=options)
+    shutil.copy(big_file, data_dir / ".big.tmp")
+    os.rename(data_dir / ".big.tmp", data_dir / "big.csv")
+    gate = Gate(cluster, name, at_id=COMMITTED + 1, key=key)
+    cluster.query("SELECT ingest.start(%s)", (name,))
+    gate.wait_until_reached()
+    assert cluster.query("SELECT status FROM ingest.files WHERE source = %s", (name,)) == \
+        [("loading",)]
+    return data_dir / "big.csv", gate
+
+
+def kill_after_the_change(cluster, name, gate):
+    """The batches before the gate made durable, the workers killed (which ends the gate's
+    session too), and the gate's trigger dropped so that the rest loads at full speed."""
+    make_committed_batches_durable(cluster)
+    cluster.kill_workers(name)
+    gate.conn.close()  # its session ended with the crash restart
+    cluster.query(f"DROP TRIGGER gate ON {name}")
+
+
+def assert_big_rows(cluster, name, count):
+    """Exactly the ids 1..count, each once."""
+    assert cluster.query(f"SELECT count(*), count(DISTINCT id), min(id), max(id) FROM {name}") == \
+        [(count, count, 1, count)]
+
+
+def test_mid_load_append_loads_on_to_the_new_end_once(cluster, data_dir, big_file):
+    name = "big_appended"
+    path, gate = start_big(cluster, data_dir, big_file, name, key=52601)
+    append(path, big_content(BIG_LINES + 1, BIG_LINES + 1000))
+    kill_after_the_change(cluster, name, gate)
+    wait_idle(cluster, name, timeout="300s")
+    wait_until(lambda: count_rows(cluster, name) == BIG_LINES + 1000, 120, "the appended rows")
+    wait_idle(cluster, name)
+    assert files(cluster, name) == [("big.csv", "done", BIG_LINES + 1000, None)]
+    assert_big_rows(cluster, name, BIG_LINES + 1000)
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def test_mid_load_same_size_overwrite_fails_as_with_fail(cluster, data_dir, big_file):
+    name = "big_overwritten"
+    path, gate = start_big(cluster, data_dir, big_file, name, key=52602)
+    with open(path, "r+b") as f:  # 2 KB rewritten in place, in the committed part
+        f.seek(big_offset(100))
+        f.write(b"9" * 2048)
+    kill_after_the_change(cluster, name, gate)
+    wait_idle(cluster, name, timeout="300s")
+    assert files(cluster, name) == [
+        ("big.csv", "failed", COMMITTED,
+         f'source "{name}", file "big.csv", line {COMMITTED + 2}: file "big.csv" changed in '
+         f"place: its bytes before offset {big_offset(BIG_LINES)} differ from the version loaded "
+         f"up to offset {big_offset(COMMITTED)}: {RESTORE}")]
+    assert_big_rows(cluster, name, COMMITTED)
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def test_mid_load_truncation_below_the_offset_ends_the_version_and_loads_the_new_one(
+        cluster, data_dir, big_file):
+    name = "big_truncated"
+    path, gate = start_big(cluster, data_dir, big_file, name, key=52603)
+    with open(path, "r+b") as f:  # copy-and-truncate's truncate, then the writer goes on
+        f.truncate(0)
+    append(path, HEADER + big_content(BIG_LINES + 1, BIG_LINES + 500))
+    kill_after_the_change(cluster, name, gate)
+    wait_until(lambda: count_rows(cluster, name) == COMMITTED + 500, 300, "the new version")
+    wait_idle(cluster, name)
+    versions = files(cluster, name)
+    assert versions[0][:3] == ("big.csv", "done", COMMITTED)
+    assert versions[0][3] == (
+        f"truncated to {len(HEADER + big_content(BIG_LINES + 1, BIG_LINES + 500))} bytes, below "
+        f"its committed offset {big_offset(COMMITTED)}: this version ends with the rows "
+        f"committed, and the file from byte 0 is a new version")
+    assert versions[1:] == [("big.csv", "done", 500, None)]
+    assert cluster.query(f"SELECT count(*), count(DISTINCT id), "
+                         f"  count(*) FILTER (WHERE id <= {COMMITTED}), "
+                         f"  count(*) FILTER (WHERE id > {BIG_LINES}) FROM {name}") == \
+        [(COMMITTED + 500, COMMITTED + 500, COMMITTED, 500)]
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def test_mid_load_touch_is_no_change(cluster, data_dir, big_file):
+    name = "big_touched"
+    path, gate = start_big(cluster, data_dir, big_file, name, key=52604)
+    subprocess.run(["touch", str(path)], check=True)
+    kill_after_the_change(cluster, name, gate)
+    wait_idle(cluster, name, timeout="300s")
+    assert files(cluster, name) == [("big.csv", "done", BIG_LINES, None)]
+    assert_big_rows(cluster, name, BIG_LINES)
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def test_mid_load_append_to_a_split_file_with_3_workers_loads_every_line_once(
+        cluster, data_dir, big_file):
+    name = "big_split"
+    path, gate = start_big(cluster, data_dir, big_file, name, key=52605,
+                     options='{"on_file_change": "append", "workers": 3, '
+                             '"split_bytes": 4000000}')
+    append(path, big_content(BIG_LINES + 1, BIG_LINES + 1000))
+    kill_after_the_change(cluster, name, gate)
+    wait_until(lambda: count_rows(cluster, name) == BIG_LINES + 1000, 300, "every row")
+    wait_idle(cluster, name)
+    assert files(cluster, name) == [("big.csv", "done", BIG_LINES + 1000, None)]
+    assert_big_rows(cluster, name, BIG_LINES + 1000)
+    cluster.query("SELECT ingest.stop(%s)", (name,))
