@@ -337,3 +337,23 @@ def test_mid_load_append_to_a_split_file_with_3_workers_loads_every_line_once(
     assert files(cluster, name) == [("big.csv", "done", BIG_LINES + 1000, None)]
     assert_big_rows(cluster, name, BIG_LINES + 1000)
     cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def test_fail_mode_a_done_file_truncated_by_path_is_judged_without_a_restart(cluster, data_dir):
+    # truncate(2) by path: IN_MODIFY and no close. The known file is judged at once.
+    name = "truncated_by_path"
+    new_source(cluster, data_dir, name, batch_size=100)
+    (data_dir / ".app.tmp").write_bytes(HEADER + content(1, 1000))
+    os.rename(data_dir / ".app.tmp", data_dir / "app.csv")
+    cluster.query("SELECT ingest.start(%s)", (name,))
+    wait_rows(cluster, name, 1000, "the file")
+    size = len(HEADER + content(1, 1000))
+    os.truncate(data_dir / "app.csv", 100)
+    wait_until(lambda: files(cluster, name)[0][1] == "failed", 60, "the truncation to be judged")
+    wait_idle(cluster, name)
+    assert files(cluster, name) == [
+        ("app.csv", "failed", 1000,
+         f'source "{name}", file "app.csv": file "app.csv" shrank from {size} to 100 bytes, '
+         f"below its committed offset {size}: {RESTORE}")]
+    assert_rows(cluster, name, 1000)
+    cluster.query("SELECT ingest.stop(%s)", (name,))

@@ -27,6 +27,7 @@ ArrivalTracker::ArrivalTracker(std::string directory, std::string glob, int64_t 
 void ArrivalTracker::remember(const FileIdentity &identity) {
     known_[identity.name] = identity;
     announced_.erase(identity.name);
+    created_.erase(identity.name);
     waiting_.erase(identity.name);
 }
 
@@ -37,13 +38,15 @@ void ArrivalTracker::look_again(const std::string &name, int64_t at_ns) {
 bool ArrivalTracker::drain_events() {
     if (watcher_.fd() < 0) return false;
     DirectoryWatcher::Events events = watcher_.drain();
+    // A name created anew holds a new file, even on a reused inode: it waits to be complete.
+    for (const std::string &name : events.created) created_.insert(name);
     for (const std::string &name : events.modified) {
         if (marker_.is_marker(name) || !is_candidate_name(name, glob_)) continue;
         writing_.insert(name);
         announced_.erase(name);
         // A known file written to (appended, truncated by path) is judged by its bytes at once,
         // whether or not its writer closes it.
-        if (known_.count(name)) waiting_[name] = 0;
+        if (known_.count(name) && !created_.count(name)) waiting_[name] = 0;
     }
     for (const std::string &name : events.names) {
         if (std::optional<std::string> data = marker_.data_name_of(name)) {
@@ -68,7 +71,8 @@ void ArrivalTracker::consider(const FileIdentity &identity, int64_t now_ns,
     }
     // A known file (the same inode) is judged by its bytes, complete or not: only a new file
     // waits until it is complete.
-    bool known_file = known != known_.end() && known->second.inode == identity.inode;
+    bool known_file = known != known_.end() && known->second.inode == identity.inode &&
+                      !created_.count(identity.name);
     if (writing_.count(identity.name) && !known_file) return;  // IN_CLOSE_WRITE announces it
     if (!marker_.data_is_ready(directory_, identity.name)) {
         // Its marker's arrival (or a rescan) brings it back.
@@ -120,6 +124,8 @@ std::vector<FileIdentity> ArrivalTracker::collect(bool full_scan, int64_t now_ns
             it = present.count(it->first) ? std::next(it) : waiting_.erase(it);
         for (auto it = writing_.begin(); it != writing_.end();)
             it = present.count(*it) ? std::next(it) : writing_.erase(it);
+        for (auto it = created_.begin(); it != created_.end();)
+            it = present.count(*it) ? std::next(it) : created_.erase(it);
         scanned_once_ = true;
     } else {
         std::vector<std::string> names;

@@ -53,6 +53,7 @@ class ArrivalTracker {
     std::unordered_map<std::string, FileIdentity> known_;
     std::set<std::string> announced_;         // closed after writing or renamed in: complete
     std::set<std::string> writing_;           // created or modified, not closed yet
+    std::set<std::string> created_;           // created since the version known was remembered
     std::map<std::string, int64_t> waiting_;  // name -> when it may be ready
     bool scanned_once_ = false;               // a full scan listed the directory
     std::set<std::string> skipped_reported_;

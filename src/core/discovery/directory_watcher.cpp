@@ -62,6 +62,7 @@ DirectoryWatcher::Events DirectoryWatcher::drain() {
                 continue;
             }
             std::string name(event->name);  // NUL-padded to event->len
+            if (event->mask & IN_CREATE) events.created.push_back(name);
             const auto [found, inserted] = latest.try_emplace(name, history.size());
             if (!inserted) {
                 history[found->second].superseded = true;

@@ -28,6 +28,7 @@ class DirectoryWatcher {
     struct Events {
         std::vector<std::string> names;     // last closed after writing, or moved in: complete
         std::vector<std::string> modified;  // last created or written to: still being written
+        std::vector<std::string> created;   // created (a new inode), whatever came after
         bool overflow = false;              // events were lost: rescan the directory
         bool directory_gone = false;        // deleted, moved or unmounted: the watch is over
     };
