@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from conftest import new_source, wait_idle, wait_until
-from test_file_changes import make_committed_batches_durable
+from test_file_changes import RESTORE, make_committed_batches_durable
 from test_file_failures import Gate
 
 HEADER = b"id,note\n"
@@ -209,8 +209,6 @@ def test_copy_truncate_rotation_ends_the_version_and_loads_the_file_again_from_b
 # 2 batches are committed (made durable before the kill) and the file is loading.
 BIG_LINES, BIG_BATCH = 2_000_000, 10_000
 COMMITTED = 2 * BIG_BATCH
-RESTORE = ("put its bytes back and ingest.retry_file loads the rest exactly once, or "
-           "ingest.skip_file gives it up; to load the file as it is now, copy it under a new name")
 
 
 def big_line(i):
@@ -259,17 +257,20 @@ def assert_big_rows(cluster, name, count):
         [(count, count, 1, count)]
 
 
+def assert_every_line_loaded_once(cluster, name, count):
+    wait_until(lambda: count_rows(cluster, name) == count, 300, "every row")
+    wait_idle(cluster, name)
+    assert files(cluster, name) == [("big.csv", "done", count, None)]
+    assert_big_rows(cluster, name, count)
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
 def test_mid_load_append_loads_on_to_the_new_end_once(cluster, data_dir, big_file):
     name = "big_appended"
     path, gate = start_big(cluster, data_dir, big_file, name, key=52601)
     append(path, big_content(BIG_LINES + 1, BIG_LINES + 1000))
     kill_after_the_change(cluster, name, gate)
-    wait_idle(cluster, name, timeout="300s")
-    wait_until(lambda: count_rows(cluster, name) == BIG_LINES + 1000, 120, "the appended rows")
-    wait_idle(cluster, name)
-    assert files(cluster, name) == [("big.csv", "done", BIG_LINES + 1000, None)]
-    assert_big_rows(cluster, name, BIG_LINES + 1000)
-    cluster.query("SELECT ingest.stop(%s)", (name,))
+    assert_every_line_loaded_once(cluster, name, BIG_LINES + 1000)
 
 
 def test_mid_load_same_size_overwrite_fails_as_with_fail(cluster, data_dir, big_file):
@@ -318,25 +319,18 @@ def test_mid_load_touch_is_no_change(cluster, data_dir, big_file):
     path, gate = start_big(cluster, data_dir, big_file, name, key=52604)
     subprocess.run(["touch", str(path)], check=True)
     kill_after_the_change(cluster, name, gate)
-    wait_idle(cluster, name, timeout="300s")
-    assert files(cluster, name) == [("big.csv", "done", BIG_LINES, None)]
-    assert_big_rows(cluster, name, BIG_LINES)
-    cluster.query("SELECT ingest.stop(%s)", (name,))
+    assert_every_line_loaded_once(cluster, name, BIG_LINES)
 
 
 def test_mid_load_append_to_a_split_file_with_3_workers_loads_every_line_once(
         cluster, data_dir, big_file):
     name = "big_split"
     path, gate = start_big(cluster, data_dir, big_file, name, key=52605,
-                     options='{"on_file_change": "append", "workers": 3, '
-                             '"split_bytes": 4000000}')
+                           options='{"on_file_change": "append", "workers": 3, '
+                                   '"split_bytes": 4000000}')
     append(path, big_content(BIG_LINES + 1, BIG_LINES + 1000))
     kill_after_the_change(cluster, name, gate)
-    wait_until(lambda: count_rows(cluster, name) == BIG_LINES + 1000, 300, "every row")
-    wait_idle(cluster, name)
-    assert files(cluster, name) == [("big.csv", "done", BIG_LINES + 1000, None)]
-    assert_big_rows(cluster, name, BIG_LINES + 1000)
-    cluster.query("SELECT ingest.stop(%s)", (name,))
+    assert_every_line_loaded_once(cluster, name, BIG_LINES + 1000)
 
 
 def test_fail_mode_a_done_file_truncated_by_path_is_judged_without_a_restart(cluster, data_dir):

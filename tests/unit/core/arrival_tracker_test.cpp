@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 
 #include "temp_dir.hpp"
@@ -87,6 +88,45 @@ TEST(ArrivalTrackerTest, RenameEventAfterARescanMakesTheFileReadyAtOnce) {
     std::vector<FileIdentity> ready = tracker.collect(false, now);
     ASSERT_EQ(ready.size(), 1u);
     EXPECT_EQ(ready[0].name, "a.csv");
+}
+
+// A file the catalog knows (the same inode) is judged by its bytes as soon as it is written to:
+// a writer that keeps it open (a log) sends IN_MODIFY and no IN_CLOSE_WRITE.
+TEST(ArrivalTrackerTest, KnownFileWrittenToWithoutACloseIsOfferedAtOnce) {
+    test_support::TempDir dir;
+    write_file(dir / "a.csv", "id\n1\n");
+    ArrivalTracker tracker(dir.path(), "*.csv", 0, 10000);
+    tracker.remember(*stat_file(dir.path(), "a.csv"));
+    int fd = open((dir / "a.csv").c_str(), O_WRONLY | O_APPEND);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, "2\n", 2), 2);
+    tracker.drain_events();
+    std::vector<FileIdentity> ready = tracker.collect(false, now_ns());
+    close(fd);
+    ASSERT_EQ(ready.size(), 1u);
+    EXPECT_EQ(ready[0].size, 7u);
+}
+
+// A name created anew holds a new file, even when it reuses the known file's inode: it waits to
+// be complete (closed after writing), as any new file does.
+TEST(ArrivalTrackerTest, NameCreatedAnewWaitsUntilItIsComplete) {
+    test_support::TempDir dir;
+    write_file(dir / "a.csv", "id\n1\n");
+    ArrivalTracker tracker(dir.path(), "*.csv", 0, 10000);
+    tracker.remember(*stat_file(dir.path(), "a.csv"));
+    ASSERT_EQ(unlink((dir / "a.csv").c_str()), 0);
+    int fd = open((dir / "a.csv").c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, "id\n3\n", 5), 5);
+    tracker.drain_events();
+    int64_t now = now_ns();
+    EXPECT_TRUE(tracker.collect(false, now).empty());
+    EXPECT_TRUE(tracker.collect(true, now).empty());
+    close(fd);
+    tracker.drain_events();
+    std::vector<FileIdentity> ready = tracker.collect(false, now);
+    ASSERT_EQ(ready.size(), 1u);
+    EXPECT_EQ(ready[0].size, 5u);
 }
 
 }  // namespace
