@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "temp_dir.hpp"
 
 namespace pg_ingest {
