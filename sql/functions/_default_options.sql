@@ -8,5 +8,5 @@ CREATE OR REPLACE FUNCTION ingest._default_options() RETURNS jsonb LANGUAGE sql 
         'max_field_bytes', 1048576, 'max_rejects_per_file', NULL, 'ready_marker', NULL,
         'dedupe', true, 'workers', 1, 'file_column', NULL, 'line_column', NULL,
         'transform', NULL, 'on_new_columns', 'fail', 'rescue_column', NULL,
-        'split_bytes', 67108864)
+        'split_bytes', 67108864, 'on_file_change', 'fail')
 $$;

@@ -48,7 +48,7 @@ SourceDefinition *read_source_definition(int32 source_id) {
         "  coalesce(options->>'ready_marker', ''), (options->>'dedupe')::boolean, "
         "  (options->>'workers')::integer, options->>'file_column', options->>'line_column', "
         "  options->>'transform', options->>'on_new_columns', options->>'rescue_column', "
-        "  (options->>'split_bytes')::integer "
+        "  (options->>'split_bytes')::integer, options->>'on_file_change' "
         "FROM ingest.sources WHERE source_id = $1",
         1, argtypes, args, nullptr, true, 1);
     if (ret != SPI_OK_SELECT || SPI_processed == 0) return nullptr;
@@ -88,6 +88,10 @@ SourceDefinition *read_source_definition(int32 source_id) {
                                                                      : OnNewColumns::Fail;
     source->rescue_column = column_text(25);
     source->split_bytes = DatumGetInt32(column_datum(26));
+    char *on_file_change = column_text(27);
+    source->on_file_change = strcmp(on_file_change, "append") == 0    ? FileChangeMode::append
+                             : strcmp(on_file_change, "replace") == 0 ? FileChangeMode::replace
+                                                                      : FileChangeMode::fail;
     return source;
 }
 

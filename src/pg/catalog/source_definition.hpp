@@ -15,6 +15,11 @@ OnSuccess on_success_named(const char *name);
 // What a file's header column that the target lacks does (option on_new_columns).
 enum class OnNewColumns { Fail, Ignore, Rescue, Add };
 
+// What a change to the bytes of a file with committed rows does (option on_file_change): fail
+// it saying what changed, load lines added at its end (tail mode), or load it again as a whole
+// in place of its previous rows.
+enum class FileChangeMode { fail, append, replace };
+
 struct SourceDefinition {
     int32 source_id;
     char *name;
@@ -49,6 +54,7 @@ struct SourceDefinition {
     // With workers > 1, a file larger than this is loaded in chunks by several workers (see
     // file_chunks.hpp); 0: files are never split.
     int split_bytes;
+    FileChangeMode on_file_change;
 };
 
 // Reads the source in the current transaction (SPI connected); nullptr if it no longer exists.
