@@ -25,6 +25,7 @@ namespace {
 struct NewestVersion {
     FileRow row;
     char *status;
+    bool replay;  // to be loaded again in place of its rows (replay_file, on_file_change)
     TimestampTz discovered_at;
 };
 
@@ -36,7 +37,7 @@ bool newest_version(const SourceDefinition *source, const char *name, NewestVers
                        PointerGetDatum(bytes)};
     int ret = execute_prepared(
         "SELECT file_id, status, file_size, file_mtime, file_inode, byte_offset, content_sha256, "
-        "  discovered_at "
+        "  discovered_at, replay_requested "
         "FROM ingest.files WHERE source = $1 AND file_name = $2 "
         "  AND file_name_bytes IS NOT DISTINCT FROM $3",
         3, types, values, bytes == nullptr ? "  n" : nullptr, true);
@@ -67,6 +68,7 @@ bool newest_version(const SourceDefinition *source, const char *name, NewestVers
     row->verified_size = row->size;
     row->verified_mtime = row->mtime;
     newest->discovered_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 8, &isnull));
+    newest->replay = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
     return true;
 }
 
@@ -84,11 +86,18 @@ bool born_after(const SourceDefinition *source, const char *name, TimestampTz di
     return timestamptz_from_ns(born_ns) > discovered_at;
 }
 
+// Whether a change to the loaded file's bytes is acted on: a done file's always; with
+// on_file_change = replace a failed file's too (loaded again as a whole, it may now load).
+bool judges_changes(const SourceDefinition *source, const char *status) {
+    return strcmp(status, "done") == 0 || (source->on_file_change == FileChangeMode::replace &&
+                                           strcmp(status, "failed") == 0);
+}
+
 // A done or failed file with committed rows, seen with another size or mtime: judged by its
 // bytes. A file that can no longer be opened is left as it is (a rescan looks again).
 Arrival judge_loaded_file(const SourceDefinition *source, NewestVersion *newest) {
     FileRow *row = &newest->row;
-    Arrival arrival = {ArrivalOutcome::known, *row, nullptr};
+    Arrival arrival = {ArrivalOutcome::known, *row, nullptr, FileChange::none};
     char *path = psprintf("%s/%s", source->directory, row->disk_name);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return arrival;
@@ -98,9 +107,9 @@ Arrival judge_loaded_file(const SourceDefinition *source, NewestVersion *newest)
     close(fd);
     if (change == FileChange::none) {
         record_file_mtime(row->file_id, row->verified_mtime);
-    } else if (change != FileChange::replaced && strcmp(newest->status, "done") == 0) {
+    } else if (change != FileChange::replaced && judges_changes(source, newest->status)) {
         arrival = {ArrivalOutcome::changed, *row,
-                   describe_file_change(change, row, st, row->byte_offset)};
+                   describe_file_change(change, row, st, row->byte_offset), change};
     }
     return arrival;
 }
@@ -115,23 +124,25 @@ Arrival settle_arrival(const SourceDefinition *source, const char *name, int64 s
     bool same_file =
         found && row->inode == inode && !born_after(source, name, newest.discovered_at);
     if (same_file && row->size == size && row->mtime == mtime)
-        return {ArrivalOutcome::known, *row, nullptr};
+        return {ArrivalOutcome::known, *row, nullptr, FileChange::none};
     if (same_file && strcmp(newest.status, "loading") == 0)
-        return {ArrivalOutcome::deferred, *row, nullptr};
+        return {ArrivalOutcome::deferred, *row, nullptr, FileChange::none};
     if (same_file && strcmp(newest.status, "pending") == 0) {
+        // A replay adopts the version it opens, with its checksum, in its own transaction.
+        if (newest.replay) return {ArrivalOutcome::known, *row, nullptr, FileChange::none};
         // Nothing of it is committed: it is loaded as it is now.
         row->size = size;
         row->mtime = mtime;
         adopt_file_version(row);
-        return {ArrivalOutcome::known, *row, nullptr};
+        return {ArrivalOutcome::known, *row, nullptr, FileChange::none};
     }
     // Without committed bytes (or, from before checksums, without a checksum to judge them by),
     // a file that changed is a new version of its name, as is another inode under it.
     if (!same_file || row->byte_offset == 0 || row->known_sha256 == nullptr) {
         register_file(source, name, size, mtime, inode);
-        return {ArrivalOutcome::registered, *row, nullptr};
+        return {ArrivalOutcome::registered, *row, nullptr, FileChange::none};
     }
-    if (strcmp(newest.status, "skipped") == 0) return {ArrivalOutcome::known, *row, nullptr};
+    if (strcmp(newest.status, "skipped") == 0) return {ArrivalOutcome::known, *row, nullptr, FileChange::none};
     return judge_loaded_file(source, &newest);
 }
 
