@@ -17,8 +17,9 @@ namespace pg_ingest {
 namespace {
 
 void delete_target_rows(const SourceDefinition *source, const FileRow *file, Datum file_ids) {
-    char *sql = psprintf("DELETE FROM %s WHERE %s = ANY ($1)", qualified_target_name(source->target),
-                         quote_identifier(source->file_column));
+    char *sql =
+        psprintf("DELETE FROM %s WHERE %s = ANY ($1)", qualified_target_name(source->target),
+                 quote_identifier(source->file_column));
     Oid types[1] = {INT8ARRAYOID};
     Datum values[1] = {file_ids};
     int ret = run_as_owner(source->owner, [&] {
@@ -42,8 +43,8 @@ void execute_catalog(const char *sql, Oid type, Datum value, int expected) {
 Datum replaced_file_ids(const SourceDefinition *source, const FileRow *file) {
     Datum own = Int64GetDatum(file->file_id);
     if (source->on_file_change != FileChangeMode::replace)
-        return PointerGetDatum(construct_array(&own, 1, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
-                                               TYPALIGN_DOUBLE));
+        return PointerGetDatum(
+            construct_array(&own, 1, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
     Oid types[1] = {INT8OID};
     Datum values[1] = {own};
     int ret = execute_prepared(

@@ -89,8 +89,8 @@ bool born_after(const SourceDefinition *source, const char *name, TimestampTz di
 // Whether a change to the loaded file's bytes is acted on: a done file's always; with
 // on_file_change = replace a failed file's too (loaded again as a whole, it may now load).
 bool judges_changes(const SourceDefinition *source, const char *status) {
-    return strcmp(status, "done") == 0 || (source->on_file_change == FileChangeMode::replace &&
-                                           strcmp(status, "failed") == 0);
+    return strcmp(status, "done") == 0 ||
+           (source->on_file_change == FileChangeMode::replace && strcmp(status, "failed") == 0);
 }
 
 // A done or failed file with committed rows, seen with another size or mtime: judged by its
@@ -142,7 +142,8 @@ Arrival settle_arrival(const SourceDefinition *source, const char *name, int64 s
         register_file(source, name, size, mtime, inode);
         return {ArrivalOutcome::registered, *row, nullptr, FileChange::none};
     }
-    if (strcmp(newest.status, "skipped") == 0) return {ArrivalOutcome::known, *row, nullptr, FileChange::none};
+    if (strcmp(newest.status, "skipped") == 0)
+        return {ArrivalOutcome::known, *row, nullptr, FileChange::none};
     return judge_loaded_file(source, &newest);
 }
 

@@ -20,8 +20,8 @@ enum class ArrivalOutcome {
 
 struct Arrival {
     ArrivalOutcome outcome;
-    FileRow file;  // changed: the file's row
-    char *reason;  // changed: describe_file_change's text
+    FileRow file;       // changed: the file's row
+    char *reason;       // changed: describe_file_change's text
     FileChange change;  // changed: how
 };
 
