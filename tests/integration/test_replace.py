@@ -11,6 +11,8 @@ import psycopg2
 import pytest
 
 from conftest import new_source, wait_idle, wait_until
+from test_file_changes import make_committed_batches_durable
+from test_file_failures import Gate
 
 OLD_ROWS, NEW_ROWS = 150_000, 200_000
 OPTIONS = '{"on_file_change": "replace", "file_column": "_file"}'
@@ -115,4 +117,40 @@ def test_a_re_exported_snapshot_replaces_its_rows_through_a_kill_9_and_an_immedi
             (new_id, "done", NEW_ROWS, size, None, False, None)]
     assert cluster.scalar(f"SELECT count(DISTINCT _file) FROM {name}") == 1
     assert cluster.scalar(f"SELECT min(_file) FROM {name}") == versions[-1][0]
+    cluster.query("SELECT ingest.stop(%s)", (name,))
+
+
+def test_a_file_renamed_over_a_loading_one_replaces_its_committed_rows_after_a_kill_9(
+        cluster, data_dir):
+    # The old version is held in its fourth batch when the new one is renamed over it (the
+    # worker registers that one once it is free, after the kill); its rest cannot be read (its name holds the new file): it fails saying so, and
+    # the new version's load replaces its committed rows and marks it replaced.
+    name = "renamed_mid_load"
+    new_source(cluster, data_dir, name, columns="id bigint, note text, _file bigint",
+               batch_size=1000, options=OPTIONS)
+    path = data_dir / "snap.csv"
+    (data_dir / ".snap.tmp").write_bytes(snapshot(100_000, b"v1"))
+    os.rename(data_dir / ".snap.tmp", path)
+    gate = Gate(cluster, name, at_id=3001, key=52701)
+    cluster.query("SELECT ingest.start(%s)", (name,))
+    gate.wait_until_reached()
+    old_id = cluster.scalar("SELECT file_id FROM ingest.files WHERE source = %s", (name,))
+    old_inode = path.stat().st_ino
+    (data_dir / ".snap.tmp").write_bytes(snapshot(5000, b"v2"))
+    os.rename(data_dir / ".snap.tmp", path)
+    make_committed_batches_durable(cluster)
+    cluster.kill_workers(name)  # ends the gate's session too
+    wait_idle(cluster, name)
+    new_id = cluster.scalar("SELECT max(file_id) FROM ingest.files WHERE source = %s", (name,))
+    assert cluster.query(f"SELECT count(*), count(DISTINCT id), max(id), min(note), max(note), "
+                         f"min(_file), max(_file) FROM {name}") == [
+        (5000, 5000, 5000, "v2", "v2", new_id, new_id)]
+    assert cluster.query(
+        "SELECT file_id, status, rows_loaded, replaced_by, error FROM ingest.files "
+        "WHERE source = %s ORDER BY file_id", (name,)) == [
+        (old_id, "replaced", 3000, new_id,
+         f'source "{name}", file "snap.csv", line 3002: file "snap.csv" was replaced by another '
+         f"file (inode {path.stat().st_ino}, was {old_inode}), which is loaded as a new version "
+         f"of the name; the rest of this one is lost, as ingest.skip_file would give it up"),
+        (new_id, "done", 5000, None, None)]
     cluster.query("SELECT ingest.stop(%s)", (name,))
