@@ -1,5 +1,5 @@
 -- Every file's final status is announced with NOTIFY pg_ingest when it commits: the worker does
--- it for done, failed and duplicate files, skip_file for skipped ones. Payload: a JSON object
+-- it for done, failed, duplicate and replaced files, skip_file for skipped ones. Payload: a JSON object
 -- with source, file, status, rows_loaded and rows_rejected.
 CREATE OR REPLACE FUNCTION ingest._notify_finished(file_row ingest.files) RETURNS void
 LANGUAGE sql AS $$

@@ -131,6 +131,10 @@ BEGIN
         RAISE EXCEPTION 'option "on_file_change" = "replace" needs option "file_column": the rows of a file''s previous version are found by it'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF merged ->> 'on_file_change' = 'replace' AND jsonb_typeof(merged -> 'transform') <> 'null' THEN
+        RAISE EXCEPTION 'option "on_file_change" = "replace" cannot be used with option "transform": what a transform did with a file''s rows cannot be undone'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     RETURN merged;
 END
 $$;

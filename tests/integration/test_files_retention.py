@@ -1,5 +1,6 @@
-"""pg_ingest.files_retention: the rows of old done, duplicate and skipped files are purged in
-small transactions by worker 0, except those of files still in the directory; a purged done
+"""pg_ingest.files_retention: the rows of old done, duplicate, skipped and replaced files are
+purged in small transactions by worker 0, except those of files still in the directory (not a
+replaced version's: the newest version of its name stands for it); a purged done
 file's content still makes a later copy a duplicate; a purge does not hold up loading."""
 import os
 import shutil
@@ -63,6 +64,30 @@ def test_purge_keeps_files_in_the_directory_and_the_content_of_done_ones(cluster
         set_retention(cluster, "-1")
         cluster.query("SELECT ingest.drop_source('kept')")
     assert cluster.scalar("SELECT count(*) FROM ingest.purged_contents") == 0
+
+
+def test_purge_takes_the_replaced_versions_of_a_name_still_in_the_directory(cluster, data_dir):
+    new_source(cluster, data_dir, "snapshots", columns="id bigint, note text, _file bigint",
+               options='{"on_file_change": "replace", "file_column": "_file"}', start=True)
+    try:
+        write_csv_atomically(data_dir, "s.csv", "id,note", ["1,a", "2,a"])
+        wait_idle(cluster, "snapshots")
+        write_csv_atomically(data_dir, "s.csv", "id,note", ["1,b", "2,b", "3,b"])
+        wait_until(lambda: sorted(cluster.query(
+            "SELECT status FROM ingest.files WHERE source = 'snapshots'")) ==
+            [("done",), ("replaced",)], 30, "the first version to be replaced")
+        set_retention(cluster, "1s")
+        wait_until(lambda: file_rows(cluster, "snapshots") == 1, 30, "the replaced row purged")
+        assert statuses(cluster, "snapshots") == {"s.csv": "done"}
+        # The worker knows s.csv by its newest version: nothing loads again.
+        cluster.kill_workers("snapshots")
+        wait_idle(cluster, "snapshots")
+        assert statuses(cluster, "snapshots") == {"s.csv": "done"}
+        assert cluster.query("SELECT count(*), count(DISTINCT id), min(note) FROM snapshots") == \
+            [(3, 3, "b")]
+    finally:
+        set_retention(cluster, "-1")
+        cluster.query("SELECT ingest.drop_source('snapshots')")
 
 
 def insert_old_files(cluster, directory):

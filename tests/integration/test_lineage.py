@@ -2,6 +2,7 @@
 file_id and line number; ingest.replay_file deletes a file's rows and loads it again in one
 transaction, so that a reader never sees the file half present, and a kill -9 in the middle
 leaves the old rows and redoes the replay."""
+import os
 import shutil
 import time
 
@@ -146,9 +147,11 @@ def test_replay_is_refused_without_file_column_or_when_the_file_is_gone(cluster,
         cluster.query("SELECT ingest.replay_file('deleting', 'd.csv')")
     assert raised.value.pgcode == "55000"
     assert raised.value.diag.message_primary == \
-        "file \"d.csv\" of source \"deleting\" is no longer in its directory as it was loaded"
+        "file \"d.csv\" of source \"deleting\" is no longer in its directory"
     assert raised.value.diag.message_detail == \
         "The source's on_success = delete deletes files once they are loaded."
+    assert raised.value.diag.message_hint == \
+        "Put the file back into the directory under its name, then call ingest.replay_file again."
     assert cluster.query("SELECT status, replay_requested FROM ingest.files "
                          "WHERE source = 'deleting'") == [("done", False)]
     shutil.rmtree(deleting)
@@ -302,3 +305,51 @@ def test_a_lineage_column_dropped_from_the_target_fails_the_file(cluster, data_d
                          "WHERE source = 'dropped_lineage'") == [
         ("failed", "source \"dropped_lineage\", file \"d.csv\": table public.dropped_lineage has "
                    "no column _line to write (option line_column)")]
+
+
+def test_replay_after_a_touch_and_after_bytes_changed_in_place_loads_the_file_as_it_is(
+        cluster, data_dir):
+    # A file is judged by its bytes: a touch does not stop a replay. Bytes changed in place (the
+    # same inode; with the default on_file_change = fail the file failed) are replayed as they
+    # are now, their new size, mtime and checksum recorded. Another file under the name is not
+    # this file: refused, naming what to do.
+    lineage_source(cluster, data_dir, "retouched", batch_size=2)
+    path = data_dir / "t.csv"
+    write_csv_atomically(data_dir, "t.csv", "id,note", [f"{i},t{i}" for i in range(1, 6)])
+    wait_idle(cluster, "retouched")
+    t = file_id(cluster, "retouched", "t.csv")
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    cluster.query("DELETE FROM retouched WHERE id = 3")
+    cluster.query("SELECT ingest.replay_file('retouched', 't.csv')")
+    wait_idle(cluster, "retouched")
+    assert cluster.query("SELECT id, note, _file FROM retouched ORDER BY id") == [
+        (i, f"t{i}", t) for i in range(1, 6)]
+    with open(path, "r+b") as f:  # the same size, other notes
+        f.seek(len(b"id,note\n"))
+        f.write(b"1,u1\n2,u2\n")
+    wait_until(lambda: cluster.scalar("SELECT status FROM ingest.files WHERE file_id = %s",
+                                      (t,)) == "failed", 30, "the change to be seen")
+    cluster.query("SELECT ingest.replay_file('retouched', 't.csv')")
+    wait_idle(cluster, "retouched")
+    assert cluster.query("SELECT id, note FROM retouched ORDER BY id") == [
+        (1, "u1"), (2, "u2"), (3, "t3"), (4, "t4"), (5, "t5")]
+    st = path.stat()
+    [(status, rows, size, mtime, same_sha256, error)] = cluster.query(
+        "SELECT status, rows_loaded, file_size, extract(epoch FROM file_mtime)::float8, "
+        "  content_sha256 = sha256(%s), error FROM ingest.files WHERE source = 'retouched'",
+        (path.read_bytes(),))
+    assert (status, rows, size, same_sha256, error) == ("done", 5, st.st_size, True, None)
+    assert abs(mtime - st.st_mtime_ns / 1e9) < 2e-6
+    cluster.query("SELECT ingest.stop('retouched')")  # the new file below stays unregistered
+    os.rename(path, data_dir / ".t.old")
+    write_csv_atomically(data_dir, "t.csv", "id,note", ["9,x"])
+    inode = (data_dir / "t.csv").stat().st_ino
+    with pytest.raises(psycopg2.Error) as raised:
+        cluster.query("SELECT ingest.replay_file('retouched', 't.csv')")
+    assert (raised.value.pgcode, raised.value.diag.message_primary,
+            raised.value.diag.message_hint) == (
+        "55000",
+        f'file "t.csv" of source "retouched" is no longer in its directory as it was loaded: '
+        f"its name holds another file (inode {inode}, loaded inode {st.st_ino})",
+        "That file is a new version of the name, loaded by itself (with on_file_change = "
+        "replace, in place of this one's rows); replay it once it is done.")

@@ -72,20 +72,26 @@ Datum open_statuses() {
 
 void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
                    int64 inode) {
-    Oid types[6] = {TEXTOID, TEXTOID, BYTEAOID, INT8OID, TIMESTAMPTZOID, INT8OID};
+    Oid types[7] = {TEXTOID, TEXTOID, BYTEAOID, INT8OID, TIMESTAMPTZOID, INT8OID, BOOLOID};
     bytea *bytes = file_name_bytes(name);
-    Datum values[6] = {CStringGetTextDatum(source->name),
+    Datum values[7] = {CStringGetTextDatum(source->name),
                        CStringGetTextDatum(file_name_text(name)),
                        PointerGetDatum(bytes),
                        Int64GetDatum(size),
                        TimestampTzGetDatum(mtime),
-                       Int64GetDatum(inode)};
-    char nulls[7] = "      ";
+                       Int64GetDatum(inode),
+                       BoolGetDatum(source->on_file_change == FileChangeMode::replace)};
+    char nulls[8] = "       ";
     if (bytes == nullptr) nulls[2] = 'n';
     execute_prepared_checked(
         "INSERT INTO ingest.files (source, file_name, file_name_bytes, file_size, file_mtime, "
-        "  file_inode) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        6, types, values, nulls, SPI_OK_INSERT);
+        "  file_inode, replay_requested) "
+        "SELECT $1, $2, $3, $4, $5, $6, $7 AND EXISTS (SELECT 1 FROM ingest.files o "
+        "  WHERE o.source = $1 AND o.file_name = $2 "
+        "    AND o.file_name_bytes IS NOT DISTINCT FROM $3 "
+        "    AND o.status NOT IN ('replaced', 'duplicate')) "
+        "ON CONFLICT DO NOTHING",
+        7, types, values, nulls, SPI_OK_INSERT);
 }
 
 namespace {
@@ -398,6 +404,19 @@ void note_waiting_bytes(int64 file_id) {
         "  '%s bytes after the last line terminator wait for one', file_size - byte_offset) END "
         "WHERE file_id = $1 AND status = 'done' AND (byte_offset < file_size OR error IS NOT NULL)",
         1, types, values, nullptr, SPI_OK_UPDATE);
+}
+
+bool request_replace(const FileRow *row) {
+    Oid types[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
+    Datum values[3] = {Int64GetDatum(row->file_id), Int64GetDatum(row->size),
+                       TimestampTzGetDatum(row->mtime)};
+    execute_prepared_checked(
+        "UPDATE ingest.files SET status = 'pending', replay_requested = true, error = NULL, "
+        "  finished_at = NULL, change_retried = false "
+        "WHERE file_id = $1 AND file_size = $2 AND file_mtime = $3 "
+        "  AND status IN ('pending', 'loading', 'done', 'failed')",
+        3, types, values, nullptr, SPI_OK_UPDATE);
+    return SPI_processed == 1;
 }
 
 void record_file_mtime(int64 file_id, TimestampTz mtime) {

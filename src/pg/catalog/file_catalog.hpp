@@ -78,11 +78,18 @@ void end_truncated_version(int64 file_id, int64 size);
 // Tail mode, in the transaction that marks the file done: its error says how many bytes after
 // its last line terminator wait for one (or nothing, when none wait).
 void note_waiting_bytes(int64 file_id);
+// on_file_change = replace: the file, whose bytes changed, is to be loaded again as a whole in
+// place of its rows, as ingest.replay_file asks (pending, replay_requested). Only while the
+// catalog records the version `row` holds (its size and mtime): a load that judged an older
+// version asks nothing. True when asked.
+bool request_replace(const FileRow *row);
 // A file's mtime moved while its recorded bytes stayed the same: the new mtime is recorded, so
 // that the file is known as it is.
 void record_file_mtime(int64 file_id, TimestampTz mtime);
 
-// `name` is the exact name in the directory.
+// `name` is the exact name in the directory. With on_file_change = replace, a new version of a
+// name whose earlier versions may have rows is registered to be loaded in place of them
+// (replay_requested; see file_replay.hpp).
 void register_file(const SourceDefinition *source, const char *name, int64 size, TimestampTz mtime,
                    int64 inode);
 // The first pending or loading file in name order that this worker could claim (see

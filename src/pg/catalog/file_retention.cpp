@@ -48,16 +48,17 @@ bool still_in_directory(const SourceDefinition *source, const char *name) {
     return lstat(psprintf("%s/%s", source->directory, name), &st) == 0 || errno != ENOENT;
 }
 
-// The expired files of the source in (after, last] that are no longer in the directory.
+// The expired files of the source in (after, last] that are no longer in the directory, and its
+// expired replaced versions, which are never the version the worker knows a name by.
 ArrayType *expired_gone_files(const SourceDefinition *source, int retention_seconds, int64 after,
                               int64 last, int *count) {
     Oid types[4] = {INT8OID, INT8OID, TEXTOID, FLOAT8OID};
     Datum values[4] = {Int64GetDatum(after), Int64GetDatum(last), CStringGetTextDatum(source->name),
                        Float8GetDatum(retention_seconds)};
     int ret = execute_prepared(
-        "SELECT file_id, file_name, file_name_bytes FROM ingest.files "
+        "SELECT file_id, file_name, file_name_bytes, status = 'replaced' FROM ingest.files "
         "WHERE file_id > $1 AND file_id <= $2 AND source = $3 "
-        "  AND status IN ('done', 'duplicate', 'skipped') "
+        "  AND status IN ('done', 'duplicate', 'skipped', 'replaced') "
         "  AND coalesce(finished_at, discovered_at) < "
         "      pg_catalog.now() - pg_catalog.make_interval(secs => $4)",
         4, types, values, nullptr, true);
@@ -66,8 +67,9 @@ ArrayType *expired_gone_files(const SourceDefinition *source, int retention_seco
     *count = 0;
     for (uint64 i = 0; i < SPI_processed; i++) {
         HeapTuple tuple = SPI_tuptable->vals[i];
-        if (still_in_directory(source, disk_name_of(tuple))) continue;
         bool isnull;
+        bool replaced = DatumGetBool(column(tuple, 4, &isnull));
+        if (!replaced && still_in_directory(source, disk_name_of(tuple))) continue;
         ids[(*count)++] = column(tuple, 1, &isnull);
     }
     return construct_array(ids, *count, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE);
@@ -81,7 +83,7 @@ int64 delete_files(ArrayType *ids) {
     Datum values[1] = {PointerGetDatum(ids)};
     int ret = execute_prepared(
         "WITH gone AS (DELETE FROM ingest.files WHERE file_id = ANY ($1) "
-        "  AND status IN ('done', 'duplicate', 'skipped') "
+        "  AND status IN ('done', 'duplicate', 'skipped', 'replaced') "
         "  RETURNING source, status, content_sha256, file_size, file_name, file_id), "
         "kept AS (INSERT INTO ingest.purged_contents (source, content_sha256, file_size, "
         "  file_name) "

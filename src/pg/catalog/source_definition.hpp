@@ -15,8 +15,9 @@ OnSuccess on_success_named(const char *name);
 // What a file's header column that the target lacks does (option on_new_columns).
 enum class OnNewColumns { Fail, Ignore, Rescue, Add };
 
-// What a change to a file's bytes does (option on_file_change): fail the file, load the lines
-// added at its end (tail mode), or load the changed file again in place of its previous rows.
+// What a change to the bytes of a file with committed rows does (option on_file_change): fail
+// it saying what changed, load lines added at its end (tail mode), or load it again as a whole
+// in place of its previous rows.
 enum class FileChangeMode { fail, append, replace };
 
 struct SourceDefinition {

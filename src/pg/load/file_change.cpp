@@ -12,6 +12,15 @@ constexpr const char *kRestoreFixes =
     "put its bytes back and ingest.retry_file loads the rest exactly once, or ingest.skip_file "
     "gives it up; to load the file as it is now, copy it under a new name";
 
+// What raise_file_change raised last: an ERROR longjmps out of the load, and the worker then
+// asks which change, if any, ended it (on_file_change decides what follows).
+struct RaisedChange {
+    int64 file_id;
+    FileChange change;
+};
+
+RaisedChange raised = {0, FileChange::none};
+
 }  // namespace
 
 FileChange judge_file_change(int fd, const char *shown, FileRow *file, const struct stat &st) {
@@ -79,8 +88,33 @@ char *describe_file_change(FileChange change, const FileRow *file, const struct 
 
 void raise_file_change(FileChange change, const FileRow *file, const struct stat &st,
                        int64 committed) {
+    raised = {file->file_id, change};
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("%s", describe_file_change(change, file, st, committed))));
+}
+
+FileChange change_raised_for(int64 file_id) {
+    return raised.file_id == file_id ? raised.change : FileChange::none;
+}
+
+void forget_raised_change() {
+    raised = {0, FileChange::none};
+}
+
+const char *file_change_name(FileChange change) {
+    switch (change) {
+        case FileChange::none:
+            return "is unchanged";
+        case FileChange::grew:
+            return "grew";
+        case FileChange::shrank:
+            return "shrank";
+        case FileChange::rewritten:
+            return "changed in place";
+        case FileChange::replaced:
+            break;
+    }
+    return "was replaced by another file";
 }
 
 }  // namespace pg_ingest

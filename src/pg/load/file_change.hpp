@@ -31,8 +31,14 @@ FileChange judge_file_change(int fd, const char *shown, FileRow *file, const str
 char *describe_file_change(FileChange change, const FileRow *file, const struct stat &st,
                            int64 committed);
 char *describe_size_change(const char *file_name, int64 was, int64 size, int64 committed);
-// Raises describe_file_change as an ERROR.
+// Raises describe_file_change as an ERROR, and keeps which change of which file it raised.
 void raise_file_change(FileChange change, const FileRow *file, const struct stat &st,
                        int64 committed);
+// After an ERROR: the change raise_file_change raised for the file (by its file_id) since
+// forget_raised_change, or none when the error was another one.
+FileChange change_raised_for(int64 file_id);
+void forget_raised_change();
+// "grew", "shrank", "changed in place" or "was replaced by another file", for the log.
+const char *file_change_name(FileChange change);
 
 }  // namespace pg_ingest

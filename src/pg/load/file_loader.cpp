@@ -6,6 +6,7 @@
 #include "pg/load/content_checksum.hpp"
 #include "pg/insert/copy_inserter.hpp"
 #include "pg/load/data_file.hpp"
+#include "pg/load/file_change.hpp"
 #include "pg/catalog/file_chunks.hpp"
 #include "pg/catalog/file_claim.hpp"
 #include "pg/load/file_reading.hpp"
@@ -153,11 +154,15 @@ void note_tail(const FileRow *file) {
 // the file's first catalog update) and, with dedupe, settles the file as a duplicate of a done
 // file with the same content. Returns that file's name, or nullptr when the file is to be loaded.
 char *settle_content(const SourceDefinition *source, FileRow *file, int fd, const char *shown) {
-    // A replay is not a duplicate: the file's own content was loaded before.
-    if (file->loading || file->replay) return nullptr;
+    if (file->loading) return nullptr;
+    // A replay is not a duplicate: the file's own content was loaded before, or, for a new
+    // version of its name that on_file_change = replace loads in place of the earlier ones, is
+    // to be loaded whatever it is. Its checksum is taken when the catalog has none.
+    if (file->replay && file->known_sha256 != nullptr) return nullptr;
     MemoryContext outside = MemoryContextSwitchTo(memory.file);
     file->content_sha256 = file_sha256(fd, shown, file->file_name, file->size, file->tailing);
     MemoryContextSwitchTo(outside);
+    if (file->replay) return nullptr;
     char *original = find_duplicate(source, file, file->content_sha256);
     return original == nullptr ? nullptr : MemoryContextStrdup(memory.file, original);
 }
@@ -615,6 +620,7 @@ void begin_load(const SourceDefinition *source, const FileRow *requested, Worker
             AllocSetContextCreate(TopMemoryContext, "pg_ingest file", ALLOCSET_DEFAULT_SIZES);
     }
     load = FileLoad{};
+    forget_raised_change();
     load.source = source;
     load.file = requested->replay ? replay_start(requested) : *requested;
     load.slot = slot;

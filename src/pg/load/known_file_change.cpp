@@ -28,13 +28,14 @@ namespace {
 struct NewestVersion {
     FileRow row;
     char *status;
+    bool replay;  // to be loaded again in place of its rows (replay_file, on_file_change)
     TimestampTz discovered_at;
 };
 
 // The columns a version is read with (pick_newest).
 #define VERSION_COLUMNS                                                                        \
     "SELECT file_id, status, file_size, file_mtime, file_inode, byte_offset, content_sha256, " \
-    "  discovered_at, file_name, file_name_bytes FROM ingest.files "
+    "  discovered_at, file_name, file_name_bytes, replay_requested FROM ingest.files "
 
 bool pick_newest(const char *name, NewestVersion *newest);
 
@@ -101,6 +102,7 @@ bool pick_newest(const char *name, NewestVersion *newest) {
     row->verified_size = row->size;
     row->verified_mtime = row->mtime;
     newest->discovered_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 8, &isnull));
+    newest->replay = DatumGetBool(SPI_getbinval(tuple, desc, 11, &isnull));
     return true;
 }
 
@@ -144,11 +146,18 @@ bool tail_done_file(const SourceDefinition *source, const char *name, const Newe
     return true;
 }
 
+// Whether a change to the loaded file's bytes is acted on: a done file's always; with
+// on_file_change = replace a failed file's too (loaded again as a whole, it may now load).
+bool judges_changes(const SourceDefinition *source, const char *status) {
+    return strcmp(status, "done") == 0 ||
+           (source->on_file_change == FileChangeMode::replace && strcmp(status, "failed") == 0);
+}
+
 // A done or failed file with committed rows, seen with another size or mtime: judged by its
 // bytes. A file that can no longer be opened is left as it is (a rescan looks again).
 Arrival judge_loaded_file(const SourceDefinition *source, const char *name, NewestVersion *newest) {
     FileRow *row = &newest->row;
-    Arrival arrival = {ArrivalOutcome::known, *row, nullptr};
+    Arrival arrival = {ArrivalOutcome::known, *row, nullptr, FileChange::none};
     char *path = psprintf("%s/%s", source->directory, name);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return arrival;
@@ -162,9 +171,9 @@ Arrival judge_loaded_file(const SourceDefinition *source, const char *name, Newe
         arrival.outcome = ArrivalOutcome::tailed;
     } else if (change == FileChange::none) {
         record_file_mtime(row->file_id, row->verified_mtime);
-    } else if (change != FileChange::replaced && strcmp(newest->status, "done") == 0) {
+    } else if (change != FileChange::replaced && judges_changes(source, newest->status)) {
         arrival = {ArrivalOutcome::changed, *row,
-                   describe_file_change(change, row, st, row->byte_offset)};
+                   describe_file_change(change, row, st, row->byte_offset), change};
     }
     return arrival;
 }
@@ -188,7 +197,7 @@ bool settle_renamed(const SourceDefinition *source, const char *name, int64 inod
         *arrival = {strcmp(renamed.status, "failed") == 0 || strcmp(renamed.status, "skipped") == 0
                         ? ArrivalOutcome::known
                         : ArrivalOutcome::deferred,
-                    renamed.row, nullptr};
+                    renamed.row, nullptr, FileChange::none};
     return true;
 }
 
@@ -212,15 +221,17 @@ Arrival settle_arrival(const SourceDefinition *source, const char *name, int64 s
     bool same_file =
         found && row->inode == inode && !born_after(source, name, newest.discovered_at);
     if (same_file && row->size == size && row->mtime == mtime)
-        return {ArrivalOutcome::known, *row, nullptr};
+        return {ArrivalOutcome::known, *row, nullptr, FileChange::none};
     if (same_file && strcmp(newest.status, "loading") == 0)
-        return {ArrivalOutcome::deferred, *row, nullptr};
+        return {ArrivalOutcome::deferred, *row, nullptr, FileChange::none};
     if (same_file && strcmp(newest.status, "pending") == 0) {
+        // A replay adopts the version it opens, with its checksum, in its own transaction.
+        if (newest.replay) return {ArrivalOutcome::known, *row, nullptr, FileChange::none};
         // Nothing of it is committed: it is loaded as it is now.
         row->size = size;
         row->mtime = mtime;
         adopt_file_version(row);
-        return {ArrivalOutcome::known, *row, nullptr};
+        return {ArrivalOutcome::known, *row, nullptr, FileChange::none};
     }
     // Without committed bytes (or, from before checksums, without a checksum to judge them by),
     // a file that changed is a new version of its name, as is another inode under it.
@@ -229,9 +240,10 @@ Arrival settle_arrival(const SourceDefinition *source, const char *name, int64 s
         if (!same_file && settle_renamed(source, name, inode, &renamed)) return renamed;
         register_file(source, name, size, mtime, inode);
         if (found && !same_file) read_renamed_to_end(source, &newest);
-        return {ArrivalOutcome::registered, *row, nullptr};
+        return {ArrivalOutcome::registered, *row, nullptr, FileChange::none};
     }
-    if (strcmp(newest.status, "skipped") == 0) return {ArrivalOutcome::known, *row, nullptr};
+    if (strcmp(newest.status, "skipped") == 0)
+        return {ArrivalOutcome::known, *row, nullptr, FileChange::none};
     return judge_loaded_file(source, row->disk_name, &newest);
 }
 

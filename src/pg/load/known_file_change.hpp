@@ -5,6 +5,7 @@
 #pragma once
 
 #include "pg/catalog/file_catalog.hpp"
+#include "pg/load/file_change.hpp"
 
 namespace pg_ingest {
 
@@ -12,14 +13,17 @@ enum class ArrivalOutcome {
     registered,  // a new file, or a new version of the name: pending
     known,       // the version recorded (a touch: its new mtime recorded), or one left as it is
     deferred,    // its version is being loaded: its load judges it; to be looked at again after
-    changed,     // a done file whose bytes changed: *reason says how, to fail it with
-    tailed,      // tail mode: a done file grew (loading again) or was truncated (a new version)
+    // a done file whose bytes changed (with on_file_change = replace, a failed one too):
+    // *reason says how, to fail it with
+    changed,
+    tailed,  // tail mode: a done file grew (loading again) or was truncated (a new version)
 };
 
 struct Arrival {
     ArrivalOutcome outcome;
-    FileRow file;  // changed: the file's row
-    char *reason;  // changed: describe_file_change's text
+    FileRow file;       // changed: the file's row
+    char *reason;       // changed: describe_file_change's text
+    FileChange change;  // changed: how
 };
 
 // In the caller's transaction. `name` is the exact name in the directory.

@@ -284,8 +284,23 @@ void start_watching() {
 
 char *describe_file_failure(const FileRow *file, int64 line, const char *reason);
 
-// A done file whose bytes changed after its load is failed, saying how and what fixes it.
-void fail_changed_loaded_file(const Arrival &arrival) {
+// on_file_change = replace: a file whose bytes changed is loaded again as a whole, in place of
+// its rows (request_replace); true when that was asked. Otherwise it fails.
+bool replace_changed_file(const FileRow *file, FileChange change) {
+    if (source->on_file_change != FileChangeMode::replace || change == FileChange::replaced ||
+        change == FileChange::none)
+        return false;
+    if (request_replace(file))
+        ereport(LOG, (errmsg("pg_ingest source \"%s\": file \"%s\" %s: it is loaded again as a "
+                             "whole, in place of its rows",
+                             source->name, file->file_name, file_change_name(change))));
+    return true;
+}
+
+// A done file whose bytes changed after its load is failed, saying how and what fixes it; with
+// on_file_change = replace it is loaded again instead.
+void settle_changed_loaded_file(const Arrival &arrival) {
+    if (replace_changed_file(&arrival.file, arrival.change)) return;
     char *message = describe_file_failure(&arrival.file, 0, arrival.reason);
     ereport(LOG, (errmsg("pg_ingest file failed: %s", message)));
     fail_changed_file(arrival.file.file_id, message);
@@ -319,7 +334,7 @@ void register_arrivals() {
             settle_arrival(source, file.name.c_str(), static_cast<int64>(file.size),
                            timestamptz_from_ns(file.mtime_ns), static_cast<int64>(file.inode));
         deferred[i] = arrival.outcome == ArrivalOutcome::deferred;
-        if (arrival.outcome == ArrivalOutcome::changed) fail_changed_loaded_file(arrival);
+        if (arrival.outcome == ArrivalOutcome::changed) settle_changed_loaded_file(arrival);
     }
     commit_worker_transaction();
     // A file being loaded is looked at again once its load is over (it may have failed it).
@@ -391,6 +406,19 @@ void fail_if_growth_left_behind(const FileRow *file) {
     note_file_failed();
 }
 
+// After a load ended by an ERROR: a change of the file's bytes that on_file_change = replace
+// loads again (the file as claimed is the version the load judged). True when it does.
+bool load_again_when_changed(const FileRow *file) {
+    FileChange change = change_raised_for(file->file_id);
+    if (source->on_file_change != FileChangeMode::replace || change == FileChange::none ||
+        change == FileChange::replaced)
+        return false;
+    begin_worker_transaction();
+    replace_changed_file(file, change);
+    commit_worker_transaction();
+    return true;
+}
+
 // Loads one file; a file-level failure marks the file failed and the worker goes on.
 FileTurn load_one(FileRow *file) {
     MemoryContext context = CurrentMemoryContext;
@@ -433,6 +461,7 @@ FileTurn load_one(FileRow *file) {
         worker.resolve_prepared_first = true;
         return FileTurn::interrupted_by_another_server;
     }
+    if (load_again_when_changed(file)) return FileTurn::settled;
     int64 line = current_load_line();
     if (target_is_gone()) {
         // Not the file's fault: it stays where it is and resumes once the source is started
