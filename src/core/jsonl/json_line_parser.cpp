@@ -179,23 +179,24 @@ JsonParseResult JsonLineParser::parse_document(std::string_view text, JsonTree &
     state_->padded.assign(text);
     state_->padded.append(simdjson::SIMDJSON_PADDING, ' ');
     TreeBuilder builder(tree);
+    const auto refuse = [&builder](auto reason) {
+        builder.fail_json(reason);
+        return builder.result();
+    };
     ondemand::document document;
     ondemand::json_type type;
     ondemand::value root;
     auto iterated =
         state_->parser.iterate(state_->padded.data(), text.size(), state_->padded.size());
-    if (auto error = std::move(iterated).get(document))
-        return builder.fail_json(error), builder.result();
-    if (auto error = document.type().get(type)) return builder.fail_json(error), builder.result();
+    if (auto error = std::move(iterated).get(document)) return refuse(error);
+    if (auto error = document.type().get(type)) return refuse(error);
     scalar = type != ondemand::json_type::object && type != ondemand::json_type::array;
     if (scalar) return builder.result();
-    if (auto error = document.get_value().get(root))
-        return builder.fail_json(error), builder.result();
+    if (auto error = document.get_value().get(root)) return refuse(error);
     JsonParseResult result;
     if (!builder.build(root, 1, result.root)) return builder.result();
     // Anything after the root is trailing garbage (current_location fails at the end).
-    if (!document.current_location().error())
-        return builder.fail_json("trailing content after the JSON value"), builder.result();
+    if (!document.current_location().error()) return refuse("trailing content after the value");
     return result;
 }
 
