@@ -24,7 +24,7 @@ ifeq ($(ERROR_ON_WARNING),yes)
 PG_CXXFLAGS += -Werror
 endif
 EXTRA_CLEAN = $(OBJS:.o=.d)
-SHLIB_LINK = -lcsv -lz -lzstd -lstdc++
+SHLIB_LINK = -lcsv -lz -lzstd -lsimdjson -lstdc++
 
 REGRESS = $(sort $(notdir $(basename $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=pg_ingest

@@ -6,7 +6,8 @@ namespace eventgen {
 
 const std::string_view kBadRowKindNames[kBadRowKindCount] = {
     "wrong_column_count", "non_numeric_id", "bad_timestamp",      "bad_price",
-    "duplicate_event_id", "invalid_utf8",   "unterminated_quote",
+    "duplicate_event_id", "invalid_utf8",   "unterminated_quote", "truncated_object",
+    "array_line",         "wrong_type",     "missing_key",        "extra_key",
 };
 
 namespace {
@@ -28,6 +29,12 @@ constexpr BadRowKind kKindsWithoutDuplicate[] = {
     BadRowKind::kWrongColumnCount, BadRowKind::kNonNumericId, BadRowKind::kBadTimestamp,
     BadRowKind::kBadPrice,         BadRowKind::kInvalidUtf8,
 };
+// What a JSON Lines row can become, anywhere in a file (no row spans lines).
+constexpr BadRowKind kJsonKinds[] = {
+    BadRowKind::kTruncatedObject,  BadRowKind::kArrayLine, BadRowKind::kWrongType,
+    BadRowKind::kMissingKey,       BadRowKind::kExtraKey,  BadRowKind::kInvalidUtf8,
+    BadRowKind::kDuplicateEventId,
+};
 
 // Offsets in "YYYY-MM-DD HH:MM:SS.ffffff+00".
 constexpr size_t kMonthOffset = 5;
@@ -37,7 +44,15 @@ constexpr size_t kMinuteOffset = 14;
 
 }  // namespace
 
-BadRowInjector::BadRowInjector(RandomEngine rng, double fraction) : rng_(rng), fraction_(fraction) {
+std::vector<BadRowKind> kinds_of(FileFormat format) {
+    if (format == FileFormat::kJsonl) return {std::begin(kJsonKinds), std::end(kJsonKinds)};
+    std::vector<BadRowKind> kinds(std::begin(kKindsInsideFile), std::end(kKindsInsideFile));
+    kinds.push_back(BadRowKind::kUnterminatedQuote);
+    return kinds;
+}
+
+BadRowInjector::BadRowInjector(RandomEngine rng, double fraction, FileFormat format)
+    : rng_(rng), fraction_(fraction), format_(format) {
     scratch_.reserve(256);
 }
 
@@ -60,6 +75,11 @@ std::optional<BadRowKind> BadRowInjector::maybe_spoil(RowFields &row, bool last_
 }
 
 BadRowKind BadRowInjector::pick_kind(bool last_row_of_file) {
+    if (format_ == FileFormat::kJsonl) {
+        // Without an earlier good row, the duplicate (listed last) is left out.
+        const uint32_t kinds = static_cast<uint32_t>(std::size(kJsonKinds)) - (good_id_count_ == 0);
+        return kJsonKinds[rng_.below(kinds)];
+    }
     if (last_row_of_file) return BadRowKind::kUnterminatedQuote;
     // A duplicate needs an earlier good row in this file; the other kinds are always possible.
     if (good_id_count_ == 0)
@@ -87,7 +107,23 @@ void BadRowInjector::spoil(BadRowKind kind, RowFields &row) {
         case BadRowKind::kUnterminatedQuote:
             row.leave_last_quote_open = true;
             return;
+        case BadRowKind::kTruncatedObject:
+            return set_json_fault(JsonRowFault::kTruncated, row);
+        case BadRowKind::kArrayLine:
+            return set_json_fault(JsonRowFault::kArray, row);
+        case BadRowKind::kWrongType:
+            return set_json_fault(JsonRowFault::kWrongType, row);
+        case BadRowKind::kMissingKey:
+            return set_json_fault(JsonRowFault::kMissingKey, row);
+        case BadRowKind::kExtraKey:
+            return set_json_fault(JsonRowFault::kExtraKey, row);
     }
+}
+
+void BadRowInjector::set_json_fault(JsonRowFault fault, RowFields &row) {
+    row.json_fault = fault;
+    row.fault_position =
+        fault == JsonRowFault::kTruncated ? rng_.below(1 << 16) : rng_.below(kColumnCount);
 }
 
 void BadRowInjector::change_column_count(RowFields &row) {

@@ -7,8 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "event_csv.hpp"
+#include "file_format.hpp"
 #include "random_engine.hpp"
 #include "uuid.hpp"
 
@@ -22,17 +24,27 @@ enum class BadRowKind : uint8_t {
     kDuplicateEventId,   // a good row but for its event_id, which an earlier good row has
     kInvalidUtf8,        // a text field contains a byte sequence that is not UTF-8
     kUnterminatedQuote,  // the file's last line opens a quoted field that never closes
+    // JSON Lines only (JsonRowFault):
+    kTruncatedObject,  // an object cut short
+    kArrayLine,        // an array, not an object
+    kWrongType,        // a value its column's type refuses (null into a NOT NULL text)
+    kMissingKey,       // a column left out: its default, NULL, breaks NOT NULL
+    kExtraKey,         // a key no column has (rejected under on_new_columns = fail)
 };
-constexpr size_t kBadRowKindCount = 7;
+constexpr size_t kBadRowKindCount = 12;
 
 // Names used in the manifest, indexed by BadRowKind.
 extern const std::string_view kBadRowKindNames[kBadRowKindCount];
 
+// The kinds a file of `format` can have, in the order its manifest lists them.
+std::vector<BadRowKind> kinds_of(FileFormat format);
+
 class BadRowInjector {
   public:
     // Each row goes bad with probability `fraction`; its kind is then uniform among those
-    // possible, except that a bad last row of a file is always an unterminated quote.
-    BadRowInjector(RandomEngine rng, double fraction);
+    // possible in `format`, except that a bad last row of a CSV file is always an unterminated
+    // quote.
+    BadRowInjector(RandomEngine rng, double fraction, FileFormat format = FileFormat::kCsv);
 
     // Forgets the ids of the previous file: duplicates repeat ids within one file.
     void start_file();
@@ -53,11 +65,13 @@ class BadRowInjector {
     void spoil_timestamp(RowFields &row);
     void spoil_price(RowFields &row);
     void insert_invalid_utf8(RowFields &row);
+    void set_json_fault(JsonRowFault fault, RowFields &row);
 
     static constexpr size_t kRememberedIds = 64;
 
     RandomEngine rng_;
     double fraction_;
+    FileFormat format_;
     Uuid good_ids_[kRememberedIds];
     size_t good_id_count_ = 0;
     size_t next_good_id_ = 0;

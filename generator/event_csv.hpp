@@ -12,6 +12,15 @@
 namespace eventgen {
 
 constexpr size_t kColumnCount = 9;
+
+enum class JsonRowFault {
+    kNone,
+    kTruncated,   // the object is cut short
+    kArray,       // the values as a JSON array
+    kWrongType,   // fault_column's value is of a type its column cannot take
+    kMissingKey,  // fault_column's key is left out (every column is NOT NULL)
+    kExtraKey,    // one key more than the table has columns
+};
 extern const std::string_view kColumnNames[kColumnCount];
 
 enum Column : size_t {
@@ -33,6 +42,10 @@ struct RowFields {
     // The last field opens a quote that never closes and the row has no line end (only ever on
     // the last line of a file).
     bool leave_last_quote_open = false;
+    // JSON Lines faults (event_json.hpp), set by the injector for jsonl files only.
+    JsonRowFault json_fault = JsonRowFault::kNone;
+    // The column of a kMissingKey or kWrongType fault; for kTruncated, picks where to cut.
+    size_t fault_position = 0;
 };
 
 // Renders events to field texts; the views stay valid until the next call of fields_of.

@@ -34,6 +34,8 @@ GeneratorOptions checked(GeneratorOptions options) {
     if (!(options.rate >= 0) || std::isinf(options.rate)) {
         throw std::invalid_argument("the rate must be a finite number >= 0");
     }
+    if (options.nested && options.format != FileFormat::kJsonl)
+        throw std::invalid_argument("--nested is for --format jsonl only");
     if (options.bad_row_fraction &&
         !(*options.bad_row_fraction >= 0 && *options.bad_row_fraction <= 1)) {
         throw std::invalid_argument("the bad-row fraction must be between 0 and 1");
@@ -61,16 +63,17 @@ EventFileGenerator::EventFileGenerator(GeneratorOptions options)
     : options_(checked(std::move(options))),
       model_(engine_for(options_.seed, 0), options_.seed ? kSeededEpochMicros : unix_micros_now(),
              mean_gap_micros(options_.rate)),
-      injector_(engine_for(options_.seed, kBadRowStreamSalt),
-                options_.bad_row_fraction.value_or(0)),
-      namer_(options_.prefix) {
+      injector_(engine_for(options_.seed, kBadRowStreamSalt), options_.bad_row_fraction.value_or(0),
+                options_.format),
+      namer_(options_.prefix, options_.format == FileFormat::kCsv ? ".csv" : ".jsonl") {
     std::filesystem::create_directories(options_.out_dir);
 }
 
 std::optional<WrittenFile> EventFileGenerator::write_file(const StopFlag &stop) {
-    FileSink sink(options_.out_dir, options_.prefix, ".csv", kDataWriteChunk);
+    const bool csv = options_.format == FileFormat::kCsv;
+    FileSink sink(options_.out_dir, options_.prefix, csv ? ".csv" : ".jsonl", kDataWriteChunk);
     OutputBuffer &out = sink.buffer();
-    append_csv_header(out);
+    if (csv) append_csv_header(out);
 
     // Unseeded runs keep event times near the wall clock, also after --interval pauses.
     if (!options_.seed) model_.advance_clock_to(unix_micros_now());
@@ -78,6 +81,7 @@ std::optional<WrittenFile> EventFileGenerator::write_file(const StopFlag &stop) 
     std::optional<FileManifest> manifest;
     if (options_.bad_row_fraction) {
         manifest.emplace();
+        manifest->format = options_.format;
         manifest->seed = options_.seed;
         manifest->bad_row_fraction = *options_.bad_row_fraction;
         manifest->data_lines = options_.events_per_file;
@@ -98,13 +102,17 @@ std::optional<WrittenFile> EventFileGenerator::write_file(const StopFlag &stop) 
         RowFields fields = formatter_.fields_of(event);
         if (manifest) {
             if (auto kind = injector_.maybe_spoil(fields, row + 1 == events)) {
-                // Line 1 is the header and rows never contain a line break.
-                manifest->bad_lines[static_cast<size_t>(*kind)].push_back(row + 2);
+                // A CSV file's line 1 is its header; rows never contain a line break.
+                manifest->bad_lines[static_cast<size_t>(*kind)].push_back(row + (csv ? 2 : 1));
             } else {
                 injector_.remember_good_id(event.id);
             }
         }
-        append_csv_row(fields, out);
+        if (csv) {
+            append_csv_row(fields, out);
+        } else {
+            append_json_row(fields, options_.nested, out);
+        }
         sink.write_if_full();
         if (pace_rows > 0 && (row + 1) % pace_rows == 0) {
             const auto due =

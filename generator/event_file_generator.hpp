@@ -9,6 +9,8 @@
 
 #include "bad_rows.hpp"
 #include "event_csv.hpp"
+#include "event_json.hpp"
+#include "file_format.hpp"
 #include "event_model.hpp"
 #include "file_naming.hpp"
 #include "file_sink.hpp"
@@ -28,6 +30,8 @@ struct GeneratorOptions {
     std::optional<uint64_t> seed;
     // Given (even 0): that fraction of rows is bad and every file gets a manifest.
     std::optional<double> bad_row_fraction;
+    FileFormat format = FileFormat::kCsv;
+    bool nested = false;  // JSON Lines only: the user's fields as one object (event_json.hpp)
 };
 
 struct WrittenFile {

@@ -31,8 +31,8 @@ std::string FileNamer::name_for(int64_t unix_millis, int suffix) const {
     char stamp[kFileStampLength];
     format_file_stamp(unix_millis, stamp);
     const std::string_view stamp_text(stamp, kFileStampLength);
-    if (suffix == 0) return fmt::format("{}_{}.csv", prefix_, stamp_text);
-    return fmt::format("{}_{}_{:03}.csv", prefix_, stamp_text, suffix);
+    if (suffix == 0) return fmt::format("{}_{}{}", prefix_, stamp_text, extension_);
+    return fmt::format("{}_{}_{:03}{}", prefix_, stamp_text, suffix, extension_);
 }
 
 }  // namespace eventgen

@@ -1,5 +1,5 @@
-// Final names "PREFIX_YYYYMMDD_HHMMSS_mmm[_NNN].csv" (UTC wall clock with milliseconds): byte
-// order is creation order, so a watcher that sorts names processes files as they were made.
+// Final names "PREFIX_YYYYMMDD_HHMMSS_mmm[_NNN].csv" or .jsonl (UTC wall clock with milliseconds):
+// byte order is creation order, so a watcher that sorts names processes files as they were made.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,9 @@ namespace eventgen {
 
 class FileNamer {
   public:
-    explicit FileNamer(std::string prefix) : prefix_(std::move(prefix)) {}
+    // `extension` with its dot: ".csv".
+    explicit FileNamer(std::string prefix, std::string extension = ".csv")
+        : prefix_(std::move(prefix)), extension_(std::move(extension)) {}
 
     // A candidate name that sorts after every name this namer returned before. Within one
     // millisecond (or if the clock stepped back) it adds the suffix _001 .. _999, which sorts
@@ -22,6 +24,7 @@ class FileNamer {
 
   private:
     std::string prefix_;
+    std::string extension_;
     int64_t last_millis_ = INT64_MIN;
     int suffix_ = 0;
 };

@@ -13,8 +13,10 @@
 namespace eventgen {
 
 struct FileManifest {
-    uint64_t data_lines = 0;  // rows after the header, good or bad
-    // Per BadRowKind, 1-based physical line numbers (the header is line 1), ascending.
+    FileFormat format = FileFormat::kCsv;  // CSV has a header line, JSON Lines none
+    uint64_t data_lines = 0;               // rows after the header, good or bad
+    // Per BadRowKind, 1-based physical line numbers (a CSV header is line 1), ascending; only
+    // the kinds of `format` (kinds_of) are listed.
     std::array<std::vector<uint64_t>, kBadRowKindCount> bad_lines;
     std::optional<uint64_t> seed;
     double bad_row_fraction = 0;

@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-10}
-FUZZ_HARNESSES=${FUZZ_HARNESSES:-"csv_reader csv_span_scanner gzip_source zstd_source"}
+FUZZ_HARNESSES=${FUZZ_HARNESSES:-"csv_reader csv_span_scanner gzip_source zstd_source jsonl_decoder"}
 source scripts/packages.sh
 install_missing_packages $(pg_ingest_fuzz_packages) || { echo "0 passed, 1 failed"; exit 1; }
 if [ -n "${FUZZ_WORK:-}" ]; then
@@ -27,7 +27,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
     -Isrc -Itests/fuzz)
 core=(src/core/csv/csv_reader.cpp src/core/csv/csv_span_scanner.cpp
-    src/core/csv/compressed_source.cpp)
+    src/core/csv/compressed_source.cpp src/core/text/utf8_validation.cpp src/core/jsonl/*.cpp)
 passed=0
 failed=0
 
@@ -47,7 +47,8 @@ show_inputs() {
 fuzz_one() {
     local name=$1 dict=tests/fuzz/csv.dict
     [[ $name == *_source ]] && dict=tests/fuzz/compressed.dict
-    clang++-14 "${flags[@]}" "tests/fuzz/${name}_fuzzer.cpp" "${core[@]}" -lcsv -lz -lzstd \
+    [[ $name == jsonl_* ]] && dict=tests/fuzz/json.dict
+    clang++-14 "${flags[@]}" "tests/fuzz/${name}_fuzzer.cpp" "${core[@]}" -lcsv -lz -lzstd -lsimdjson \
         -o "$work/$name" || { echo "$name: does not build"; return 1; }
     "$work/$name" -runs=0 -timeout="$FUZZ_TIMEOUT" -artifact_prefix="$work/$name-" \
         "tests/fuzz/corpus/$name" >"$work/$name.replay.log" 2>&1 ||

@@ -28,6 +28,7 @@
 #include "temp_dir.hpp"
 #include "catalog.hpp"
 #include "core/csv/csv_reader.hpp"
+#include "core/jsonl/jsonl_line_decoder.hpp"
 
 extern char **environ;
 
@@ -155,7 +156,7 @@ std::string read_file(const std::string &path) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-const std::regex kFinalName(R"(user_events_\d{8}_\d{6}_\d{3}(_\d{3})?\.csv)");
+const std::regex kFinalName(R"(user_events_\d{8}_\d{6}_\d{3}(_\d{3})?\.(csv|jsonl))");
 
 bool is_final_name(const std::string &name) {
     return std::regex_match(name, kFinalName);
@@ -294,11 +295,14 @@ uint64_t json_number(const std::string &json, const std::string &key) {
     return std::stoull(match[1]);
 }
 
-const char *const kKinds[] = {"wrong_column_count", "non_numeric_id",     "bad_timestamp",
-                              "bad_price",          "duplicate_event_id", "invalid_utf8",
-                              "unterminated_quote"};
+const std::vector<std::string> kKinds = {
+    "wrong_column_count", "non_numeric_id", "bad_timestamp",     "bad_price",
+    "duplicate_event_id", "invalid_utf8",   "unterminated_quote"};
+const std::vector<std::string> kJsonKinds = {"truncated_object",  "array_line", "wrong_type",
+                                             "missing_key",       "extra_key",  "invalid_utf8",
+                                             "duplicate_event_id"};
 
-Manifest read_manifest(const std::string &path) {
+Manifest read_manifest(const std::string &path, const std::vector<std::string> &kinds = kKinds) {
     const std::string json = read_file(path);
     Manifest manifest;
     std::smatch match;
@@ -307,7 +311,7 @@ Manifest read_manifest(const std::string &path) {
     manifest.data_lines = json_number(json, "data_lines");
     manifest.good_lines = json_number(json, "good_lines");
     manifest.bad_lines = json_number(json, "bad_lines");
-    for (const std::string kind : kKinds) {
+    for (const std::string &kind : kinds) {
         const std::regex entry("\"" + kind +
                                "\": \\{\"count\": (\\d+), \"lines\": \\[([0-9, ]*)\\]\\}");
         if (!std::regex_search(json, match, entry)) {
@@ -704,6 +708,140 @@ TEST(EventgenBinaryTest, RejectsBadArguments) {
                                "--bad-rows", "--prefix", "--print-ddl", "--table"}) {
         EXPECT_NE(help.output.find(option), std::string::npos) << option;
     }
+}
+
+// --- JSON Lines, read with the ingester's own JSON Lines decoder. ---
+
+// The table's columns; nested, the user's three by json_columns' pointers.
+pg_ingest::JsonlDecoderOptions event_columns(bool nested) {
+    pg_ingest::JsonlDecoderOptions options;
+    const std::map<std::string, std::string> pointers = {{"user_id", "/user/id"},
+                                                         {"user_device", "/user/device"},
+                                                         {"user_location", "/user/location"}};
+    for (const std::string name : {"event_id", "user_id", "product_id", "event_type", "event_time",
+                                   "price", "category", "user_device", "user_location"}) {
+        const auto pointer = pointers.find(name);
+        options.columns.emplace_back(name, pg_ingest::JsonlColumnKind::kTyped,
+                                     nested && pointer != pointers.end()
+                                         ? std::optional<std::string>(pointer->second)
+                                         : std::nullopt);
+    }
+    return options;
+}
+
+// A decoded line as a ParsedRow: NULL and missing as "" (which no column's check accepts).
+ParsedRow row_of(const pg_ingest::DecodedLine &line, uint64_t number) {
+    ParsedRow row{number, "", {}};
+    for (size_t column = 0; column < line.values.size(); column++)
+        row.fields.emplace_back(line.text(column));
+    return row;
+}
+
+TEST(EventgenBinaryTest, JsonLinesHoldTheSameEventsAsCsv) {
+    TempDir csv_dir, flat_dir, nested_dir;
+    for (const auto &[dir, format] : {std::pair{&csv_dir, "csv"}, {&flat_dir, "jsonl"}})
+        ASSERT_EQ(run_eventgen({"--out", dir->path(), "--events", "3000", "--seed", "11",
+                                "--format", format})
+                      .exit_code,
+                  0);
+    ASSERT_EQ(run_eventgen({"--out", nested_dir.path(), "--events", "3000", "--seed", "11",
+                            "--format", "jsonl", "--nested"})
+                  .exit_code,
+              0);
+    const std::vector<ParsedRow> csv_rows = parse_csv(read_file(data_files(csv_dir.path())[0]));
+    for (const bool nested : {false, true}) {
+        SCOPED_TRACE(nested ? "nested" : "flat");
+        const std::vector<std::string> files = data_files((nested ? nested_dir : flat_dir).path());
+        ASSERT_EQ(files.size(), 1u);
+        EXPECT_EQ(files[0].substr(files[0].size() - 6), ".jsonl");
+        const std::vector<std::string> lines = lines_of(read_file(files[0]));
+        ASSERT_EQ(lines.size(), 3000u);
+        pg_ingest::JsonlLineDecoder decoder(event_columns(nested));
+        pg_ingest::DecodedLine decoded;
+        for (size_t i = 0; i < lines.size(); i++) {
+            decoder.decode(lines[i], i == 0, decoded);
+            ASSERT_EQ(decoded.outcome, pg_ingest::JsonlLineOutcome::kRow) << decoded.message;
+            EXPECT_EQ(row_of(decoded, i + 2).fields, csv_rows[i + 1].fields) << "line " << i + 1;
+            // Numbers as JSON numbers, not strings.
+            EXPECT_TRUE(std::regex_search(lines[i], std::regex(R"("price": \d+\.\d\d[,}])")));
+            EXPECT_TRUE(std::regex_search(
+                lines[i], std::regex(nested ? R"("user": \{"id": \d+, "device": ")"
+                                            : R"("user_id": \d+, "product_id": \d+,)")));
+        }
+    }
+}
+
+TEST(EventgenBinaryTest, JsonBadRowsAreExactlyWhatTheManifestSays) {
+    std::map<std::string, uint64_t> total_by_kind;
+    for (const bool nested : {false, true}) {
+        SCOPED_TRACE(nested ? "nested" : "flat");
+        TempDir dir;
+        std::vector<std::string> args = {"--out", dir.path(), "--events", "6000",       "--seed",
+                                         "7",     "--format", "jsonl",    "--bad-rows", "0.05"};
+        if (nested) args.push_back("--nested");
+        ASSERT_EQ(run_eventgen(args).exit_code, 0);
+        const std::string file = data_files(dir.path()).at(0);
+        const Manifest manifest = read_manifest(file + ".manifest.json", kJsonKinds);
+        EXPECT_NE(read_file(file + ".manifest.json").find("\"header_lines\": 0,"),
+                  std::string::npos);
+        const std::vector<std::string> lines = lines_of(read_file(file));
+        ASSERT_EQ(lines.size(), 6000u);
+        EXPECT_EQ(manifest.data_lines, 6000u);
+        std::map<uint64_t, std::string> kind_of_line;
+        for (const auto &[kind, numbers] : manifest.lines_by_kind) {
+            for (uint64_t number : numbers) kind_of_line.emplace(number, kind);
+            total_by_kind[kind] += numbers.size();
+        }
+        EXPECT_EQ(kind_of_line.size(), manifest.bad_lines);
+
+        pg_ingest::JsonlLineDecoder decoder(event_columns(nested));
+        pg_ingest::DecodedLine decoded;
+        std::set<std::string> good_ids;
+        for (size_t i = 0; i < lines.size(); i++) {
+            const uint64_t number = i + 1;  // no header
+            decoder.decode(lines[i], i == 0, decoded);
+            const auto bad = kind_of_line.find(number);
+            const std::string kind = bad == kind_of_line.end() ? "good" : bad->second;
+            SCOPED_TRACE("line " + std::to_string(number) + " " + kind + ": " + decoded.message);
+            using Outcome = pg_ingest::JsonlLineOutcome;
+            size_t missing = 0;
+            for (const auto &value : decoded.values)
+                missing += value.state == pg_ingest::JsonlValueState::kMissing;
+            if (kind == "good" || kind == "duplicate_event_id") {
+                ASSERT_EQ(decoded.outcome, Outcome::kRow);
+                EXPECT_EQ(row_problem(row_of(decoded, number)), "");
+                const std::string id(decoded.text(0));
+                EXPECT_EQ(good_ids.count(id), kind == "good" ? 0u : 1u);
+                if (kind == "good") good_ids.insert(id);
+            } else if (kind == "truncated_object") {
+                EXPECT_TRUE(decoded.outcome == Outcome::kInvalidJson ||
+                            decoded.outcome == Outcome::kInvalidUtf8);
+            } else if (kind == "array_line") {
+                EXPECT_EQ(decoded.outcome, Outcome::kNotAnObject);
+            } else if (kind == "wrong_type") {
+                ASSERT_EQ(decoded.outcome, Outcome::kRow);
+                EXPECT_EQ(missing, 0u);
+                EXPECT_NE(row_problem(row_of(decoded, number)), "");
+            } else if (kind == "missing_key") {
+                EXPECT_EQ(decoded.outcome, Outcome::kRow);
+                EXPECT_EQ(missing, 1u);
+            } else if (kind == "extra_key") {
+                EXPECT_EQ(decoded.outcome, Outcome::kUnknownKey);
+            } else if (kind == "invalid_utf8") {
+                EXPECT_EQ(decoded.outcome, Outcome::kInvalidUtf8);
+            } else {
+                ADD_FAILURE() << "unknown kind";
+            }
+        }
+    }
+    for (const std::string &kind : kJsonKinds) EXPECT_GT(total_by_kind[kind], 0u) << kind;
+}
+
+TEST(EventgenBinaryTest, NestedIsForJsonLinesOnly) {
+    TempDir dir;
+    const RunResult result = run_eventgen({"--out", dir.path(), "--nested"});
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_TRUE(data_files(dir.path()).empty());
 }
 
 }  // namespace
