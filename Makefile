@@ -6,8 +6,11 @@ MODULE_big = pg_ingest
 SQL_TEMPLATES = $(sort $(wildcard sql/extension/pg_ingest--*.sql.in))
 SQL_FUNCTIONS = $(sort $(wildcard sql/functions/*.sql))
 DATA_built = $(SQL_TEMPLATES:.sql.in=.sql)
-# Sources lie in layer folders: src/core/<part>, src/pg and src/pg/<part>.
-OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*/*.cpp src/pg/*.cpp src/pg/*/*.cpp)))
+# Sources lie in layer folders: src/core/<part>, src/pg and src/pg/<part>. The JSON Lines decoder
+# (src/core/jsonl) is not linked in until the loader reads JSON Lines: the library needs no
+# simdjson before then.
+OBJS = $(patsubst %.cpp,%.o,$(sort $(filter-out src/core/jsonl/%,\
+	$(wildcard src/core/*/*.cpp src/pg/*.cpp src/pg/*/*.cpp))))
 
 # The library knows which catalog version it works with: the control file's default_version.
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/pg_ingest.control)
@@ -24,7 +27,7 @@ ifeq ($(ERROR_ON_WARNING),yes)
 PG_CXXFLAGS += -Werror
 endif
 EXTRA_CLEAN = $(OBJS:.o=.d)
-SHLIB_LINK = -lcsv -lz -lzstd -lsimdjson -lstdc++
+SHLIB_LINK = -lcsv -lz -lzstd -lstdc++
 
 REGRESS = $(sort $(notdir $(basename $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=pg_ingest
