@@ -25,3 +25,10 @@ install_missing_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
             "${missing[@]}" >/dev/null
 }
+
+# The container job's (tests/docker/run.sh, on the native Debian 12 only): podman as root with
+# runc, netavark (and iptables, which it drives) for the compose network with aardvark-dns for
+# names between services, podman-compose, and debootstrap for the base image (scripts/chroot.sh).
+pg_ingest_container_packages() {
+    echo "podman runc podman-compose netavark aardvark-dns iptables debootstrap curl"
+}
