@@ -19,9 +19,11 @@
 #   chroot.sh run SUITE [--bind DIR]... -- COMMAND...
 #                                            runs COMMAND inside, with /proc, /dev, /dev/shm and
 #                                            each DIR (at the same path) mounted, unmounted after;
-#                                            one at a time per chroot: each mounts a /dev/shm of its
-#                                            own over the chroot's, and the first to end takes the
-#                                            servers' dynamic shared memory of the others with it
+#                                            one at a time per chroot (ensure too): each mounts a
+#                                            /dev/shm of its own over the chroot's, and the first to
+#                                            end would take the servers' dynamic shared memory of
+#                                            the others with it, so each waits for an exclusive
+#                                            lock on the chroot (flock on CACHE/chroot-SUITE.lock)
 set -euo pipefail
 CACHE=${PG_INGEST_CHROOTS:-/var/cache/pg_ingest}
 source "$(dirname "$0")/packages.sh"
@@ -211,9 +213,17 @@ prepare_chroot() {
     cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 }
 
+# Waits for the chroot of SUITE to be this process's alone (fd 9 holds the lock until exit;
+# whatever runs inside gets no fd 9, so no server it leaves behind keeps the lock).
+lock_chroot() {
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/chroot-$1.lock"
+    flock 9
+}
+
 ensure() {
     local suite=$1 major=$2 root="$CACHE/chroot-$1"
-    mkdir -p "$CACHE"
+    lock_chroot "$suite"
     [ -x "$root/usr/bin/apt-get" ] || create_chroot "$suite" "$root"
     prepare_chroot "$root"
     [ "$suite" = experimental ] && pin_experimental_major "$root" "$major"
@@ -226,10 +236,10 @@ ensure() {
     echo "installing into the $suite chroot:" $missing
     trap unmount_all EXIT
     mount_into "$root"
-    chroot "$root" apt-get -qq update
+    chroot "$root" apt-get -qq update 9>&-
     # shellcheck disable=SC2086
     chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        --no-install-recommends $missing >/dev/null
+        --no-install-recommends $missing >/dev/null 9>&-
     unmount_all
 }
 
@@ -252,11 +262,12 @@ run() {
         echo "no $suite chroot in $root: run chroot.sh ensure $suite MAJOR" >&2
         return 1
     fi
+    lock_chroot "$suite"
     trap unmount_all EXIT
     mount_into "$root" "${binds[@]}"
     local status=0
     chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-        "$@" || status=$?
+        "$@" 9>&- || status=$?
     unmount_all
     return "$status"
 }

@@ -6,8 +6,9 @@
 # integration tests (SANITIZE_TESTS) run against them. Any sanitizer report fails the job and
 # is printed: ASan writes its reports to files (ASAN_OPTIONS log_path), UBSan to the servers'
 # stderr, whose logs tests/cluster.sh copies before a test cluster is deleted.
-# Needs build/eventgen (scripts/setup.sh). Ends with "N passed, M failed"; scripts/test.sh runs
-# it after the native major. Runs as root.
+# Everything it builds and runs is in a copy of the tree under this run's directory (the tests
+# use the sanitized eventgen), so it runs beside the native major's job, which builds in the
+# tree. Ends with "N passed, M failed"; scripts/test.sh runs it as one of its jobs. Runs as root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
@@ -70,8 +71,11 @@ chmod a+rx "$preload"
 libasan=$(gcc -print-file-name=libasan.so)
 
 echo "== sanitizer job: integration tests ($(echo $SANITIZE_TESTS))"
+# The copy's tests, with the copy's build/ the sanitized one (tests/integration/conftest.py
+# runs ROOT/build/eventgen).
+ln -s "$work/build" "$work/src/build"
 tests=()
-for name in $SANITIZE_TESTS; do tests+=("tests/integration/$name"); done
+for name in $SANITIZE_TESTS; do tests+=("$work/src/tests/integration/$name"); done
 PG_INGEST_SANITIZED=1 PG_INGEST_KEEP_LOGS=$work/logs \
     PG_INGEST_SERVER_ENV="LD_PRELOAD=$libasan:$preload ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS" \
     /usr/bin/python3 -m pytest -p no:cacheprovider -q "${tests[@]}" >"$work/integration.log" 2>&1

@@ -43,6 +43,14 @@ show_inputs() {
     done
 }
 
+# A failed run's log from its first report line (ASan's "==N==ERROR:", UBSan's "runtime error:",
+# libFuzzer's "ERROR:"), so a report is printed whole, not cut at its top; else its last 60 lines.
+show_report() {
+    local first
+    first=$(grep -nE -m 1 'ERROR:|runtime error' "$1" | cut -d: -f1)
+    if [ -n "$first" ]; then tail -n "+$first" "$1"; else tail -n 60 "$1"; fi
+}
+
 # The build, the corpus replay and the timed run of one harness; 0 if all pass.
 fuzz_one() {
     local name=$1 dict=tests/fuzz/csv.dict
@@ -52,7 +60,7 @@ fuzz_one() {
         -o "$work/$name" || { echo "$name: does not build"; return 1; }
     "$work/$name" -runs=0 -timeout="$FUZZ_TIMEOUT" -artifact_prefix="$work/$name-" \
         "tests/fuzz/corpus/$name" >"$work/$name.replay.log" 2>&1 ||
-        { tail -n 60 "$work/$name.replay.log"; echo "$name: the committed corpus fails"; return 1; }
+        { show_report "$work/$name.replay.log"; echo "$name: the committed corpus fails"; return 1; }
     # Grows a copy: the committed corpus stays as it is.
     mkdir -p "$work/$name.corpus"
     "$work/$name" -max_total_time="$FUZZ_SECONDS" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb=2048 \
@@ -62,7 +70,8 @@ fuzz_one() {
     echo "$name: $(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log") executions" \
         "in $FUZZ_SECONDS s, corpus $(find "$work/$name.corpus" -type f | wc -l) new inputs"
     if [ "$status" -ne 0 ]; then
-        grep -vE '^#[0-9]+' "$work/$name.log" | tail -n 80
+        grep -vE '^#[0-9]+' "$work/$name.log" >"$work/$name.report"
+        show_report "$work/$name.report"
         echo "$name: FAILED"
         return 1
     fi
