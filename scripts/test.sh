@@ -40,6 +40,7 @@ JOBS="
 2 | pg19     | -                   | PostgreSQL 19             | run_major 19
 3 | sanitize | -                   | sanitizers, PostgreSQL 15 | bash scripts/sanitize.sh
 1 | fuzz     | -                   | fuzzing                   | bash tests/fuzz/run.sh
+2 | docker   | -                   | containers (podman, PostgreSQL 15) | bash tests/docker/run.sh
 1 | cross    | pg15,pg17,pg18,pg19 | dump on 15, restore on the newest major | run_cross
 "
 
@@ -90,12 +91,16 @@ passed=0
 failed=0
 summaries=()
 
-# Adds the counts of a log whose last line is "N passed, M failed" under the given label.
+# Adds the counts of a log whose last line is "N passed, M failed" under the given label. A job
+# that cannot run on this machine at all (no container engine) says so in its last line and
+# counts as neither.
 count() {
     local label=$1 log=$2 last p f
     last=$(tail -n 1 "$log")
     if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
         p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+    elif [[ $last =~ cannot\ run\ here:\ 0\ run$ ]]; then
+        p=0 f=0
     else
         p=0 f=1
     fi
@@ -165,6 +170,7 @@ selected() {
     sanitize) [[ $in_majors == *" $native_major "* && ${SANITIZE:-1} = 1 ]] ;;
     fuzz) [[ $in_majors == *" $native_major "* && ${FUZZ:-1} = 1 ]] ;;
     cross) [[ $in_majors == *" $native_major "* && -n $newer ]] ;;
+    docker) [[ $in_majors == *" $native_major "* && ${DOCKER:-1} = 1 ]] ;;
     *) true ;;
     esac
 }
@@ -212,6 +218,7 @@ if [[ " $PG_MAJORS " == *" $native_major "* ]]; then
     source scripts/packages.sh
     packages=$(pg_ingest_packages "$native_major")
     selected fuzz && packages+=" $(pg_ingest_fuzz_packages)"
+    selected docker && packages+=" $(pg_ingest_container_packages)"
     # shellcheck disable=SC2086
     install_missing_packages $packages
 fi
