@@ -82,3 +82,11 @@ sql/extension/%.sql: sql/extension/%.sql.in $(SQL_FUNCTIONS)
 	@{ sed '/^-- @functions$$/,$$d' $<; for f in $(SQL_FUNCTIONS); do cat "$$f"; echo; done; \
 	   sed '1,/^-- @functions$$/d' $<; } >$@.tmp
 	@mv $@.tmp $@
+
+# make dist: pg_ingest-X.Y.tar.gz, the committed tree (git archive of HEAD) under pg_ingest-X.Y/,
+# the source tarball a release ships.
+.PHONY: dist
+dist:
+	git -C $(SOURCE_DIR) archive --format=tar.gz --prefix=$(EXTENSION)-$(EXTVERSION)/ \
+		-o $(CURDIR)/$(EXTENSION)-$(EXTVERSION).tar.gz HEAD
+	@echo "$(EXTENSION)-$(EXTVERSION).tar.gz"

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# The Debian packages, tested as a user installs them. For PostgreSQL 15 (Debian 12, natively)
+# and 17 (trixie, in a build chroot): builds them from `make dist`'s tarball with
+# dpkg-buildpackage (dh --with pgxs; the unit tests and pg_regress run in the build), checks them
+# (lintian errors, hardening-check of the .so and the generator, no build path in the .so), then
+# installs them into a fresh minbase chroot of the suite with nothing but postgresql-N and the two
+# packages (no compiler, no -dev) and runs debian/tests/load-eventgen there: a cluster, CREATE
+# EXTENSION, eventgen files loaded exactly once through a started source, exact counts, and
+# ALTER EXTENSION pg_ingest UPDATE from 0.6 with the packaged scripts.
+# No earlier version was ever packaged (0.7 is the first), so no update from a previous package
+# is run; when one exists, install it first and upgrade to the new one here.
+# Ends with "N passed, M failed"; the status is 0 only if M = 0. Run as root.
+# Cached under /var/cache/pg_ingest/packages (PG_INGEST_CHROOTS): the build chroot of each suite
+# and the .debs apt downloads into the fresh chroots; the minbase tarballs are chroot.sh's.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+CACHE=${PG_INGEST_CHROOTS:-/var/cache/pg_ingest}
+PACKAGES_CACHE=$CACHE/packages
+# MAJOR:SUITE; the first is built on this machine (Debian 12), the others in a chroot.
+TARGETS=${PG_INGEST_PACKAGE_TARGETS:-"15:bookworm 17:trixie"}
+source scripts/packages.sh
+BUILD_PACKAGES="build-essential fakeroot debhelper postgresql-all postgresql-server-dev-all
+    cmake libcli11-dev libcsv-dev libfmt-dev libgtest-dev libzstd-dev zlib1g-dev"
+CHECK_PACKAGES="lintian devscripts binutils"
+
+work=$(mktemp -d /tmp/pg_ingest_packages.XXXXXX)
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$PACKAGES_CACHE"
+passed=0
+failed=0
+result() { # result WHAT STATUS
+    if [ "$2" -eq 0 ]; then
+        echo "ok - $1"
+        passed=$((passed + 1))
+    else
+        echo "not ok - $1"
+        failed=$((failed + 1))
+    fi
+}
+# Runs a command in $PACKAGES_CACHE/chroot-NAME through chroot.sh (its mounts), with $work bound.
+in_chroot() {
+    local name=$1
+    shift
+    PG_INGEST_CHROOTS=$PACKAGES_CACHE bash scripts/chroot.sh run "$name" --bind "$work" -- "$@"
+}
+# A fresh copy of the cached minbase SUITE as $PACKAGES_CACHE/chroot-NAME, whose apt needs no
+# Valid-Until (a snapshot mirror), starts no service at install and creates no cluster.
+fresh_root() {
+    local suite=$1 name=$2 tarball root=$PACKAGES_CACHE/chroot-$2
+    tarball=$(bash scripts/chroot.sh minbase "$suite") || return 1
+    rm -rf "$root"
+    mkdir -p "$root"
+    tar -C "$root" -xf "$tarball"
+    echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99pg_ingest"
+    printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+    chmod 755 "$root/usr/sbin/policy-rc.d"
+    mkdir -p "$root/etc/postgresql-common"
+    echo "create_main_cluster = false" >"$root/etc/postgresql-common/createcluster.conf"
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+}
+# apt-get install inside a chroot, its downloads kept in the cache for the next run.
+chroot_install() {
+    local name=$1 archives=$PACKAGES_CACHE/apt-$2
+    shift 2
+    mkdir -p "$archives/partial"
+    PG_INGEST_CHROOTS=$PACKAGES_CACHE bash scripts/chroot.sh run "$name" --bind "$work" \
+        --bind "$archives" -- sh -c "apt-get -qq update && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends -o Dir::Cache::archives=$archives $*" \
+        >"$work/apt-$name.log" 2>&1 || { tail -n 20 "$work/apt-$name.log"; return 1; }
+}
+# The build chroot of SUITE: minbase and the build dependencies, made once and kept.
+ensure_build_root() {
+    local suite=$1
+    [ -x "$PACKAGES_CACHE/chroot-build-$suite/usr/bin/dpkg-buildpackage" ] && return 0
+    echo "making the $suite build chroot (once)"
+    fresh_root "$suite" "build-$suite" &&
+        chroot_install "build-$suite" "$suite" $BUILD_PACKAGES
+}
+
+# Builds the packages of MAJOR from the tarball in $work/MAJOR; the .debs land in $work/MAJOR.
+build() {
+    local major=$1 suite=$2 native=$3 dir=$work/$1
+    local commands="cd $dir/pg_ingest-$version && pg_buildext updatecontrol &&
+        DEB_BUILD_OPTIONS=parallel=$(nproc) dpkg-buildpackage -us -uc -b"
+    mkdir -p "$dir"
+    tar -C "$dir" -xzf "$work/pg_ingest-$version.tar.gz"
+    if [ "$native" = yes ]; then
+        bash -c "$commands" >"$dir/build.log" 2>&1
+    else
+        ensure_build_root "$suite" && in_chroot "build-$suite" bash -c "$commands" \
+            >"$dir/build.log" 2>&1
+    fi || { tail -n 40 "$dir/build.log"; return 1; }
+    grep -E "^ok [0-9]+|^test .*\.\.\. ok|tests passed|Tests passed" "$dir/build.log" | tail -n 3
+}
+
+# lintian, hardening-check and the build path, on this machine's tools (any suite's .debs).
+check() {
+    local major=$1 dir=$work/$1 status=0
+    lintian --fail-on error "$dir"/*.changes >"$dir/lintian.log" 2>&1
+    result "$major: lintian: no error" $?
+    grep -E '^E:' "$dir/lintian.log"
+    mkdir -p "$dir/x"
+    for deb in "$dir"/*.deb; do dpkg-deb -x "$deb" "$dir/x"; done
+    local so=$dir/x/usr/lib/postgresql/$major/lib/pg_ingest.so gen=$dir/x/usr/bin/pg-ingest-eventgen
+    hardening-check "$so" "$gen" >"$dir/hardening.log" 2>&1
+    result "$major: hardening-check of pg_ingest.so and pg-ingest-eventgen" $?
+    grep -iE 'no,|unknown' "$dir/hardening.log"
+    ! strings "$so" "$gen" | grep -F "$dir"
+    result "$major: no build path in pg_ingest.so and pg-ingest-eventgen" $?
+}
+
+# A fresh minbase SUITE, postgresql-MAJOR and the packages only, then debian/tests/load-eventgen.
+install_and_load() {
+    local major=$1 suite=$2 dir=$work/$1 name=fresh-$2
+    if ! fresh_root "$suite" "$name" || ! chroot_install "$name" "$suite" "postgresql-$major" \
+        "$dir"/postgresql-"$major"-pg-ingest_*.deb "$dir"/pg-ingest-eventgen_*.deb; then
+        result "$major: installed into a fresh minbase $suite" 1
+        return
+    fi
+    result "$major: installed into a fresh minbase $suite" 0
+    ! chroot "$PACKAGES_CACHE/chroot-$name" dpkg-query -W -f='${Package}\n' |
+        grep -E -- '-dev$|^(gcc|g\+\+|cpp|clang)(-[0-9]+)?$'
+    result "$major: no compiler and no -dev package installed" $?
+    local tests=$dir/pg_ingest-$version/debian/tests
+    in_chroot "$name" "$tests/load-eventgen" >"$dir/load.log" 2>&1
+    cat "$dir/load.log"
+    passed=$((passed + $(grep -c '^ok - ' "$dir/load.log")))
+    failed=$((failed + $(grep -c '^not ok - ' "$dir/load.log")))
+    grep -q '^ok - ' "$dir/load.log" || result "$major: load-eventgen ran" 1
+    in_chroot "$name" "$tests/update" >"$dir/update.log" 2>&1
+    cat "$dir/update.log"
+    result "$major: ALTER EXTENSION pg_ingest UPDATE from each earlier version (packaged scripts)" $?
+    rm -rf "$PACKAGES_CACHE/chroot-$name"
+}
+
+read -ra host_packages <<<"$(echo $BUILD_PACKAGES $CHECK_PACKAGES)"
+install_missing_packages "${host_packages[@]}" || result "build dependencies installed" 1
+version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" pg_ingest.control)
+bash scripts/check_versions.sh >/dev/null
+result "versions agree (scripts/check_versions.sh)" $?
+make -s -C "$work" -f "$PWD/Makefile" dist PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+result "make dist: pg_ingest-$version.tar.gz" $?
+
+native=yes
+for target in $TARGETS; do
+    major=${target%%:*} suite=${target#*:}
+    echo "== PostgreSQL $major ($suite)"
+    if build "$major" "$suite" "$native"; then
+        result "$major: dpkg-buildpackage -b (dh --with pgxs)" 0
+        check "$major"
+        install_and_load "$major" "$suite"
+    else
+        result "$major: dpkg-buildpackage -b (dh --with pgxs)" 1
+    fi
+    native=no
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
