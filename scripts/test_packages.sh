@@ -19,8 +19,10 @@ PACKAGES_CACHE=$CACHE/packages
 # MAJOR:SUITE; the first is built on this machine (Debian 12), the others in a chroot.
 TARGETS=${PG_INGEST_PACKAGE_TARGETS:-"15:bookworm 17:trixie"}
 source scripts/packages.sh
-BUILD_PACKAGES="build-essential fakeroot debhelper postgresql-all postgresql-server-dev-all
-    cmake libcli11-dev libcsv-dev libfmt-dev libgtest-dev libzstd-dev zlib1g-dev"
+# debian/control.in's Build-Depends (debhelper-compat is debhelper's), and a compiler.
+BUILD_PACKAGES="build-essential $(sed -n '/^Build-Depends:/,/^[A-Z]/s/^ \([a-z0-9.+-]*\).*/\1/p' \
+    debian/control.in | sed 's/^debhelper-compat$/debhelper/')"
+# lintian, hardening-check (devscripts) and strings (binutils), on this machine.
 CHECK_PACKAGES="lintian devscripts binutils"
 
 work=$(mktemp -d /tmp/pg_ingest_packages.XXXXXX)
@@ -59,23 +61,27 @@ fresh_root() {
     echo "create_main_cluster = false" >"$root/etc/postgresql-common/createcluster.conf"
     cp /etc/resolv.conf "$root/etc/resolv.conf"
 }
-# apt-get install inside a chroot, its downloads kept in the cache for the next run.
+# apt-get install inside a chroot, its package lists and downloads kept in the cache of SUITE.
 chroot_install() {
-    local name=$1 archives=$PACKAGES_CACHE/apt-$2
+    local name=$1 apt=$PACKAGES_CACHE/apt-$2
     shift 2
-    mkdir -p "$archives/partial"
+    mkdir -p "$apt/archives/partial" "$apt/lists/partial"
+    local options="-o Dir::Cache::archives=$apt/archives -o Dir::State::Lists=$apt/lists"
     PG_INGEST_CHROOTS=$PACKAGES_CACHE bash scripts/chroot.sh run "$name" --bind "$work" \
-        --bind "$archives" -- sh -c "apt-get -qq update && DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends -o Dir::Cache::archives=$archives $*" \
+        --bind "$apt" -- sh -c "apt-get -qq $options update && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends $options $*" \
         >"$work/apt-$name.log" 2>&1 || { tail -n 20 "$work/apt-$name.log"; return 1; }
 }
 # The build chroot of SUITE: minbase and the build dependencies, made once and kept.
 ensure_build_root() {
     local suite=$1
-    [ -x "$PACKAGES_CACHE/chroot-build-$suite/usr/bin/dpkg-buildpackage" ] && return 0
+    local done=$PACKAGES_CACHE/chroot-build-$suite/.pg_ingest-build-depends
+    [ "$(cat "$done" 2>/dev/null)" = "$BUILD_PACKAGES" ] && return 0
     echo "making the $suite build chroot (once)"
+    # shellcheck disable=SC2086
     fresh_root "$suite" "build-$suite" &&
-        chroot_install "build-$suite" "$suite" $BUILD_PACKAGES
+        chroot_install "build-$suite" "$suite" $BUILD_PACKAGES &&
+        echo "$BUILD_PACKAGES" >"$done"
 }
 
 # Builds the packages of MAJOR from the tarball in $work/MAJOR; the .debs land in $work/MAJOR.
