@@ -13,7 +13,7 @@
 # Cached under /var/cache/pg_ingest/packages (PG_INGEST_CHROOTS): the build chroot of each suite
 # and the .debs apt downloads into the fresh chroots; the minbase tarballs are chroot.sh's.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 CACHE=${PG_INGEST_CHROOTS:-/var/cache/pg_ingest}
 PACKAGES_CACHE=$CACHE/packages
 # MAJOR:SUITE; the first is built on this machine (Debian 12), the others in a chroot.
@@ -46,14 +46,29 @@ in_chroot() {
     shift
     PG_INGEST_CHROOTS=$PACKAGES_CACHE bash scripts/chroot.sh run "$name" --bind "$work" -- "$@"
 }
+# Removes a chroot of ours, never while anything is mounted inside it (a run that was killed may
+# have left its binds: rm -rf would go through them into /dev or the host's directories).
+remove_root() {
+    if grep -qF " $1/" /proc/mounts; then
+        echo "$1 still has mounts inside (see /proc/mounts): not removed" >&2
+        return 1
+    fi
+    rm -rf "$1"
+}
 # A fresh copy of the cached minbase SUITE as $PACKAGES_CACHE/chroot-NAME, whose apt needs no
 # Valid-Until (a snapshot mirror), starts no service at install and creates no cluster.
 fresh_root() {
     local suite=$1 name=$2 tarball root=$PACKAGES_CACHE/chroot-$2
     tarball=$(bash scripts/chroot.sh minbase "$suite") || return 1
-    rm -rf "$root"
+    remove_root "$root" || return 1
     mkdir -p "$root"
     tar -C "$root" -xf "$tarball"
+    # A user's Debian has its suite's security and point-release updates; the server a package
+    # is built against may come from them (Debian 12's postgresql-15 15.20 does).
+    local mirror
+    mirror=$(sed -n 's/^deb \([^ ]*\) .*/\1/p' "$root/etc/apt/sources.list" | head -n 1)
+    printf 'deb %s %s-updates main\ndeb %s-security %s-security main\n' \
+        "$mirror" "$suite" "${mirror%/}" "$suite" >>"$root/etc/apt/sources.list"
     echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99pg_ingest"
     printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
     chmod 755 "$root/usr/sbin/policy-rc.d"
@@ -86,8 +101,8 @@ ensure_build_root() {
 
 # Builds the packages of MAJOR from the tarball in $work/MAJOR; the .debs land in $work/MAJOR.
 build() {
-    local major=$1 suite=$2 native=$3 dir=$work/$1
-    local commands="cd $dir/pg_ingest-$version && pg_buildext updatecontrol &&
+    local major=$1 suite=$2 native=$3 dir=$work/$1 commands
+    commands="cd $dir/pg_ingest-$version && pg_buildext updatecontrol &&
         DEB_BUILD_OPTIONS=parallel=$(nproc) dpkg-buildpackage -us -uc -b"
     mkdir -p "$dir"
     tar -C "$dir" -xzf "$work/pg_ingest-$version.tar.gz"
@@ -102,15 +117,24 @@ build() {
 
 # lintian, hardening-check and the build path, on this machine's tools (any suite's .debs).
 check() {
-    local major=$1 dir=$work/$1 status=0
+    local major=$1 suite=$2 native=$3 dir=$work/$1
     lintian --fail-on error "$dir"/*.changes >"$dir/lintian.log" 2>&1
     result "$major: lintian: no error" $?
     grep -E '^E:' "$dir/lintian.log"
     mkdir -p "$dir/x"
     for deb in "$dir"/*.deb; do dpkg-deb -x "$deb" "$dir/x"; done
     local so=$dir/x/usr/lib/postgresql/$major/lib/pg_ingest.so gen=$dir/x/usr/bin/pg-ingest-eventgen
-    hardening-check "$so" "$gen" >"$dir/hardening.log" 2>&1
-    result "$major: hardening-check of pg_ingest.so and pg-ingest-eventgen" $?
+    # A binary has the control-flow protection note only when every object linked into it has:
+    # Debian 12's crti.o (glibc 2.36) has none, so nothing built there can (postgres itself
+    # neither); that check is left out where the build's crti.o lacks it, and said so.
+    local options=() crti=/usr/lib/x86_64-linux-gnu/crti.o
+    [ "$native" = yes ] || crti=$PACKAGES_CACHE/chroot-build-$suite$crti
+    if [ -f "$crti" ] && ! readelf -n "$crti" | grep -q 'x86 feature: IBT'; then
+        options=(--nocfprotection)
+        echo "control-flow protection not checked: the build's crti.o has no IBT note"
+    fi
+    hardening-check "${options[@]}" "$so" "$gen" >"$dir/hardening.log" 2>&1
+    result "$major: hardening-check ${options[*]} of pg_ingest.so and pg-ingest-eventgen" $?
     grep -iE 'no,|unknown' "$dir/hardening.log"
     ! strings "$so" "$gen" | grep -F "$dir"
     result "$major: no build path in pg_ingest.so and pg-ingest-eventgen" $?
@@ -125,6 +149,7 @@ install_and_load() {
         return
     fi
     result "$major: installed into a fresh minbase $suite" 0
+    # shellcheck disable=SC2016
     ! chroot "$PACKAGES_CACHE/chroot-$name" dpkg-query -W -f='${Package}\n' |
         grep -E -- '-dev$|^(gcc|g\+\+|cpp|clang)(-[0-9]+)?$'
     result "$major: no compiler and no -dev package installed" $?
@@ -137,11 +162,11 @@ install_and_load() {
     in_chroot "$name" "$tests/update" >"$dir/update.log" 2>&1
     cat "$dir/update.log"
     result "$major: ALTER EXTENSION pg_ingest UPDATE from each earlier version (packaged scripts)" $?
-    rm -rf "$PACKAGES_CACHE/chroot-$name"
+    remove_root "$PACKAGES_CACHE/chroot-$name"
 }
 
-read -ra host_packages <<<"$(echo $BUILD_PACKAGES $CHECK_PACKAGES)"
-install_missing_packages "${host_packages[@]}" || result "build dependencies installed" 1
+# shellcheck disable=SC2086
+install_missing_packages $BUILD_PACKAGES $CHECK_PACKAGES || result "build dependencies installed" 1
 version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" pg_ingest.control)
 bash scripts/check_versions.sh >/dev/null
 result "versions agree (scripts/check_versions.sh)" $?
@@ -154,7 +179,7 @@ for target in $TARGETS; do
     echo "== PostgreSQL $major ($suite)"
     if build "$major" "$suite" "$native"; then
         result "$major: dpkg-buildpackage -b (dh --with pgxs)" 0
-        check "$major"
+        check "$major" "$suite" "$native"
         install_and_load "$major" "$suite"
     else
         result "$major: dpkg-buildpackage -b (dh --with pgxs)" 1
