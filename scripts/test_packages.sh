@@ -149,9 +149,11 @@ install_and_load() {
         return
     fi
     result "$major: installed into a fresh minbase $suite" 0
+    # postgresql-common-dev (pg_buildext and friends, no headers, no compiler) is a dependency of
+    # trixie's postgresql-common itself, so a user's postgresql-17 brings it too.
     # shellcheck disable=SC2016
     ! chroot "$PACKAGES_CACHE/chroot-$name" dpkg-query -W -f='${Package}\n' |
-        grep -E -- '-dev$|^(gcc|g\+\+|cpp|clang)(-[0-9]+)?$'
+        grep -vx postgresql-common-dev | grep -E -- '-dev$|^(gcc|g\+\+|cpp|clang)(-[0-9]+)?$'
     result "$major: no compiler and no -dev package installed" $?
     local tests=$dir/pg_ingest-$version/debian/tests
     in_chroot "$name" "$tests/load-eventgen" >"$dir/load.log" 2>&1
