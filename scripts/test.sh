@@ -39,6 +39,7 @@ JOBS="
 4 | pg18     | -                   | PostgreSQL 18             | run_major 18
 2 | pg19     | -                   | PostgreSQL 19             | run_major 19
 3 | sanitize | -                   | sanitizers, PostgreSQL 15 | bash scripts/sanitize.sh
+1 | versions | -                   | versions agree (control, CHANGELOG.md, META.json, debian/changelog) | run_versions
 1 | fuzz     | -                   | fuzzing                   | bash tests/fuzz/run.sh
 2 | docker   | -                   | containers (podman, PostgreSQL 15) | bash tests/docker/run.sh
 1 | cross    | pg15,pg17,pg18,pg19 | dump on 15, restore on the newest major | run_cross
@@ -140,6 +141,11 @@ run_major() {
         fi
     fi
     echo "PostgreSQL $major ($origin)" >"$work/pg$major.label"
+}
+
+# The version check's job: one test.
+run_versions() {
+    if bash scripts/check_versions.sh; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
 }
 
 # The dump test's job: restores on the newest major whose chroot came up.
