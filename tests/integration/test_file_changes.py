@@ -1,6 +1,7 @@
 """A file is judged by its bytes, not its timestamps (issue 25). A file changed while it loads, in
 each way: touch, os.utime and chmod go on; an append, a same-size overwrite and a truncation fail
-the file (on_file_change = fail, the default: the only mode built so far) with an error saying
+the file (on_file_change = fail, the default; append is in test_tail_mode.py, replace in
+test_change_matrix.py and test_replace.py) with an error saying
 what changed and naming the fixes; the file is never registered again as a new version by itself,
 wait_idle returns, and retry_file loads the rest exactly once when the committed bytes are intact.
 Each change lands at a gate: the target's trigger holds the worker inside a batch's transaction
