@@ -68,7 +68,12 @@ def drop_mid_load(cluster, statement, dbname):
 
 def assert_no_error_loop(cluster, log_offset):
     """The drop ends the worker with one FATAL line and no error; a loop would add a line every
-    second."""
+    second. The postmaster logs the worker's exit after the worker has left pg_stat_activity (on
+    a busy machine after this began, once seen on 18): that line is waited for first, so that the
+    lines compared are all of the drop's own."""
+    wait_until(lambda: any('background worker "pg_ingest worker"' in line and " exited " in line
+                           for line in pg_ingest_log_lines(cluster, log_offset)),
+               60, "the postmaster to log the worker's exit")
     lines = pg_ingest_log_lines(cluster, log_offset)
     time.sleep(3)
     assert pg_ingest_log_lines(cluster, log_offset) == lines
