@@ -49,6 +49,21 @@ int run(const eventgen::GeneratorOptions &options, uint64_t files, double interv
     return 0;
 }
 
+// --format and --nested: which file format, and for JSON Lines, the shape of the objects.
+void add_format_options(CLI::App &app, eventgen::GeneratorOptions &options) {
+    app.add_option("--format", options.format,
+                   "csv, or jsonl: one JSON object per event and line (numbers as numbers, no "
+                   "header, files *.jsonl); --bad-rows then makes JSON faults: truncated "
+                   "objects, arrays, wrong types, missing and extra keys, invalid UTF-8, "
+                   "duplicated event_id")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, eventgen::FileFormat>{
+            {"csv", eventgen::FileFormat::kCsv}, {"jsonl", eventgen::FileFormat::kJsonl}}))
+        ->default_str("csv");
+    app.add_flag("--nested", options.nested,
+                 "With --format jsonl: the user's id, device and location as one object "
+                 "{\"user\": {\"id\", \"device\", \"location\"}}, for json_columns");
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -92,17 +107,7 @@ int main(int argc, char **argv) {
         "line, when that line is picked) an unterminated quote. Given (even 0), each file F gets "
         "F.manifest.json listing the bad lines by kind, published before F");
     bad_rows_option->check(CLI::Range(0.0, 1.0));
-    app.add_option("--format", options.format,
-                   "csv, or jsonl: one JSON object per event and line (numbers as numbers, no "
-                   "header, files *.jsonl); --bad-rows then makes JSON faults: truncated "
-                   "objects, arrays, wrong types, missing and extra keys, invalid UTF-8, "
-                   "duplicated event_id")
-        ->transform(CLI::CheckedTransformer(std::map<std::string, eventgen::FileFormat>{
-            {"csv", eventgen::FileFormat::kCsv}, {"jsonl", eventgen::FileFormat::kJsonl}}))
-        ->default_str("csv");
-    app.add_flag("--nested", options.nested,
-                 "With --format jsonl: the user's id, device and location as one object "
-                 "{\"user\": {\"id\", \"device\", \"location\"}}, for json_columns");
+    add_format_options(app, options);
     app.add_option("--prefix", options.prefix, "File name prefix (letters, digits, '_', '-')")
         ->capture_default_str();
     app.add_flag("--print-ddl", print_ddl,
